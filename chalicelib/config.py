@@ -1,0 +1,53 @@
+"""Settings read once from the environment.
+
+Every knob the runtime has lives here, so that a reader finds them in one place. Values come from
+`.chalice/config.json` (per stage) and, in a deployed stack, from the template's `Globals` section,
+which wires table and queue names to the resources it creates.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+APP_NAME = "wechat-alliance"
+
+def table_env_var(table: str) -> str:
+    """`accounts` -> `TABLE_ACCOUNTS`."""
+    return "TABLE_" + table.upper()
+
+
+def table_name(table: str) -> str:
+    """The physical DynamoDB table name of a logical table, from its environment variable."""
+    stage = os.environ.get("STAGE", "local")
+    return os.environ.get(table_env_var(table)) or f"{APP_NAME}-{stage}-{table}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    version: str
+    region: str
+    ssm_prefix: str
+    wechat_api_base: str
+    secrets_cache_seconds: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        stage = os.environ.get("STAGE", "local")
+        return cls(
+            stage=stage,
+            version=os.environ.get("APP_VERSION", "dev"),
+            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "cn-north-1",
+            ssm_prefix=os.environ.get("SSM_PREFIX", f"/{APP_NAME}/{stage}").rstrip("/"),
+            wechat_api_base=os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "900")),
+            log_level=os.environ.get("LOG_LEVEL", "INFO"),
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The settings of this container, read on first use."""
+    return Settings.from_env()

@@ -1,0 +1,90 @@
+"""Structured logs: one JSON object a line, with the request id, account id and job name.
+
+Entry points bind the context (`bind(request_id=..., account_id=...)`); every record logged while it is
+bound carries those fields. Personal data never goes in: callers log ids and masked values only
+(`mask_phone`, `mask_address`), and `redact` drops any key that looks like a secret.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+_CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+_SECRET_WORDS = ("secret", "token", "password", "aes_key", "encoding_aes_key", "authorization")
+LOGGER_NAME = "alliance"
+
+
+def redact(fields: dict[str, Any]) -> dict[str, Any]:
+    """Replace values whose key names a secret with '***'."""
+    return {k: ("***" if any(w in k.lower() for w in _SECRET_WORDS) else v) for k, v in fields.items()}
+
+
+def mask_phone(phone: str | None) -> str:
+    """13812345678 -> 138****5678."""
+    if not phone:
+        return ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_address(address: str | None) -> str:
+    """Keep the first few characters (the road), hide the rest."""
+    if not address:
+        return ""
+    keep = min(6, max(1, len(address) // 3))
+    return address[:keep] + "*" * (len(address) - keep)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(_CONTEXT.get())
+        extra = getattr(record, "fields", None)
+        if extra:
+            entry.update(redact(extra))
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure(level: str = "INFO") -> logging.Logger:
+    """Install the JSON formatter on the platform's logger (idempotent)."""
+    logger = logging.getLogger(LOGGER_NAME)
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level)
+    return logger
+
+
+def get_logger(name: str = "") -> logging.Logger:
+    return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
+
+
+@contextmanager
+def bind(**fields: Any) -> Iterator[None]:
+    """Add fields (request_id, account_id, job …) to every log record inside the block."""
+    token = _CONTEXT.set({**_CONTEXT.get(), **redact({k: v for k, v in fields.items() if v is not None})})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def event(logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log a message with structured fields."""
+    logger.log(level, message, extra={"fields": fields})

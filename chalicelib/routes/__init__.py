@@ -1,0 +1,1 @@
+"""HTTP entry points (Chalice blueprints). Each route parses, authorises, calls one use case, answers."""

@@ -1,0 +1,61 @@
+"""Shared pieces of the PynamoDB models: table metadata from settings, index helper, clock."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import botocore.loaders
+import botocore.session
+import pynamodb.connection.base
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+
+from chalicelib.config import settings, table_name
+
+
+_LOADER = botocore.loaders.create_loader()
+
+
+def _session_with_shared_loader() -> botocore.session.Session:
+    """A botocore session that reuses one data loader.
+
+    PynamoDB opens one session per model; each would parse DynamoDB's service description again (tens
+    of milliseconds each on a cold Lambda). Sharing the loader parses it once per container.
+    """
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
+pynamodb.connection.base.get_session = _session_with_shared_loader
+
+
+def table_meta(table: str, ttl_attribute: str | None = None) -> type:
+    """A PynamoDB `Meta` for a logical table: name from the environment, on-demand billing."""
+
+    class Meta:
+        pass
+
+    Meta.table_name = table_name(table)
+    Meta.region = settings().region
+    Meta.billing_mode = "PAY_PER_REQUEST"
+    Meta.logical_name = table
+    Meta.ttl_attribute = ttl_attribute
+    return Meta
+
+
+def index_meta(name: str, keys_only: bool = False) -> type:
+    """A PynamoDB GSI `Meta` (on-demand tables need no throughput)."""
+
+    class Meta:
+        pass
+
+    Meta.index_name = name
+    Meta.projection = KeysOnlyProjection() if keys_only else AllProjection()
+    return Meta
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC: what every table stores."""
+    return datetime.now(timezone.utc)
+
+
+__all__ = ["GlobalSecondaryIndex", "index_meta", "table_meta", "utcnow"]

@@ -1,0 +1,21 @@
+"""The one list of tables (models) of the platform."""
+from __future__ import annotations
+
+from chalicelib.store.accounts import Account
+from chalicelib.store.canteens import Canteen
+from chalicelib.store.org import Community, Department, District, SubDistrict
+from chalicelib.store.residents import Profile, Resident
+from chalicelib.store.staff import StaffUser
+from chalicelib.store.teams import Team
+
+ALL_MODELS = (District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser)
+
+
+def create_tables(wait: bool = True) -> list[str]:
+    """Create every missing table (laptop stack and tests; a deployed stack gets them from the template)."""
+    created = []
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=wait)
+            created.append(model.Meta.table_name)
+    return created

@@ -1,0 +1,56 @@
+"""Staff users and their scope (社工, 主任, 街道, 区, 服务队, 部门)."""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+
+ROLES = {
+    "social_worker": "社工",
+    "director": "社区主任",
+    "subdistrict_reviewer": "街道审核",
+    "district_admin": "区管理员",
+    "team_member": "服务队",
+    "department": "对接部门",
+}
+
+# Which scope field a role is bound to; the scope key is "<field>#<id>".
+ROLE_SCOPE = {
+    "social_worker": "community_id",
+    "director": "community_id",
+    "subdistrict_reviewer": "subdistrict_id",
+    "district_admin": "district_id",
+    "team_member": "team_id",
+    "department": "department_id",
+}
+
+
+def scope_key(role: str, scope_id: str) -> str:
+    return f"{ROLE_SCOPE[role].removesuffix('_id')}#{scope_id}"
+
+
+class StaffByScope(GlobalSecondaryIndex):
+    Meta = index_meta("by_scope")
+    scope_key = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute(range_key=True)
+
+
+class StaffUser(Model):
+    """A staff login. The password is kept only as an argon2 hash."""
+
+    Meta = table_meta("staff")
+    username = UnicodeAttribute(hash_key=True)
+    display_name = UnicodeAttribute()
+    role = UnicodeAttribute()  # a key of ROLES
+    scope_key = UnicodeAttribute()  # e.g. community#xianggang-huayuan
+    district_id = UnicodeAttribute()
+    subdistrict_id = UnicodeAttribute(null=True)
+    community_id = UnicodeAttribute(null=True)
+    team_id = UnicodeAttribute(null=True)
+    department_id = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute()
+    failed_logins = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    by_scope = StaffByScope()

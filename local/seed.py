@@ -1,0 +1,267 @@
+"""Load a district's data (`local/seed.json`, or `SEED_FILE`) into the laptop stack.
+
+Every record is checked before anything is written, so a bad file stops with a message naming the
+file, the record and the field, and leaves nothing half-loaded. Loading twice gives the same state.
+
+    python -m local.seed [path]
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEED = ROOT / "local" / "seed.json"
+
+
+class SeedError(ValueError):
+    """A seed record is missing a field or has a malformed one."""
+
+
+# ---- field checks (data: the rules a record must meet) -------------------------------------------
+
+Check = Callable[[Any], bool]
+SLUG = (lambda v: isinstance(v, str) and re.fullmatch(r"[a-z0-9][a-z0-9.-]{0,63}", v) is not None, "a lowercase slug")
+TEXT = (lambda v: isinstance(v, str) and v.strip() != "", "non-empty text")
+HHMM = (lambda v: isinstance(v, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v) is not None, "a time HH:MM")
+INT0 = (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number >= 0")
+TEXTS = (lambda v: isinstance(v, list) and all(isinstance(x, str) and x for x in v), "a list of text")
+OPT_SLUG = (lambda v: v is None or SLUG[0](v), "null or a lowercase slug")
+
+
+def one_of(*values: str):
+    return (lambda v: v in values, "one of " + ", ".join(values))
+
+
+def pattern(regex: str, what: str):
+    return (lambda v: isinstance(v, str) and re.fullmatch(regex, v) is not None, what)
+
+
+def _aes_key(v: Any) -> bool:
+    if not isinstance(v, str) or len(v) != 43:
+        return False
+    try:
+        return len(base64.b64decode(v + "=", validate=True)) == 32
+    except ValueError:
+        return False
+
+
+def _secrets(v: Any) -> bool:
+    return (isinstance(v, dict) and pattern(r"[0-9a-f]{32}", "")[0](v.get("app_secret"))
+            and pattern(r"[A-Za-z0-9]{3,32}", "")[0](v.get("token")) and _aes_key(v.get("encoding_aes_key")))
+
+
+def _meals(v: Any) -> bool:
+    return isinstance(v, dict) and bool(v) and all(
+        k in ("breakfast", "lunch", "dinner") and isinstance(m, dict) and HHMM[0](m.get("opens"))
+        and HHMM[0](m.get("closes")) and INT0[0](m.get("delivery_capacity")) for k, m in v.items())
+
+
+RULES: dict[str, dict[str, tuple[Check, str]]] = {
+    "district": {"id": SLUG, "name": TEXT, "city": TEXT},
+    "subdistricts": {"id": SLUG, "name": TEXT},
+    "communities": {"id": SLUG, "name": TEXT, "subdistrict_id": SLUG,
+                    "code": pattern(r"[A-Z]{2,3}", "2 or 3 capital letters"), "grids": TEXTS},
+    "accounts": {"id": SLUG, "name": TEXT, "community_id": OPT_SLUG,
+                 "type": one_of("subscription", "service"),
+                 "appid": pattern(r"wx[0-9a-f]{16}", "wx and 16 hex digits"),
+                 "original_id": pattern(r"gh_[0-9a-f]{12}", "gh_ and 12 hex digits"),
+                 "encryption_mode": one_of("plain", "compatible", "safe"),
+                 "demo_secrets": (_secrets, "{app_secret: 32 hex, token: 3-32 letters/digits, "
+                                            "encoding_aes_key: 43 base64 characters}")},
+    "departments": {"id": SLUG, "name": TEXT},
+    "teams": {"id": SLUG, "community_id": SLUG,
+              "kind": one_of("comprehensive", "professional", "service_station", "service_365", "bangdaojia",
+                             "volunteer", "resident_unit"), "name": TEXT},
+    "canteens": {"id": SLUG, "community_id": SLUG, "name": TEXT,
+                 "kind": one_of("community_canteen", "elder_meal_point"), "address": TEXT,
+                 "meals": (_meals, "a map of breakfast/lunch/dinner to {opens, closes, delivery_capacity}"),
+                 "order_cutoff": HHMM, "delivery_grids": TEXTS, "elder_subsidy_fen": INT0},
+    "staff": {"username": SLUG, "display_name": TEXT,
+              "role": one_of("social_worker", "director", "subdistrict_reviewer", "district_admin",
+                             "team_member", "department"),
+              "community_id": OPT_SLUG, "subdistrict_id": OPT_SLUG, "team_id": OPT_SLUG,
+              "department_id": OPT_SLUG, "demo_password": TEXT},
+}
+# Foreign keys: (collection, field) -> the collection whose ids it must name.
+REFERENCES = {
+    ("communities", "subdistrict_id"): "subdistricts",
+    ("accounts", "community_id"): "communities",
+    ("teams", "community_id"): "communities",
+    ("canteens", "community_id"): "communities",
+    ("staff", "community_id"): "communities",
+    ("staff", "subdistrict_id"): "subdistricts",
+    ("staff", "team_id"): "teams",
+    ("staff", "department_id"): "departments",
+}
+# The scope field each role must carry (the others are derived or must be empty).
+ROLE_FIELD = {"social_worker": "community_id", "director": "community_id", "team_member": "team_id",
+              "subdistrict_reviewer": "subdistrict_id", "department": "department_id", "district_admin": None}
+
+
+@dataclass
+class Seed:
+    path: Path
+    data: dict[str, Any]
+
+    def records(self, collection: str) -> list[dict[str, Any]]:
+        value = self.data[collection]
+        return [value] if isinstance(value, dict) else value
+
+
+def _where(path: Path, collection: str, index: int | None, record: Any) -> str:
+    name = record.get("id") or record.get("username") if isinstance(record, dict) else None
+    at = collection if index is None else f"{collection}[{index}]"
+    return f"{path}: {at}" + (f" ({name})" if name else "")
+
+
+def validate(path: Path, data: Any) -> Seed:
+    """Check every record; raise SeedError naming file, record and field at the first problem."""
+    if not isinstance(data, dict):
+        raise SeedError(f"{path}: the top level must be a JSON object")
+    for collection, fields in RULES.items():
+        if collection not in data:
+            raise SeedError(f"{path}: missing the '{collection}' section")
+        value = data[collection]
+        many = collection != "district"
+        if many and not isinstance(value, list):
+            raise SeedError(f"{path}: '{collection}' must be a list")
+        records = value if many else [value]
+        seen: set[str] = set()
+        for i, record in enumerate(records):
+            where = _where(path, collection, i if many else None, record)
+            if not isinstance(record, dict):
+                raise SeedError(f"{where}: a record must be a JSON object")
+            for field, (check, what) in fields.items():
+                if field not in record:
+                    raise SeedError(f"{where}: field '{field}' is missing")
+                if not check(record[field]):
+                    raise SeedError(f"{where}: field '{field}' must be {what}, got {record[field]!r:.60}")
+            key = record.get("id", record.get("username"))
+            if key in seen:
+                raise SeedError(f"{where}: duplicate id {key!r}")
+            seen.add(key)
+    seed = Seed(path, data)
+    _check_references(seed)
+    return seed
+
+
+def _check_references(seed: Seed) -> None:
+    ids = {c: {r.get("id") for r in seed.records(c)} for c in RULES if c != "staff"}
+    for (collection, field), target in REFERENCES.items():
+        for i, record in enumerate(seed.records(collection)):
+            value = record.get(field)
+            if value is not None and value not in ids[target]:
+                raise SeedError(f"{_where(seed.path, collection, i, record)}: field '{field}' names unknown "
+                                f"{target[:-1]} {value!r}")
+    grids = {c["id"]: set(c["grids"]) for c in seed.records("communities")}
+    for i, canteen in enumerate(seed.records("canteens")):
+        stray = set(canteen["delivery_grids"]) - grids[canteen["community_id"]]
+        if stray:
+            raise SeedError(f"{_where(seed.path, 'canteens', i, canteen)}: field 'delivery_grids' names grids "
+                            f"outside its community: {sorted(stray)}")
+    for i, user in enumerate(seed.records("staff")):
+        needed = ROLE_FIELD[user["role"]]
+        if needed and not user.get(needed):
+            raise SeedError(f"{_where(seed.path, 'staff', i, user)}: field '{needed}' is required for role "
+                            f"{user['role']}")
+
+
+def read(path: str | os.PathLike | None = None) -> Seed:
+    path = Path(path or os.environ.get("SEED_FILE") or DEFAULT_SEED)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeedError(f"{path}: cannot read the seed file ({exc.strerror})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SeedError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    return validate(path, data)
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+def load(seed: Seed, secret_store=None) -> dict[str, int]:
+    """Write a validated seed: tables (batch puts, overwriting) and account secrets in SSM."""
+    from chalicelib.domain.passwords import hash_password, verify_password
+    from chalicelib.secrets import AccountSecrets, secret_store as default_store
+    from chalicelib.store.accounts import Account
+    from chalicelib.store.canteens import Canteen, MealHours
+    from chalicelib.store.org import Community, Department, District, SubDistrict
+    from chalicelib.store.staff import ROLE_SCOPE, StaffUser, scope_key
+    from chalicelib.store.teams import Team
+
+    district = seed.data["district"]
+    d_id = district["id"]
+    sub_of = {c["id"]: c["subdistrict_id"] for c in seed.records("communities")}
+    community_of_team = {t["id"]: t["community_id"] for t in seed.records("teams")}
+    items: list = [District(d_id, name=district["name"], city=district["city"])]
+    items += [SubDistrict(d_id, s["id"], name=s["name"]) for s in seed.records("subdistricts")]
+    items += [Community(c["id"], district_id=d_id, subdistrict_id=c["subdistrict_id"], name=c["name"],
+                        code=c["code"], grids=c["grids"]) for c in seed.records("communities")]
+    items += [Account(a["id"], district_id=d_id, community_id=a["community_id"], name=a["name"],
+                      account_type=a["type"], appid=a["appid"], original_id=a["original_id"],
+                      encryption_mode=a["encryption_mode"]) for a in seed.records("accounts")]
+    items += [Department(d_id, p["id"], name=p["name"]) for p in seed.records("departments")]
+    items += [Team(t["community_id"], t["id"], kind=t["kind"], name=t["name"]) for t in seed.records("teams")]
+    items += [Canteen(c["id"], community_id=c["community_id"], name=c["name"], kind=c["kind"],
+                      address=c["address"], order_cutoff=c["order_cutoff"], delivery_grids=c["delivery_grids"],
+                      elder_subsidy_fen=c["elder_subsidy_fen"],
+                      meals={k: MealHours(**m) for k, m in c["meals"].items()}) for c in seed.records("canteens")]
+    for u in seed.records("staff"):
+        community = u.get("community_id") or community_of_team.get(u.get("team_id"))
+        scope_field = ROLE_SCOPE[u["role"]]
+        scope_id = d_id if scope_field == "district_id" else u[scope_field]
+        try:
+            existing = StaffUser.get(u["username"]).password_hash
+        except StaffUser.DoesNotExist:
+            existing = None
+        keep = existing is not None and verify_password(existing, u["demo_password"])
+        items.append(StaffUser(
+            u["username"], display_name=u["display_name"], role=u["role"],
+            scope_key=scope_key(u["role"], scope_id), district_id=d_id,
+            subdistrict_id=u.get("subdistrict_id") or sub_of.get(community), community_id=community,
+            team_id=u.get("team_id"), department_id=u.get("department_id"),
+            password_hash=existing if keep else hash_password(u["demo_password"])))
+
+    counts: dict[str, int] = {}
+    by_model: dict[type, list] = {}
+    for item in items:
+        by_model.setdefault(type(item), []).append(item)
+    for model, batch_items in by_model.items():
+        with model.batch_write() as batch:
+            for item in batch_items:
+                batch.save(item)
+        counts[model.Meta.table_name] = len(batch_items)
+
+    store = secret_store or default_store()
+    for a in seed.records("accounts"):
+        s = a["demo_secrets"]
+        store.put(a["id"], AccountSecrets(s["app_secret"], s["token"], s["encoding_aes_key"]))
+    counts["ssm parameters"] = 3 * len(seed.records("accounts"))
+    return counts
+
+
+def main(argv: list[str]) -> int:
+    from chalicelib.store.registry import create_tables
+
+    try:
+        seed = read(argv[1] if len(argv) > 1 else None)
+    except SeedError as exc:
+        print(f"seed: {exc}", file=sys.stderr)
+        return 2
+    create_tables()
+    counts = load(seed)
+    print("seed: loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

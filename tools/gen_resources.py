@@ -1,0 +1,176 @@
+"""Write `.chalice/resources.json` and `.chalice/policy.json` from the PynamoDB models.
+
+The models are the one home of the table definitions; the deployment template is derived from them so
+the two cannot drift (a test regenerates both files and compares).
+
+    python -m tools.gen_resources          # rewrite the files
+    python -m tools.gen_resources --check  # exit 1 when they are stale
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = ROOT / ".chalice" / "resources.json"
+POLICY = ROOT / ".chalice" / "policy.json"
+
+
+def logical_id(table: str) -> str:
+    """`subdistricts` -> `SubdistrictsTable`."""
+    return "".join(part.capitalize() for part in table.split("_")) + "Table"
+
+
+def _keys(key_schema: list[dict]) -> list[dict]:
+    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in key_schema),
+                  key=lambda k: k["KeyType"] != "HASH")
+
+
+def table_resource(model) -> dict:
+    schema = model._get_schema()
+    properties: dict = {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": sorted(schema["attribute_definitions"], key=lambda a: a["AttributeName"]),
+        "KeySchema": _keys(schema["key_schema"]),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    indexes = sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"])
+    if indexes:
+        properties["GlobalSecondaryIndexes"] = [
+            {"IndexName": i["index_name"], "KeySchema": _keys(i["key_schema"]),
+             "Projection": i["projection"]} for i in indexes]
+    ttl = getattr(model.Meta, "ttl_attribute", None)
+    if ttl:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": properties}
+
+
+def fixed_egress() -> dict:
+    """An optional VPC whose Lambdas leave through one NAT gateway and Elastic IP (WeChat's IP whitelist)."""
+    cond = {"Condition": "FixedEgress"}
+    az0 = {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
+    return {
+        "EgressVpc": {**cond, "Type": "AWS::EC2::VPC",
+                      "Properties": {"CidrBlock": "10.40.0.0/16", "EnableDnsHostnames": True, "EnableDnsSupport": True}},
+        "EgressInternetGateway": {**cond, "Type": "AWS::EC2::InternetGateway"},
+        "EgressGatewayAttachment": {**cond, "Type": "AWS::EC2::VPCGatewayAttachment",
+                                    "Properties": {"VpcId": {"Ref": "EgressVpc"},
+                                                   "InternetGatewayId": {"Ref": "EgressInternetGateway"}}},
+        "EgressPublicSubnet": {**cond, "Type": "AWS::EC2::Subnet",
+                               "Properties": {"VpcId": {"Ref": "EgressVpc"}, "CidrBlock": "10.40.0.0/24",
+                                              "AvailabilityZone": az0}},
+        "EgressPrivateSubnet": {**cond, "Type": "AWS::EC2::Subnet",
+                                "Properties": {"VpcId": {"Ref": "EgressVpc"}, "CidrBlock": "10.40.1.0/24",
+                                               "AvailabilityZone": az0}},
+        "EgressElasticIp": {**cond, "Type": "AWS::EC2::EIP", "DependsOn": "EgressGatewayAttachment",
+                            "Properties": {"Domain": "vpc"}},
+        "EgressNatGateway": {**cond, "Type": "AWS::EC2::NatGateway",
+                             "Properties": {"AllocationId": {"Fn::GetAtt": ["EgressElasticIp", "AllocationId"]},
+                                            "SubnetId": {"Ref": "EgressPublicSubnet"}}},
+        "EgressPublicRoutes": {**cond, "Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "EgressVpc"}}},
+        "EgressPublicDefaultRoute": {**cond, "Type": "AWS::EC2::Route", "DependsOn": "EgressGatewayAttachment",
+                                     "Properties": {"RouteTableId": {"Ref": "EgressPublicRoutes"},
+                                                    "DestinationCidrBlock": "0.0.0.0/0",
+                                                    "GatewayId": {"Ref": "EgressInternetGateway"}}},
+        "EgressPublicSubnetRoutes": {**cond, "Type": "AWS::EC2::SubnetRouteTableAssociation",
+                                     "Properties": {"SubnetId": {"Ref": "EgressPublicSubnet"},
+                                                    "RouteTableId": {"Ref": "EgressPublicRoutes"}}},
+        "EgressPrivateRoutes": {**cond, "Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "EgressVpc"}}},
+        "EgressPrivateDefaultRoute": {**cond, "Type": "AWS::EC2::Route",
+                                      "Properties": {"RouteTableId": {"Ref": "EgressPrivateRoutes"},
+                                                     "DestinationCidrBlock": "0.0.0.0/0",
+                                                     "NatGatewayId": {"Ref": "EgressNatGateway"}}},
+        "EgressPrivateSubnetRoutes": {**cond, "Type": "AWS::EC2::SubnetRouteTableAssociation",
+                                      "Properties": {"SubnetId": {"Ref": "EgressPrivateSubnet"},
+                                                     "RouteTableId": {"Ref": "EgressPrivateRoutes"}}},
+        "EgressLambdaSecurityGroup": {**cond, "Type": "AWS::EC2::SecurityGroup",
+                                      "Properties": {"GroupDescription": "Lambda functions: outbound only",
+                                                     "VpcId": {"Ref": "EgressVpc"},
+                                                     "SecurityGroupEgress": [{"IpProtocol": "-1",
+                                                                              "CidrIp": "0.0.0.0/0"}]}},
+    }
+
+
+def build():
+    """Return (resources, policy) as dicts."""
+    from chalicelib.config import table_env_var
+    from chalicelib.store.registry import ALL_MODELS
+
+    tables = {m.Meta.logical_name: m for m in ALL_MODELS}
+    resources = {logical_id(name): table_resource(model) for name, model in tables.items()}
+    resources.update(fixed_egress())
+    variables = {table_env_var(name): {"Ref": logical_id(name)} for name in tables}
+    template = {
+        "Parameters": {
+            "FixedEgress": {"Type": "String", "AllowedValues": ["true", "false"], "Default": "false",
+                            "Description": "Send the functions' traffic through one NAT gateway and Elastic IP, "
+                                           "so that WeChat's API IP whitelist can name it."},
+        },
+        "Conditions": {"FixedEgress": {"Fn::Equals": [{"Ref": "FixedEgress"}, "true"]}},
+        "Globals": {"Function": {
+            "Environment": {"Variables": variables},
+            "VpcConfig": {"Fn::If": ["FixedEgress",
+                                     {"SubnetIds": [{"Ref": "EgressPrivateSubnet"}],
+                                      "SecurityGroupIds": [{"Ref": "EgressLambdaSecurityGroup"}]},
+                                     {"Ref": "AWS::NoValue"}]},
+        }},
+        "Resources": resources,
+        "Outputs": {"EgressIp": {"Condition": "FixedEgress", "Value": {"Ref": "EgressElasticIp"},
+                                 "Description": "Add this address to each account's API IP whitelist"}},
+    }
+    table_arns = []
+    for name in tables:
+        table_arns.append({"Fn::GetAtt": [logical_id(name), "Arn"]})
+        table_arns.append({"Fn::Sub": "${%s.Arn}/index/*" % logical_id(name)})
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Logs", "Effect": "Allow",
+             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"}},
+            {"Sid": "Tables", "Effect": "Allow",
+             "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                        "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                        "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"],
+             "Resource": table_arns},
+            {"Sid": "AccountSecrets", "Effect": "Allow",
+             "Action": ["ssm:GetParameters", "ssm:GetParameter"],
+             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                                     "/wechat-alliance/*"}},
+            {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": ["kms:Decrypt"],
+             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/ssm"}},
+            {"Sid": "FixedEgressNetworking", "Effect": "Allow",
+             "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses"],
+             "Resource": "*"},
+        ],
+    }
+    return template, policy
+
+
+def render(obj) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    template, policy = build()
+    wanted = {RESOURCES: render(template), POLICY: render(policy)}
+    if "--check" in argv:
+        stale = [str(p.relative_to(ROOT)) for p, text in wanted.items()
+                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        if stale:
+            print("stale, run `python -m tools.gen_resources`: " + ", ".join(stale), file=sys.stderr)
+            return 1
+        return 0
+    for path, text in wanted.items():
+        path.write_text(text, encoding="utf-8")
+    print("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in wanted))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
