@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Everything installs itself into .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test job package bench resources clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local.stack
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+job: $(STAMP)
+	$(PY) -m local.jobs $(NAME) $(ARGS)
+
+resources: $(STAMP)
+	$(PY) -m tools.gen_resources
+
+package: $(STAMP)
+	$(PY) -m tools.gen_resources --check
+	rm -rf build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage $${STAGE:-prod} \
+		--merge-template .chalice/resources.json build/package
+	$(VENV)/bin/cfn-lint --regions cn-north-1 cn-northwest-1 -- build/package/sam.json
+	@ls -l build/package
+
+bench: $(STAMP)
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf $(VENV) build .local .pytest_cache

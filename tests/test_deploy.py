@@ -1,0 +1,70 @@
+"""The deployable template and the Lambda zips: derived from the models, lint-clean, small, runtime-only."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tools import gen_resources
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = ("moto/", "pytest/", "_pytest/", "chalice/cli/", "chalice/deploy/", "chalice/pipeline",
+             "cfnlint/", "boto3/")
+MAX_BYTES = 25 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    out = tmp_path_factory.mktemp("package") / "out"
+    env = {**os.environ, "AWS_DEFAULT_REGION": "cn-north-1"}
+    chalice = Path(sys.executable).parent / "chalice"
+    subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", ".chalice/resources.json",
+                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True)
+    return out
+
+
+def test_resources_and_policy_are_generated_from_the_models():
+    assert gen_resources.main(["--check"]) == 0
+
+
+def test_every_table_has_keys_recovery_and_encryption():
+    template, policy = gen_resources.build()
+    tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
+    assert len(tables) >= 10
+    for props in (t["Properties"] for t in tables.values()):
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        assert props["KeySchema"][0]["KeyType"] == "HASH"
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TABLE_ACCOUNTS"] == {"Ref": "AccountsTable"}
+    text = json.dumps(policy)
+    assert "arn:aws:" not in text and "${AWS::Partition}" in text  # deploys in aws-cn too
+    assert '"*"' not in json.dumps([s["Action"] for s in policy["Statement"]])  # no wildcard actions
+
+
+def test_template_passes_cfn_lint_in_the_china_regions(package):
+    template = package / "sam.json"
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), "--regions", "cn-north-1", "cn-northwest-1", "us-east-1", "--",
+                             str(template)], capture_output=True, text=True)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("E")]
+    assert not errors, result.stdout
+    assert result.returncode in (0, 4, 8, 12), result.stdout + result.stderr  # warnings/info are allowed
+
+
+def test_zips_hold_runtime_code_only_and_stay_small(package):
+    zips = sorted(package.glob("*.zip"))
+    assert {z.name for z in zips} == {"deployment.zip", "layer-deployment.zip"}
+    names = [n for z in zips for n in zipfile.ZipFile(z).namelist()]
+    leaked = sorted({f for n in names for f in FORBIDDEN if f"/{f}" in f"/{n}" or n.startswith(f)})
+    assert not leaked, leaked
+    assert any(n.endswith("pynamodb/models.py") for n in names)
+    assert "app.py" in zipfile.ZipFile(package / "deployment.zip").namelist()
+    assert not any(n.startswith(("tests/", "local/", "bench/", "tools/")) for n in names)
+    assert sum(z.stat().st_size for z in zips) < MAX_BYTES
