@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+STAGE ?= prod
 
 .PHONY: run test job package bench resources clean
 
@@ -25,13 +26,14 @@ job: $(STAMP)
 	$(PY) -m local.jobs $(NAME) $(ARGS)
 
 resources: $(STAMP)
-	$(PY) -m tools.gen_resources
+	$(PY) -m tools.gen_resources --policy
 
 package: $(STAMP)
 	$(PY) -m tools.gen_resources --check
+	$(PY) -m tools.gen_resources --stage $(STAGE) --out build/resources.$(STAGE).json
 	rm -rf build/package
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage $${STAGE:-prod} \
-		--merge-template .chalice/resources.json build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage $(STAGE) \
+		--merge-template build/resources.$(STAGE).json build/package
 	$(VENV)/bin/cfn-lint --regions cn-north-1 cn-northwest-1 -- build/package/sam.json
 	@ls -l build/package
 

@@ -27,6 +27,7 @@ def table_name(table: str) -> str:
 class Settings:
     stage: str
     version: str
+    district_id: str
     region: str
     ssm_prefix: str
     wechat_api_base: str
@@ -39,6 +40,7 @@ class Settings:
         return cls(
             stage=stage,
             version=os.environ.get("APP_VERSION", "dev"),
+            district_id=os.environ.get("DISTRICT_ID", "shinan"),
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "cn-north-1",
             ssm_prefix=os.environ.get("SSM_PREFIX", f"/{APP_NAME}/{stage}").rstrip("/"),
             wechat_api_base=os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),

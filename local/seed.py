@@ -1,4 +1,5 @@
-"""Load a district's data (`local/seed.json`, or `SEED_FILE`) into the laptop stack.
+"""Load a district's data (`local/seed.json`, or `SEED_FILE`) into the laptop stack (tables and
+queues are created first).
 
 Every record is checked before anything is written, so a bad file stops with a message naming the
 file, the record and the field, and leaves nothing half-loaded. Loading twice gives the same state.
@@ -250,6 +251,8 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
+    """Validate the seed, then create the tables and queues and load it."""
+    from chalicelib.queues import create_queues
     from chalicelib.store.registry import create_tables
 
     try:
@@ -258,6 +261,7 @@ def main(argv: list[str]) -> int:
         print(f"seed: {exc}", file=sys.stderr)
         return 2
     create_tables()
+    create_queues()
     counts = load(seed)
     print("seed: loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 
 # The environment is fixed before any platform module is imported: models read table names once.
 for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
@@ -21,15 +22,20 @@ os.environ.update({
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import secrets  # noqa: E402
+from chalicelib import config, queues, secrets  # noqa: E402
+from chalicelib.queues import create_queues  # noqa: E402
 from chalicelib.store.registry import ALL_MODELS, create_tables  # noqa: E402
+from chalicelib.wechat import client as wechat_client  # noqa: E402
 
 
 def reset_connections() -> None:
-    """Drop PynamoDB's cached clients so that each test talks to its own fake AWS."""
+    """Drop every client and cache built per container, so that each test talks to its own fake AWS."""
     for model in ALL_MODELS:
         model._connection = None
     secrets._STORE = None
+    for cached in (config.settings, queues._sqs, queues.queue_url, wechat_client.account_facts,
+                   wechat_client.token_store):
+        cached.cache_clear()
 
 
 @pytest.fixture
@@ -37,8 +43,43 @@ def aws():
     with mock_aws():
         reset_connections()
         create_tables()
+        create_queues()
         yield
     reset_connections()
+
+
+@pytest.fixture
+def moto_server(monkeypatch):
+    """A real moto server on a free port, for tests where threads must race on one DynamoDB."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    reset_connections()
+    create_tables()
+    create_queues()
+    yield f"http://{host}:{port}"
+    server.stop()
+    reset_connections()
+
+
+@pytest.fixture
+def wechat(monkeypatch, tmp_path):
+    """The WeChat API emulator on a free port, with the demo accounts; WECHAT_API_BASE points at it."""
+    from local import seed as seed_module
+    from local.wechat_emulator import start_in_thread
+
+    accounts = seed_module.read().data["accounts"]
+    server, base_url = start_in_thread(port=0, accounts=accounts, log_path=tmp_path / "wechat-api.jsonl")
+    monkeypatch.setenv("WECHAT_API_BASE", base_url)
+    config.settings.cache_clear()
+    yield server.emulator
+    server.shutdown()
+    server.server_close()
+    config.settings.cache_clear()
 
 
 @pytest.fixture

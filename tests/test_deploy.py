@@ -20,21 +20,38 @@ MAX_BYTES = 25 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
-    out = tmp_path_factory.mktemp("package") / "out"
+    """What `make package` builds: chalice's SAM template merged with the generated resources."""
+    work = tmp_path_factory.mktemp("package")
+    resources = work / "resources.prod.json"
+    assert gen_resources.main(["--stage", "prod", "--out", str(resources)]) == 0
     env = {**os.environ, "AWS_DEFAULT_REGION": "cn-north-1"}
     chalice = Path(sys.executable).parent / "chalice"
-    subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", ".chalice/resources.json",
-                    str(out)], cwd=ROOT, env=env, check=True, capture_output=True)
-    return out
+    subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", str(resources),
+                    str(work / "out")], cwd=ROOT, env=env, check=True, capture_output=True)
+    return work / "out"
 
 
-def test_resources_and_policy_are_generated_from_the_models():
+def test_the_policy_file_is_generated_from_the_registries():
     assert gen_resources.main(["--check"]) == 0
 
 
+def test_queues_have_dead_letter_queues_and_partial_batch_failure(package):
+    template = json.loads((package / "sam.json").read_text())
+    resources = template["Resources"]
+    stats = resources["StatsQueue"]["Properties"]
+    assert stats["QueueName"] == "wechat-alliance-prod-stats"
+    assert stats["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["StatsDeadLetterQueue", "Arn"]}
+    source = resources["StatsWorker"]["Properties"]["Events"]["StatsWorkerSqsEventSource"]["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["Queue"]["Fn::Sub"].endswith(":wechat-alliance-prod-stats")  # Chalice's ARN names our queue
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["QUEUE_URL_STATS"] == {"Ref": "StatsQueue"}
+    assert resources["DailyStats"]["Properties"]["Events"]["DailyStatsEvent"]["Properties"]["Schedule"] == \
+        "cron(0 18 * * ? *)"
+
+
 def test_every_table_has_keys_recovery_and_encryption():
-    template, policy = gen_resources.build()
-    tables = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
+    template, policy = gen_resources.build("prod")
+    tables = {k: v for k, v in template["Resources"].items() if v.get("Type") == "AWS::DynamoDB::Table"}
     assert len(tables) >= 10
     for props in (t["Properties"] for t in tables.values()):
         assert props["BillingMode"] == "PAY_PER_REQUEST"

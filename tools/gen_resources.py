@@ -1,10 +1,11 @@
-"""Write `.chalice/resources.json` and `.chalice/policy.json` from the PynamoDB models.
+"""The deployment template's own resources and the IAM policy, derived from the code's registries.
 
-The models are the one home of the table definitions; the deployment template is derived from them so
-the two cannot drift (a test regenerates both files and compares).
+The PynamoDB models (`chalicelib.store.registry`) and the queue table (`chalicelib.queues`) are the one
+home of tables and queues; the template is generated from them so the two cannot drift.
 
-    python -m tools.gen_resources          # rewrite the files
-    python -m tools.gen_resources --check  # exit 1 when they are stale
+    python -m tools.gen_resources --stage prod --out build/resources.prod.json   # for `chalice package`
+    python -m tools.gen_resources --policy        # rewrite .chalice/policy.json
+    python -m tools.gen_resources --check         # exit 1 when .chalice/policy.json is stale
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESOURCES = ROOT / ".chalice" / "resources.json"
 POLICY = ROOT / ".chalice" / "policy.json"
 
 
@@ -94,15 +94,56 @@ def fixed_egress() -> dict:
     }
 
 
-def build():
+def queue_id(queue: str, dead_letter: bool = False) -> str:
+    return queue.capitalize() + ("DeadLetterQueue" if dead_letter else "Queue")
+
+
+def function_id(function: str) -> str:
+    """Chalice's logical id of a function: `stats_worker` -> `StatsWorker`."""
+    return "".join(part.capitalize() for part in function.split("_"))
+
+
+def queue_resources(stage: str) -> dict:
+    from chalicelib.config import APP_NAME
+    from chalicelib.jobs import QUEUE_HANDLERS
+    from chalicelib.queues import QUEUES
+
+    resources: dict = {}
+    for queue, spec in QUEUES.items():
+        name = f"{APP_NAME}-{stage}-{queue}"  # chalicelib.queues.queue_name for that stage
+        resources[queue_id(queue, True)] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": name + "-dlq", "MessageRetentionPeriod": 1209600,
+                           "SqsManagedSseEnabled": True}}
+        resources[queue_id(queue)] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": name, "VisibilityTimeout": spec.visibility_timeout_s,
+                           "SqsManagedSseEnabled": True,
+                           "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [queue_id(queue, True), "Arn"]},
+                                             "maxReceiveCount": spec.max_receives}}}
+        handler = function_id(QUEUE_HANDLERS[queue])
+        # Merged into Chalice's own function resource: report partial batch failures, and wait for the queue.
+        resources[handler] = {
+            "DependsOn": [queue_id(queue)],
+            "Properties": {"Events": {f"{handler}SqsEventSource": {"Properties": {
+                "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
+    return resources
+
+
+def build(stage: str = "prod"):
     """Return (resources, policy) as dicts."""
     from chalicelib.config import table_env_var
+    from chalicelib.queues import QUEUES, url_env_var
     from chalicelib.store.registry import ALL_MODELS
 
     tables = {m.Meta.logical_name: m for m in ALL_MODELS}
     resources = {logical_id(name): table_resource(model) for name, model in tables.items()}
+    resources.update(queue_resources(stage))
     resources.update(fixed_egress())
     variables = {table_env_var(name): {"Ref": logical_id(name)} for name in tables}
+    for queue in QUEUES:
+        variables[url_env_var(queue)] = {"Ref": queue_id(queue)}
+        variables[url_env_var(queue) + "_DLQ"] = {"Ref": queue_id(queue, True)}
     template = {
         "Parameters": {
             "FixedEgress": {"Type": "String", "AllowedValues": ["true", "false"], "Default": "false",
@@ -136,6 +177,10 @@ def build():
                         "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
                         "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"],
              "Resource": table_arns},
+            {"Sid": "Queues", "Effect": "Allow",
+             "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                        "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"],
+             "Resource": [{"Fn::GetAtt": [queue_id(q, dlq), "Arn"]} for q in QUEUES for dlq in (False, True)]},
             {"Sid": "AccountSecrets", "Effect": "Allow",
              "Action": ["ssm:GetParameters", "ssm:GetParameter"],
              "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
@@ -157,20 +202,30 @@ def render(obj) -> str:
 
 
 def main(argv: list[str]) -> int:
-    template, policy = build()
-    wanted = {RESOURCES: render(template), POLICY: render(policy)}
-    if "--check" in argv:
-        stale = [str(p.relative_to(ROOT)) for p, text in wanted.items()
-                 if not p.exists() or p.read_text(encoding="utf-8") != text]
-        if stale:
-            print("stale, run `python -m tools.gen_resources`: " + ", ".join(stale), file=sys.stderr)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tools.gen_resources")
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--out", help="write the resources file for `chalice package --merge-template`")
+    parser.add_argument("--policy", action="store_true", help="rewrite .chalice/policy.json")
+    parser.add_argument("--check", action="store_true", help="fail when .chalice/policy.json is stale")
+    args = parser.parse_args(argv)
+    template, policy = build(args.stage)
+    if args.check:
+        if not POLICY.exists() or POLICY.read_text(encoding="utf-8") != render(policy):
+            print("stale: .chalice/policy.json (run `make resources`)", file=sys.stderr)
             return 1
         return 0
-    for path, text in wanted.items():
-        path.write_text(text, encoding="utf-8")
-    print("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in wanted))
+    if args.policy:
+        POLICY.write_text(render(policy), encoding="utf-8")
+        print(f"wrote {POLICY.relative_to(ROOT)}")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(template), encoding="utf-8")
+        print(f"wrote {out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv[1:]))

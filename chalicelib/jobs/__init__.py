@@ -1,1 +1,25 @@
-"""Scheduled and queue entry points. `JOBS` names each job for `make job NAME=…` and the template."""
+"""Scheduled and queue entry points, and the table of jobs.
+
+`JOBS` is data: the name `make job NAME=…` takes, the Lambda function that runs it, its EventBridge
+schedule (cron in UTC), and the queues it fills (which `make job` drains through their handlers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    function: str
+    schedule: str  # EventBridge cron, UTC
+    fills: tuple[str, ...] = ()
+
+
+JOBS = {job.name: job for job in (
+    # 02:00 Asia/Shanghai: WeChat's datacube has the previous day by then.
+    Job("daily-stats", "daily_stats", "cron(0 18 * * ? *)", fills=("stats",)),
+)}
+
+# Queue -> the Lambda function that consumes it.
+QUEUE_HANDLERS = {"stats": "stats_worker"}

@@ -6,9 +6,12 @@ from chalicelib.store.canteens import Canteen
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.residents import Profile, Resident
 from chalicelib.store.staff import StaffUser
+from chalicelib.store.stats import AccountDailyStats
 from chalicelib.store.teams import Team
+from chalicelib.store.tokens import AccessToken
 
-ALL_MODELS = (District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser)
+ALL_MODELS = (District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
+              AccessToken, AccountDailyStats)
 
 
 def create_tables(wait: bool = True) -> list[str]:

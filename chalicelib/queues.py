@@ -1,0 +1,93 @@
+"""SQS queues for fan-out: one registry of queues, their settings, and sending in batches.
+
+Each queue has a dead-letter queue; handlers report partial batch failures, so one bad message is
+retried (and finally dead-lettered) without its batch-mates.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable
+
+from chalicelib.config import APP_NAME, settings
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    visibility_timeout_s: int  # at least six times the handler's timeout, as AWS advises
+    max_receives: int  # deliveries before the message goes to the dead-letter queue
+    batch_size: int
+
+
+QUEUES = {
+    "stats": QueueSpec(visibility_timeout_s=180, max_receives=5, batch_size=5),
+}
+
+
+def queue_name(queue: str) -> str:
+    return f"{APP_NAME}-{settings().stage}-{queue}"
+
+
+def dead_letter_name(queue: str) -> str:
+    return queue_name(queue) + "-dlq"
+
+
+def url_env_var(queue: str) -> str:
+    return f"QUEUE_URL_{queue.upper()}"
+
+
+@lru_cache(maxsize=1)
+def _sqs():
+    from botocore.session import get_session
+
+    return get_session().create_client("sqs", region_name=settings().region)
+
+
+@lru_cache(maxsize=32)
+def queue_url(queue: str) -> str:
+    """From the template's environment variable when deployed, else asked once of SQS (laptop)."""
+    return os.environ.get(url_env_var(queue)) or _sqs().get_queue_url(QueueName=queue_name(queue))["QueueUrl"]
+
+
+class SendFailed(RuntimeError):
+    """SQS refused some messages even after one retry."""
+
+
+def send(queue: str, bodies: Iterable[dict[str, Any]]) -> int:
+    """Send JSON messages in batches of ten; entries SQS refuses are retried once, then raise."""
+    items = [json.dumps(b, ensure_ascii=False, sort_keys=True) for b in bodies]
+    for start in range(0, len(items), 10):
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(items[start:start + 10])]
+        for _attempt in range(2):
+            failed = _sqs().send_message_batch(QueueUrl=queue_url(queue), Entries=entries).get("Failed", [])
+            if not failed:
+                break
+            failed_ids = {f["Id"] for f in failed}
+            entries = [e for e in entries if e["Id"] in failed_ids]
+        else:
+            raise SendFailed(f"queue {queue}: {len(entries)} message(s) refused: {failed}")
+    return len(items)
+
+
+def dead_letter(queue: str, body: str, reason: str) -> None:
+    """Put a message that can never succeed straight on the queue's dead-letter queue, with the reason."""
+    dlq_url = os.environ.get(url_env_var(queue) + "_DLQ") or \
+        _sqs().get_queue_url(QueueName=dead_letter_name(queue))["QueueUrl"]
+    _sqs().send_message(QueueUrl=dlq_url, MessageBody=body, MessageAttributes={
+        "reason": {"DataType": "String", "StringValue": reason[:1000]}})
+
+
+def create_queues() -> list[str]:
+    """Create every queue and its dead-letter queue (laptop stack and tests; the template does it in AWS)."""
+    made = []
+    for queue, spec in QUEUES.items():
+        dlq_url = _sqs().create_queue(QueueName=dead_letter_name(queue))["QueueUrl"]
+        dlq_arn = _sqs().get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        _sqs().create_queue(QueueName=queue_name(queue), Attributes={
+            "VisibilityTimeout": str(spec.visibility_timeout_s),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receives}),
+        })
+        made.append(queue_name(queue))
+    return made

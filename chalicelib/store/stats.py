@@ -1,0 +1,22 @@
+"""Daily statistics of each account (followers, reads), pulled from WeChat's datacube API."""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from chalicelib.store.base import table_meta, utcnow
+
+
+class AccountDailyStats(Model):
+    """One account's figures for one Shanghai day; the monthly bulletin queries a month's range."""
+
+    Meta = table_meta("account_stats")
+    account_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD, Asia/Shanghai
+    new_followers = NumberAttribute(default=0)
+    lost_followers = NumberAttribute(default=0)
+    followers = NumberAttribute(default=0)  # cumulative at the end of the day
+    article_reads = NumberAttribute(default=0)  # int_page_read_count summed over the day's articles
+    article_readers = NumberAttribute(default=0)
+    article_shares = NumberAttribute(default=0)
+    collected_at = UTCDateTimeAttribute(default=utcnow)

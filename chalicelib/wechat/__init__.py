@@ -1,0 +1,1 @@
+"""The WeChat side: protocol (signature, crypto, parsing, replies), the shared token and the API client."""

@@ -1,0 +1,98 @@
+"""The WeChat API client of an account: wechatpy's client, pointed at `WECHAT_API_BASE`, with its token
+taken from the shared `TokenStore` (wechatpy never fetches tokens on its own here)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from chalicelib.config import settings
+from chalicelib.wechat.tokens import FreshToken, TokenStore
+
+WECHAT_ORIGIN = "https://api.weixin.qq.com"
+TOKEN_ERRORS = (40001, 40014, 42001)  # invalid credential, invalid token, expired token
+TIMEOUT_S = 3
+
+
+class WeChatApiError(RuntimeError):
+    """WeChat answered with a non-zero errcode."""
+
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"WeChat error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+def api_url(path: str) -> str:
+    """`/cgi-bin/stable_token` -> the configured base (WeChat, or the laptop's emulator)."""
+    return settings().wechat_api_base + path
+
+
+def fetch_stable_token(account_id: str, force_refresh: bool) -> FreshToken:
+    """WeChat's stable_token call, with the account's appid and its secret from SSM."""
+    import requests
+
+    from chalicelib.secrets import secret_store
+
+    account = account_facts(account_id)
+    secret = secret_store().get(account_id).app_secret
+    answer = requests.post(api_url("/cgi-bin/stable_token"), timeout=TIMEOUT_S, json={
+        "grant_type": "client_credential", "appid": account.appid, "secret": secret,
+        "force_refresh": force_refresh}).json()
+    if answer.get("errcode"):
+        raise WeChatApiError(int(answer["errcode"]), str(answer.get("errmsg", "")))
+    return FreshToken(answer["access_token"], int(answer["expires_in"]))
+
+
+@lru_cache(maxsize=1)
+def token_store() -> TokenStore:
+    return TokenStore(fetch_stable_token)
+
+
+@lru_cache(maxsize=256)
+def account_facts(account_id: str):
+    """The account's public facts (appid …), read once per container."""
+    from chalicelib.store.accounts import Account
+
+    return Account.get(account_id)
+
+
+def client_for(account_id: str):
+    """A wechatpy client for the account (cheap to build, and free of per-request state)."""
+    return _client_class()(account_id)
+
+
+@lru_cache(maxsize=1)
+def _client_class():
+    from wechatpy import WeChatClient  # imported on first use: heavy, and only some Lambdas call WeChat
+    from wechatpy.exceptions import WeChatClientException
+
+    class AllianceClient(WeChatClient):
+        def __init__(self, account_id: str):
+            super().__init__(account_facts(account_id).appid, secret="", timeout=TIMEOUT_S, auto_retry=False)
+            self.account_id = account_id
+
+        @property
+        def access_token(self):
+            return token_store().get(self.account_id)
+
+        def fetch_access_token(self):
+            return {"access_token": token_store().get(self.account_id)}
+
+        def _request(self, method, url_or_endpoint, **kwargs):
+            if not url_or_endpoint.startswith(("http://", "https://")):
+                url_or_endpoint = kwargs.pop("api_base_url", self.API_BASE_URL) + url_or_endpoint
+            if url_or_endpoint.startswith(WECHAT_ORIGIN):
+                url_or_endpoint = settings().wechat_api_base + url_or_endpoint[len(WECHAT_ORIGIN):]
+            kwargs.setdefault("params", {})
+            try:
+                return super()._request(method, url_or_endpoint, **kwargs)
+            except WeChatClientException as exc:
+                if exc.errcode not in TOKEN_ERRORS:
+                    raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg)) from exc
+                rejected = kwargs["params"].get("access_token")
+                kwargs["params"]["access_token"] = token_store().get(self.account_id, rejected=rejected)
+                try:
+                    return super()._request(method, url_or_endpoint, **kwargs)
+                except WeChatClientException as again:
+                    raise WeChatApiError(int(again.errcode or 0), str(again.errmsg)) from again
+
+    return AllianceClient
