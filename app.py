@@ -11,6 +11,7 @@ from chalicelib.routes.health import bp as health_routes
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 
+app.register_middleware(log.request_context_middleware, "all")
 app.register_blueprint(health_routes)
 
 

@@ -59,11 +59,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stdout` is now (Lambda ships stdout to CloudWatch; tests capture it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure(level: str = "INFO") -> logging.Logger:
     """Install the JSON formatter on the platform's logger (idempotent)."""
     logger = logging.getLogger(LOGGER_NAME)
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.propagate = False
@@ -88,3 +100,15 @@ def bind(**fields: Any) -> Iterator[None]:
 def event(logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log a message with structured fields."""
     logger.log(level, message, extra={"fields": fields})
+
+
+def request_context_middleware(event: Any, get_response: Any) -> Any:
+    """Chalice middleware ('all'): bind the request id (API Gateway's, or Lambda's) to every log line."""
+    context = getattr(event, "context", None)
+    if isinstance(context, dict):  # an HTTP request: API Gateway's request context
+        request_id = context.get("requestId")
+    else:  # a schedule or queue event: the Lambda context object
+        request_id = getattr(getattr(event, "context", None), "aws_request_id", None) or getattr(
+            getattr(event, "lambda_context", None), "aws_request_id", None)
+    with bind(request_id=request_id):
+        return get_response(event)

@@ -1,0 +1,67 @@
+"""Cold import of `app` (what a Lambda cold start pays before the first request) against importing the
+big libraries alone. Each figure is the median of fresh interpreter processes.
+
+    python -m bench.import_time [--runs 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = {
+    "app": "import app",
+    "chalice + botocore + pynamodb": "import chalice.app, botocore.session, pynamodb.models",
+    "chalice + botocore + pynamodb + wechatpy": "import chalice.app, botocore.session, pynamodb.models, wechatpy",
+}
+PROBE = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+
+
+def measure(stmt: str, runs: int) -> float:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0", "AWS_DEFAULT_REGION": "cn-north-1"}
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", PROBE.format(stmt=stmt)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout
+        samples.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def heaviest(stmt: str, top: int = 8) -> list[tuple[int, str]]:
+    """The modules with the largest cumulative import time (-X importtime), in microseconds."""
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", stmt], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "AWS_DEFAULT_REGION": "cn-north-1"}).stderr
+    rows = []
+    for line in err.splitlines():
+        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+            _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
+            if not name.startswith(" "):
+                rows.append((int(cumulative), name.strip()))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args(argv)
+    medians = {name: measure(stmt, args.runs) for name, stmt in CASES.items()}
+    print(f"cold import, median of {args.runs} fresh processes")
+    for name, seconds in medians.items():
+        print(f"  {name:<44} {seconds * 1000:7.1f} ms")
+    base = medians["chalice + botocore + pynamodb + wechatpy"]
+    ratio = medians["app"] / base
+    print(f"  app / (chalice + botocore + pynamodb + wechatpy) = {ratio:.2f}  (goal <= 1.25)")
+    print(f"  app / (chalice + botocore + pynamodb)            = "
+          f"{medians['app'] / medians['chalice + botocore + pynamodb']:.2f}")
+    print("  heaviest top-level imports of app (cumulative):")
+    for micros, name in heaviest("import app"):
+        print(f"    {micros / 1000:7.1f} ms  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
