@@ -3,16 +3,18 @@ from chalice import Chalice
 
 from chalicelib import log
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, daily_stats as daily_stats_job
+from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.health import bp as health_routes
+from chalicelib.routes.wechat import bp as wechat_routes
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 
 app.register_middleware(log.request_context_middleware, "all")
 app.register_blueprint(health_routes)
+app.register_blueprint(wechat_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -22,8 +24,18 @@ def daily_stats(event):
     return daily_stats_job.fan_out(day=(event.detail or {}).get("day"))
 
 
+@app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")
+def outbox_redrive(event):
+    return outbox.redrive()
+
+
 # ---- queue handlers (partial batch failure) -------------------------------------------------------
 
 @app.on_sqs_message(queue=queue_name("stats"), batch_size=QUEUES["stats"].batch_size, name="stats_worker")
 def stats_worker(event):
     return handle_batch("stats", event, daily_stats_job.collect, job="daily-stats")
+
+
+@app.on_sqs_message(queue=queue_name("outbox"), batch_size=QUEUES["outbox"].batch_size, name="outbox_worker")
+def outbox_worker(event):
+    return handle_batch("outbox", event, outbox.deliver, job="outbox", give_up=outbox.give_up)

@@ -32,6 +32,7 @@ class Settings:
     ssm_prefix: str
     wechat_api_base: str
     secrets_cache_seconds: int
+    replay_window_s: int  # WeChat callbacks older (or newer) than this are refused; 0 turns the check off
     log_level: str
 
     @classmethod
@@ -45,6 +46,7 @@ class Settings:
             ssm_prefix=os.environ.get("SSM_PREFIX", f"/{APP_NAME}/{stage}").rstrip("/"),
             wechat_api_base=os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
             secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "900")),
+            replay_window_s=int(os.environ.get("WECHAT_REPLAY_WINDOW_S", "300")),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
         )
 

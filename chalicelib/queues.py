@@ -19,10 +19,12 @@ class QueueSpec:
     visibility_timeout_s: int  # at least six times the handler's timeout, as AWS advises
     max_receives: int  # deliveries before the message goes to the dead-letter queue
     batch_size: int
+    backoff_s: int = 0  # first retry delay, doubled each time (0: SQS's visibility timeout)
 
 
 QUEUES = {
     "stats": QueueSpec(visibility_timeout_s=180, max_receives=5, batch_size=5),
+    "outbox": QueueSpec(visibility_timeout_s=180, max_receives=6, batch_size=10, backoff_s=30),
 }
 
 
@@ -77,6 +79,17 @@ def dead_letter(queue: str, body: str, reason: str) -> None:
         _sqs().get_queue_url(QueueName=dead_letter_name(queue))["QueueUrl"]
     _sqs().send_message(QueueUrl=dlq_url, MessageBody=body, MessageAttributes={
         "reason": {"DataType": "String", "StringValue": reason[:1000]}})
+
+
+def retry_later(queue: str, receipt_handle: str, receive_count: int) -> int:
+    """Back off exponentially before SQS delivers the message again; returns the delay in seconds."""
+    spec = QUEUES[queue]
+    if not spec.backoff_s:
+        return 0
+    delay = min(900, spec.backoff_s * 2 ** max(0, receive_count - 1))
+    _sqs().change_message_visibility(QueueUrl=queue_url(queue), ReceiptHandle=receipt_handle,
+                                     VisibilityTimeout=delay)
+    return delay
 
 
 def create_queues() -> list[str]:

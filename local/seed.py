@@ -65,7 +65,7 @@ def _meals(v: Any) -> bool:
 
 
 RULES: dict[str, dict[str, tuple[Check, str]]] = {
-    "district": {"id": SLUG, "name": TEXT, "city": TEXT},
+    "district": {"id": SLUG, "name": TEXT, "city": TEXT, "code": pattern(r"[A-Z]{2,3}", "2 or 3 capital letters")},
     "subdistricts": {"id": SLUG, "name": TEXT},
     "communities": {"id": SLUG, "name": TEXT, "subdistrict_id": SLUG,
                     "code": pattern(r"[A-Z]{2,3}", "2 or 3 capital letters"), "grids": TEXTS},
@@ -89,6 +89,17 @@ RULES: dict[str, dict[str, tuple[Check, str]]] = {
                              "team_member", "department"),
               "community_id": OPT_SLUG, "subdistrict_id": OPT_SLUG, "team_id": OPT_SLUG,
               "department_id": OPT_SLUG, "demo_password": TEXT},
+}
+def _templates(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(spec, dict) and spec.get("kind") in ("template", "subscribe") and TEXT[0](spec.get("template_id"))
+        and isinstance(spec.get("fields", {}), dict) for spec in v.values())
+
+
+# Fields a record may leave out.
+OPTIONAL: dict[str, dict[str, tuple[Check, str]]] = {
+    "accounts": {"notify_templates": (_templates, "a map of purpose to {kind: template|subscribe, template_id, "
+                                                  "fields}")},
 }
 # Foreign keys: (collection, field) -> the collection whose ids it must name.
 REFERENCES = {
@@ -139,8 +150,10 @@ def validate(path: Path, data: Any) -> Seed:
             where = _where(path, collection, i if many else None, record)
             if not isinstance(record, dict):
                 raise SeedError(f"{where}: a record must be a JSON object")
-            for field, (check, what) in fields.items():
+            for field, (check, what) in {**fields, **OPTIONAL.get(collection, {})}.items():
                 if field not in record:
+                    if field in OPTIONAL.get(collection, {}):
+                        continue
                     raise SeedError(f"{where}: field '{field}' is missing")
                 if not check(record[field]):
                     raise SeedError(f"{where}: field '{field}' must be {what}, got {record[field]!r:.60}")
@@ -161,6 +174,10 @@ def _check_references(seed: Seed) -> None:
             if value is not None and value not in ids[target]:
                 raise SeedError(f"{_where(seed.path, collection, i, record)}: field '{field}' names unknown "
                                 f"{target[:-1]} {value!r}")
+    codes = [c["code"] for c in seed.records("communities")] + [seed.data["district"]["code"]]
+    if len(set(codes)) != len(codes):
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        raise SeedError(f"{seed.path}: communities and district: field 'code' must be unique, repeated: {twice}")
     grids = {c["id"]: set(c["grids"]) for c in seed.records("communities")}
     for i, canteen in enumerate(seed.records("canteens")):
         stray = set(canteen["delivery_grids"]) - grids[canteen["community_id"]]
@@ -203,13 +220,15 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
     d_id = district["id"]
     sub_of = {c["id"]: c["subdistrict_id"] for c in seed.records("communities")}
     community_of_team = {t["id"]: t["community_id"] for t in seed.records("teams")}
-    items: list = [District(d_id, name=district["name"], city=district["city"])]
+    items: list = [District(d_id, name=district["name"], city=district["city"], code=district["code"])]
     items += [SubDistrict(d_id, s["id"], name=s["name"]) for s in seed.records("subdistricts")]
     items += [Community(c["id"], district_id=d_id, subdistrict_id=c["subdistrict_id"], name=c["name"],
                         code=c["code"], grids=c["grids"]) for c in seed.records("communities")]
     items += [Account(a["id"], district_id=d_id, community_id=a["community_id"], name=a["name"],
                       account_type=a["type"], appid=a["appid"], original_id=a["original_id"],
-                      encryption_mode=a["encryption_mode"]) for a in seed.records("accounts")]
+                      encryption_mode=a["encryption_mode"],
+                      notify_templates=json.dumps(a.get("notify_templates", {}), ensure_ascii=False))
+               for a in seed.records("accounts")]
     items += [Department(d_id, p["id"], name=p["name"]) for p in seed.records("departments")]
     items += [Team(t["community_id"], t["id"], kind=t["kind"], name=t["name"]) for t in seed.records("teams")]
     items += [Canteen(c["id"], community_id=c["community_id"], name=c["name"], kind=c["kind"],

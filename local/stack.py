@@ -111,7 +111,7 @@ class Stack:
                   file=sys.stderr)
             return 1
         if own_moto:
-            moto = self.start("moto", [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(needed["MOTO_PORT"])],
+            moto = self.start("moto", [py, "-m", "local.aws_endpoint", "--port", str(needed["MOTO_PORT"])],
                               quiet=True)
             _wait_http(env["AWS_ENDPOINT_URL"] + "/moto-api/", 30, moto)
         code = self.prepare()

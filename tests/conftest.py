@@ -25,6 +25,7 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import config, queues, secrets  # noqa: E402
 from chalicelib.queues import create_queues  # noqa: E402
 from chalicelib.store.registry import ALL_MODELS, create_tables  # noqa: E402
+from chalicelib.store import ports, unit_of_work  # noqa: E402
 from chalicelib.wechat import client as wechat_client  # noqa: E402
 
 
@@ -34,8 +35,10 @@ def reset_connections() -> None:
         model._connection = None
     secrets._STORE = None
     for cached in (config.settings, queues._sqs, queues.queue_url, wechat_client.account_facts,
-                   wechat_client.token_store):
+                   wechat_client.token_store, unit_of_work._connection):
         cached.cache_clear()
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
 
 
 @pytest.fixture
@@ -50,19 +53,18 @@ def aws():
 
 @pytest.fixture
 def moto_server(monkeypatch):
-    """A real moto server on a free port, for tests where threads must race on one DynamoDB."""
-    from moto.server import ThreadedMotoServer
+    """A moto server on a free port (the laptop's AWS endpoint), for tests where threads race."""
+    from local.aws_endpoint import start_in_thread
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    server, url = start_in_thread()
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     reset_connections()
     create_tables()
     create_queues()
-    yield f"http://{host}:{port}"
-    server.stop()
+    yield url
+    server.shutdown()
+    server.server_close()
     reset_connections()
 
 
@@ -85,6 +87,16 @@ def wechat(monkeypatch, tmp_path):
 @pytest.fixture
 def seed(aws):
     """The demo district loaded into the fake AWS."""
+    from local import seed as seed_module
+
+    data = seed_module.read(seed_module.DEFAULT_SEED)
+    seed_module.load(data)
+    return data
+
+
+@pytest.fixture
+def seed_on_server(moto_server):
+    """The demo district loaded into the moto server."""
     from local import seed as seed_module
 
     data = seed_module.read(seed_module.DEFAULT_SEED)

@@ -19,7 +19,9 @@ class Job:
 JOBS = {job.name: job for job in (
     # 02:00 Asia/Shanghai: WeChat's datacube has the previous day by then.
     Job("daily-stats", "daily_stats", "cron(0 18 * * ? *)", fills=("stats",)),
+    # Every 10 minutes: outbox items that never reached the queue are handed to it again.
+    Job("outbox-redrive", "outbox_redrive", "cron(0/10 * * * ? *)", fills=("outbox",)),
 )}
 
 # Queue -> the Lambda function that consumes it.
-QUEUE_HANDLERS = {"stats": "stats_worker"}
+QUEUE_HANDLERS = {"stats": "stats_worker", "outbox": "outbox_worker"}

@@ -32,6 +32,9 @@ class Account(Model):
     appid = UnicodeAttribute()
     original_id = UnicodeAttribute()  # gh_…, the ToUserName of callbacks
     encryption_mode = UnicodeAttribute()  # one of ENCRYPTION_MODES
+    # purpose -> {"kind": "template"|"subscribe", "template_id": …, "fields": {template key: message field}}:
+    # how to reach a resident when WeChat's 48-hour customer-service window is shut.
+    notify_templates = UnicodeAttribute(default="{}")
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
     by_district = AccountsByDistrict()

@@ -15,6 +15,7 @@ class District(Model):
     district_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     city = UnicodeAttribute()
+    code = UnicodeAttribute(default="SN")  # letters of requests filed with the district's own account
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
 

@@ -3,15 +3,22 @@ from __future__ import annotations
 
 from chalicelib.store.accounts import Account
 from chalicelib.store.canteens import Canteen
+from chalicelib.store.counters import Counter
+from chalicelib.store.inbox import Delivery
 from chalicelib.store.org import Community, Department, District, SubDistrict
+from chalicelib.store.outbox import OutboxMessage
+from chalicelib.store.requests import HelpRequest
 from chalicelib.store.residents import Profile, Resident
+from chalicelib.store.rules import RuleSet
 from chalicelib.store.staff import StaffUser
 from chalicelib.store.stats import AccountDailyStats
 from chalicelib.store.teams import Team
 from chalicelib.store.tokens import AccessToken
 
-ALL_MODELS = (District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
-              AccessToken, AccountDailyStats)
+ALL_MODELS = (
+    District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
+    AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest,
+)
 
 
 def create_tables(wait: bool = True) -> list[str]:

@@ -1,0 +1,120 @@
+"""Routing rules (路由规则): which action answers a message, as data each community can edit.
+
+A rule says *when* (`on`: a text keyword, a menu click, an event, a message type) and *what* (`action`,
+a name in the router's handler table, with `params`). Rules are tried in order; the first match wins.
+An account without its own rules uses `DEFAULT_RULES`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable
+
+from chalicelib.domain.messages import Inbound
+
+RULE_TRIGGERS = ("text", "click", "event", "type")
+TEXT_MATCHES = ("exact", "contains", "regex")
+
+
+class InvalidRule(ValueError):
+    """A rule staff wrote cannot work (unknown trigger or action, bad regex)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    on: str  # one of RULE_TRIGGERS
+    pattern: str  # text: keywords separated by | (or a regex); click: menu key; event: event name; type: kind
+    action: str  # a name in the router's handler table
+    match: str = "exact"  # for text rules: one of TEXT_MATCHES
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, message: Inbound, text: str) -> dict[str, str] | None:
+        """The captured parameters when the rule applies to the message (normalised text `text`), else None."""
+        if self.on == "type":  # "text" also takes a voice message WeChat recognised
+            spoken = self.pattern == "text" and message.kind == "voice" and bool(text)
+            return {} if message.kind == self.pattern or spoken else None
+        if self.on == "event":
+            return {} if message.kind == "event" and (message.event or "") == self.pattern else None
+        if self.on == "click":
+            return {} if message.kind == "event" and message.event == "CLICK" and message.event_key == self.pattern \
+                else None
+        if self.on != "text" or message.kind not in ("text", "voice") or not text:
+            return None
+        if self.match == "regex":
+            found = _regex(self.pattern).search(text)
+            return {k: v for k, v in found.groupdict().items() if v is not None} if found else None
+        words = [w for w in self.pattern.split("|") if w]
+        lowered = text.lower()
+        if self.match == "exact":
+            return {} if lowered in (w.lower() for w in words) else None
+        return {} if any(w.lower() in lowered for w in words) else None
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def validate(rule: Rule, actions: Iterable[str]) -> Rule:
+    if rule.on not in RULE_TRIGGERS:
+        raise InvalidRule(f"unknown trigger {rule.on!r}; use one of {', '.join(RULE_TRIGGERS)}")
+    if rule.action not in set(actions):
+        raise InvalidRule(f"unknown action {rule.action!r}")
+    if rule.on == "text" and rule.match not in TEXT_MATCHES:
+        raise InvalidRule(f"unknown match {rule.match!r}; use one of {', '.join(TEXT_MATCHES)}")
+    if not rule.pattern:
+        raise InvalidRule("a rule needs a pattern")
+    if rule.on == "text" and rule.match == "regex":
+        try:
+            re.compile(rule.pattern)
+        except re.error as exc:
+            raise InvalidRule(f"bad regular expression: {exc}") from exc
+    return rule
+
+
+def rules_from_json(text: str) -> tuple[Rule, ...]:
+    return tuple(Rule(**item) for item in json.loads(text))
+
+
+def rules_to_json(rules: Iterable[Rule]) -> str:
+    return json.dumps([asdict(r) for r in rules], ensure_ascii=False)
+
+
+def first_match(rules: Iterable[Rule], message: Inbound, text: str) -> tuple[Rule, dict[str, str]] | None:
+    for rule in rules:
+        captured = rule.matches(message, text)
+        if captured is not None:
+            return rule, captured
+    return None
+
+
+# The defaults, in order. Menu keys are those of the default menu (微市南 / 微社区 / 微服务).
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("event", "subscribe", "welcome"),
+    Rule("event", "SCAN", "welcome"),
+    Rule("click", "HELP", "help"),
+    Rule("click", "MY_REQUESTS", "my_requests"),
+    Rule("click", "ALLIANCE", "alliance_search"),
+    Rule("click", "NEW_REQUEST", "request_guide"),
+    Rule("text", "帮助|help|?|菜单|menu|你好|您好", "help"),
+    Rule("text", "我的纸条|我的便民纸条|查询|查询纸条|我的请求", "my_requests"),
+    Rule("text", r"^(?:联盟|找|搜索)\s*(?P<query>.+)$", "alliance_search", match="regex"),
+    # A plea for help wins over words like 食堂 inside it: 能否明天派人送饭 is a 便民纸条, not a menu question.
+    Rule("text", "能否|能不能|可不可以|可以帮|请帮|帮忙|帮我|派人|送饭|上门|维修|坏了|求助|投诉|建议", "file_request",
+         match="contains"),
+    Rule("type", "text", "file_request"),
+    Rule("type", "voice", "voice_without_text"),
+    Rule("type", "image", "file_request"),
+    Rule("type", "video", "file_request"),
+    Rule("type", "shortvideo", "file_request"),
+    Rule("type", "link", "link"),
+    Rule("type", "location", "location"),
+    Rule("event", "LOCATION", "ignore"),
+    Rule("event", "VIEW", "ignore"),
+    Rule("event", "unsubscribe", "farewell"),
+    Rule("event", "MASSSENDJOBFINISH", "job_report"),
+    Rule("event", "TEMPLATESENDJOBFINISH", "job_report"),
+    Rule("event", "PUBLISHJOBFINISH", "job_report"),
+)

@@ -1,0 +1,24 @@
+"""Normalising what residents type: traditional → simplified (zhconv), full-width → half-width, spaces.
+
+Residents write 聽說社區食堂 as often as 听说社区食堂, and ＡＢＣ１２３ or 'ｈｅｌｐ' from some keyboards; rules
+match the normalised text, while the resident's own words are kept as sent.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # ！..～ -> !..~ (ASCII block only)
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+
+
+def normalise(text: str | None) -> str:
+    """Simplified, half-width ASCII, single spaces, trimmed. Chinese punctuation like ，。 is kept."""
+    if not text:
+        return ""
+    from zhconv import convert  # imported on first use: its dictionary is large
+
+    text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH)
+    text = convert(text, "zh-cn")
+    return _SPACES.sub(" ", text).strip()

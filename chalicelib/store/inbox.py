@@ -1,0 +1,23 @@
+"""Deliveries already handled (exactly-once for WeChat's retries)."""
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from chalicelib.store.base import table_meta, utcnow
+
+
+class Delivery(Model):
+    """One inbound message or event of one account, with the reply it got.
+
+    Written with a condition (`attribute_not_exists`, or an expired item) in the same request as the
+    message's side effects, so three copies of one message arriving at once on three Lambdas make one
+    set of effects, and every copy answers with the stored reply. `expires_at` is DynamoDB's TTL
+    attribute (cleanup only; expiry is checked in code).
+    """
+
+    Meta = table_meta("deliveries", ttl_attribute="expires_at")
+    delivery_key = UnicodeAttribute(hash_key=True)  # account_id + "#" + Inbound.dedupe_key
+    reply = UnicodeAttribute()  # the Reply as JSON (sealed again for each copy: nonce and timestamp differ)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    expires_at = UTCDateTimeAttribute()
