@@ -55,6 +55,7 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST in China
 TOKEN_TTL = 7200             # access_token lifetime (s)
 TOKEN_GRACE = 300            # old cgi-bin/token token stays valid this long after a refresh
 CS_WINDOW = 48 * 3600        # customer-service window since the user's last message
+CS_PER_WINDOW = 5             # customer-service messages allowed per user message (then 45047)
 TEMP_MEDIA_TTL = 3 * 86400   # temporary media (media/upload) expire after 3 days
 OAUTH_CODE_TTL = 300         # OAuth code lifetime
 MASS_QUOTA = {"subscription": ("day", 1), "service": ("month", 4)}
@@ -93,6 +94,7 @@ ERRORS = {
     44004: "empty content",
     45015: "response out of time limit or subscription is canceled",
     45028: "has no masssend quota",
+    45047: "out of response count limit",
     46003: "menu no exist",
     47001: "data format error",
     48001: "api unauthorized",
@@ -264,6 +266,7 @@ class Emulator:
             self.tokens: dict[str, Token] = {}
             self.current: dict[tuple[str, str], str] = {}
             self.last_message: dict[tuple[str, str], float] = {}
+            self.cs_sent: dict[tuple[str, str], int] = {}
             self.mass_sends: dict[str, list[float]] = {}
             self.menus: dict[str, dict] = {}
             self.media: dict[str, dict] = {}
@@ -289,6 +292,7 @@ class Emulator:
         with self._lock:
             now = self.clock.time()
             self.last_message[(appid, openid)] = now
+            self.cs_sent[(appid, openid)] = 0
             return now + CS_WINDOW
 
     # ----- token helpers -----
@@ -391,6 +395,10 @@ class Emulator:
         last = self.last_message.get((account["appid"], touser))
         if last is None or self.clock.time() - last > CS_WINDOW:
             raise WeChatError(45015)
+        key = (account["appid"], touser)
+        if self.cs_sent.get(key, 0) >= CS_PER_WINDOW:
+            raise WeChatError(45047)
+        self.cs_sent[key] = self.cs_sent.get(key, 0) + 1
         return {"errcode": 0, "errmsg": "ok"}
 
     def _template_fields(self, body: dict) -> None:
