@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import sys
 
-from bench import import_time
+from bench import callback_latency, callback_requests, import_time
 
-BENCHES = [("import time", import_time.main)]
+BENCHES = [
+    ("import time", import_time.main),
+    ("DynamoDB requests per callback", callback_requests.main),
+    ("callback latency", callback_latency.main),
+]
 
 
 def main() -> int:
     for title, run in BENCHES:
-        print(f"== {title}")
+        print(f"== {title}", flush=True)
         run([])
-        print()
+        print(flush=True)
     return 0
 
 

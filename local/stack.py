@@ -154,9 +154,11 @@ def banner(env: dict[str, str]) -> str:
         f"  seed                      {seed.path} ({len(seed.records('accounts'))} accounts)",
         "  demo staff logins (demo passwords, laptop only):",
         *[f"    {role:<22} {u['username']:<32} {u['demo_password']}" for role, u in logins.items()],
-        "  try: a resident of 香港花园社区 writes to the community's account —",
+        "  try: a resident of 香港花园社区 writes to the community's account (the emulator signs, encrypts and",
+        "  posts it as WeChat would, then opens the reply) —",
         f"    curl -s -X POST {env['WECHAT_API_BASE']}/__emulator/user-message -H 'content-type: application/json' \\",
-        "      -d '{\"account_id\": \"xianggang-huayuan\", \"openid\": \"o-demo-resident\", \"content\": \"帮助\"}'",
+        "      -d '{\"account_id\": \"xianggang-huayuan\", \"openid\": \"o-demo-resident\", "
+        "\"content\": \"我们老两口身体不便，社区能否明天派人送饭？\"}'",
         "  Ctrl-C stops everything.",
         "",
     ]

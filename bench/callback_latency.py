@@ -1,0 +1,130 @@
+"""Callback latency through `chalice local`, against one conditional PutItem to the same DynamoDB.
+
+Starts the laptop's AWS endpoint and `chalice local` on free ports, loads the seed, then interleaves
+N rounds of: GET /health, one keyword callback (香港花园社区, safe mode: signed and encrypted), and one
+conditional PutItem made directly to the endpoint. Goal: median(callback) - median(health) is at most
+2x median(PutItem): the callback's own work costs no more than the one write it must make.
+
+    python -m bench.callback_latency [--rounds 200]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(url: str, seconds: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args(argv)
+
+    import requests
+    from botocore.session import get_session
+
+    from local.stack import stack_env
+
+    os.environ.update({"MOTO_PORT": str(free_port()), "PORT": str(free_port()),
+                       "WECHAT_EMULATOR_PORT": str(free_port()), "ARGON2_PROFILE": "CHEAPEST"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    env = {**stack_env(), "LOG_LEVEL": "WARNING"}
+    py = sys.executable
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    children = [subprocess.Popen([py, "-m", "local.aws_endpoint", "--port", os.environ["MOTO_PORT"]], cwd=ROOT,
+                                 env=env, **quiet)]
+    try:
+        wait(env["AWS_ENDPOINT_URL"] + "/moto-api/")
+        subprocess.run([py, "-m", "local.seed"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        chalice = str(Path(py).parent / "chalice")
+        children.append(subprocess.Popen([chalice, "local", "--stage", "local", "--port", env["PORT"],
+                                          "--no-autoreload"], cwd=ROOT, env=env, **quiet))
+        base = env["PLATFORM_URL"]
+        wait(base + "/health")
+
+        os.environ.update(env)
+        from local import seed as seed_module
+        from tests.wechat_driver import WeChat, message_xml, sign
+
+        wx = WeChat(None, "xianggang-huayuan", seed_module.read())
+        ddb = get_session().create_client("dynamodb", region_name=env["AWS_REGION"],
+                                          endpoint_url=env["AWS_ENDPOINT_URL"])
+        ddb.create_table(TableName="bench-latency", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+
+        def callback_request(i: int) -> tuple[str, bytes]:
+            import xml.etree.ElementTree as ET
+
+            ts, nonce = str(int(time.time())), f"n{i}"
+            fields = wx.fields(f"o-bench-{i % 7}", "text", Content="帮助", MsgId=10**12 + i)
+            envelope = wx.crypto().encrypt_message(message_xml(fields), nonce, ts)
+            encrypted = ET.fromstring(envelope).findtext("Encrypt")
+            query = {"signature": sign(wx.token, ts, nonce), "timestamp": ts, "nonce": nonce,
+                     "encrypt_type": "aes", "msg_signature": sign(wx.token, ts, nonce, encrypted)}
+            body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
+            return f"{base}/wechat/xianggang-huayuan?{urlencode(query)}", body
+
+        http = requests.Session()
+        headers = {"Content-Type": "text/xml"}
+        for i in range(5):  # warm: the container reads account, secrets and rules once
+            url, body = callback_request(-1 - i)
+            assert http.post(url, data=body, headers=headers).status_code == 200
+        health, callback, put = [], [], []
+        for i in range(args.rounds):
+            url, body = callback_request(i)
+            t = time.perf_counter()
+            assert http.get(base + "/health").status_code == 200
+            health.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            answer = http.post(url, data=body, headers=headers)
+            callback.append(time.perf_counter() - t)
+            assert answer.status_code == 200 and "<Encrypt>" in answer.text, answer.text[:200]
+            t = time.perf_counter()
+            ddb.put_item(TableName="bench-latency", Item={"k": {"S": f"item-{i}"}},
+                         ConditionExpression="attribute_not_exists(k)")
+            put.append(time.perf_counter() - t)
+        m_health, m_callback, m_put = (statistics.median(x) * 1000 for x in (health, callback, put))
+        own = m_callback - m_health
+        print(f"callback latency through chalice local, {args.rounds} interleaved rounds (medians)")
+        print(f"  GET /health                     {m_health:7.2f} ms")
+        print(f"  keyword callback (safe mode)    {m_callback:7.2f} ms   p95 "
+              f"{sorted(callback)[int(len(callback) * 0.95)] * 1000:.2f} ms")
+        print(f"  conditional PutItem, direct     {m_put:7.2f} ms")
+        print(f"  callback - health               {own:7.2f} ms   = {own / m_put:.2f} x PutItem  (goal <= 2)")
+    finally:
+        for child in reversed(children):
+            child.terminate()
+        for child in children:
+            child.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""DynamoDB requests per WeChat callback, counted with botocore's event hooks (warm container).
+
+Goals: a keyword reply makes at most 1 request; a callback that files a 便民纸条 at most 2.
+
+    python -m bench.callback_requests
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "cn-north-1")
+for _var in ("AWS_ENDPOINT_URL",):
+    os.environ.pop(_var, None)
+os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench",
+                   "ARGON2_PROFILE": "CHEAPEST", "SSM_PREFIX": "/wechat-alliance/bench"})
+
+CASES = [
+    ("keyword reply (帮助)", "帮助", 1),
+    ("alliance search (找香港)", "找香港", 1),
+    ("files a 便民纸条", "楼道灯坏了，能否派人来修？", 2),
+    ("my requests (我的纸条)", "我的纸条", 2),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import botocore.session
+    import pynamodb.connection.base
+    from chalice.test import Client
+    from moto import mock_aws
+
+    import chalicelib.store.base  # noqa: F401 - installs the platform's session factory, which we wrap
+
+    operations: list[str] = []
+    make_session = pynamodb.connection.base.get_session
+
+    def counting_session() -> botocore.session.Session:
+        session = make_session()
+        session.register("before-call.dynamodb", count)
+        return session
+
+    def count(model, **_):
+        operations.append(model.name)  # returns None: a value here would replace the call's response
+
+    pynamodb.connection.base.get_session = counting_session
+    with mock_aws():
+        from chalicelib.queues import create_queues
+        from chalicelib.store.registry import create_tables
+        from local import seed as seed_module
+        from tests.wechat_driver import WeChat
+
+        create_tables()
+        create_queues()
+        seed = seed_module.read()
+        seed_module.load(seed)
+        from app import app
+
+        print("DynamoDB requests per callback (warm: account, secrets and rules already cached)")
+        worst_ok = True
+        with Client(app, stage_name="bench") as client:
+            wx = WeChat(client.http, "xianggang-huayuan", seed)
+            operations.clear()
+            wx.text("o-bench-warmup", "帮助")
+            print(f"  cold container, first callback: {len(operations)} request(s) {operations}")
+            for _title, text, _goal in CASES:  # fill the per-container caches (directory, rules)
+                wx.text("o-bench-warmup", text)
+            for title, text, goal in CASES:
+                operations.clear()
+                answer = wx.text("o-bench", text)
+                assert answer.status == 200, answer
+                ok = len(operations) <= goal
+                worst_ok &= ok
+                print(f"  {title:<28} {len(operations)} request(s) {operations}  goal <= {goal}  "
+                      f"{'ok' if ok else 'OVER'}")
+    print("  all within goal" if worst_ok else "  SOME OVER GOAL")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
