@@ -8,6 +8,7 @@ from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.wechat import bp as wechat_routes
+from chalicelib.wechat import gateway
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -39,3 +40,8 @@ def stats_worker(event):
 @app.on_sqs_message(queue=queue_name("outbox"), batch_size=QUEUES["outbox"].batch_size, name="outbox_worker")
 def outbox_worker(event):
     return handle_batch("outbox", event, outbox.deliver, job="outbox", give_up=outbox.give_up)
+
+
+@app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")
+def inbound_worker(event):
+    return handle_batch("inbound", event, gateway.replay, job="inbound")

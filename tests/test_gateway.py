@@ -238,3 +238,56 @@ def test_a_communitys_own_rules_win(http, seed):
     assert wx.text("o-resident-8", "3号楼怎么走").text == "请直接留言具体问题。"
     assert wx.text("o-resident-8", "今天停水吗").text == "停水停电请拨打 96663。"
     assert "编号" in wx.text("o-resident-8", "帮助").text  # their rules have no 帮助: it is a 便民纸条 now
+
+
+# ---- a failed write loses nothing ----------------------------------------------------------------
+
+def test_when_dynamodb_fails_the_message_is_parked_and_answered_later(http, seed, wechat, monkeypatch):
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.jobs import outbox
+    from chalicelib.store import unit_of_work
+    from chalicelib.store.outbox import OutboxMessage
+    from local.jobs import drain
+
+    real_commit = unit_of_work.commit
+
+    def failing_commit(*args, **kwargs):
+        raise TransactWriteError("DynamoDB is unavailable")
+
+    monkeypatch.setattr(unit_of_work, "commit", failing_commit)
+    wx = WeChat(http, SAFE, seed)
+    holding = wx.text("o-resident-9", "楼道的灯坏了，能否派人来修？")
+    assert holding.status == 200 and "处理好后会马上回复您" in holding.text
+    assert HelpRequest.count() == 0
+
+    monkeypatch.setattr(unit_of_work, "commit", real_commit)
+    wechat.record_interaction(wx.account["appid"], "o-resident-9")
+    with Client(app, stage_name="test") as client:
+        assert drain(client, "inbound", "inbound_worker")["handled"] == 1
+        assert drain(client, "outbox", "outbox_worker")["handled"] == 1
+    [request] = list(HelpRequest.by_resident.query(f"{SAFE}#o-resident-9"))
+    assert request.text == "楼道的灯坏了，能否派人来修？"
+    [sent] = [c for c in wechat.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    assert request.number in sent["body"]["text"]["content"]
+    assert [m.state for m in OutboxMessage.by_state.query("sent")] == ["sent"]
+    assert outbox  # the worker module is the one the queue handler runs
+
+
+def test_when_sqs_fails_too_wechat_gets_an_error_and_retries(http, seed, monkeypatch):
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib import queues
+    from chalicelib.store import unit_of_work
+
+    def down(*args, **kwargs):
+        raise TransactWriteError("down")
+
+    def refused(*args, **kwargs):
+        raise queues.SendFailed("down")
+
+    monkeypatch.setattr(unit_of_work, "commit", down)
+    monkeypatch.setattr(queues, "send", refused)
+    answer = WeChat(http, plain_account(seed), seed).text("o-resident-10", "请帮忙修一下门锁")
+    assert answer.status == 500  # no 'success': WeChat delivers the message again
+    assert HelpRequest.count() == 0

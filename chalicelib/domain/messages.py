@@ -64,3 +64,16 @@ class Reply:
 
 
 NO_REPLY = Reply()
+
+
+def inbound_to_dict(message: Inbound) -> dict:
+    """A JSON-able form (for parking a message on a queue)."""
+    from dataclasses import asdict
+
+    data = asdict(message)
+    data["created_at"] = message.created_at.isoformat()
+    return data
+
+
+def inbound_from_dict(data: dict) -> Inbound:
+    return Inbound(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})

@@ -24,4 +24,4 @@ JOBS = {job.name: job for job in (
 )}
 
 # Queue -> the Lambda function that consumes it.
-QUEUE_HANDLERS = {"stats": "stats_worker", "outbox": "outbox_worker"}
+QUEUE_HANDLERS = {"stats": "stats_worker", "outbox": "outbox_worker", "inbound": "inbound_worker"}

@@ -37,6 +37,78 @@ def _keys(account):
                        mode=account.encryption_mode)
 
 
+HOLDING_REPLY_TEXT = "已收到您的消息，系统正忙，处理好后会马上回复您。"
+
+
+def _parkable() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import BotoCoreError
+    from pynamodb.exceptions import PynamoDBException
+
+    return (PynamoDBException, BotoCoreError)
+
+
+def handle(account, message, now: datetime, follow_up: bool = False):
+    """Route and commit one message exactly once; the reply to answer with.
+
+    `follow_up`: the message was parked earlier; its reply goes to the resident through the outbox
+    (customer-service message) because WeChat's request is long answered.
+    """
+    from chalicelib.domain.router import Notify, load_actions
+    from chalicelib.store import unit_of_work
+    from chalicelib.store.ports import DynamoPorts, account_rules
+
+    account_id = account.view.account_id
+    delivery_key = f"{account_id}#{message.dedupe_key}"
+    decision = load_actions().decide(message, account.view, DynamoPorts(), now, account_rules(account_id))
+    effects = decision.effects
+    if follow_up and decision.reply.text:
+        effects += (Notify(account_id, message.openid, "reply", decision.reply.text),)
+    try:
+        outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
+        reply = decision.reply
+    except unit_of_work.Duplicate:
+        log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
+        reply, outbox_ids = unit_of_work.stored_reply(delivery_key), []
+    if outbox_ids:
+        from chalicelib.jobs.outbox import enqueue
+
+        enqueue(outbox_ids)
+    log.event(LOG, "callback handled", kind=message.kind, event=message.event, follow_up=follow_up,
+              effects=[type(e).__name__ for e in effects])
+    return reply
+
+
+def park(account_id: str, message, error: Exception):
+    """DynamoDB failed: keep the message on the `inbound` queue and tell the resident we have it.
+
+    If even SQS refuses, the exception propagates: WeChat gets an error and retries, nothing is lost.
+    """
+    from chalicelib import queues
+    from chalicelib.domain.messages import Reply, inbound_to_dict
+
+    log.event(LOG, "storage failed; message parked on the inbound queue", logging.ERROR,
+              error=f"{type(error).__name__}: {error}")
+    queues.send("inbound", [{"account_id": account_id, "message": inbound_to_dict(message)}])
+    return Reply(text=HOLDING_REPLY_TEXT)
+
+
+def replay(body: dict) -> None:
+    """Queue entry (`inbound`): handle a parked message now, answering through the outbox."""
+    from chalicelib.domain.messages import inbound_from_dict
+    from chalicelib.jobs.sqs import PermanentFailure
+    from chalicelib.store.ports import gateway_account
+
+    try:
+        account_id, message = body["account_id"], inbound_from_dict(body["message"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentFailure(f"expected {{account_id, message}}: {exc}") from exc
+    account = gateway_account(account_id)
+    if account is None:
+        raise PermanentFailure(f"unknown account {account_id}")
+    with log.bind(account_id=account_id):
+        handle(account, message, datetime.now(timezone.utc), follow_up=True)
+
+
 def verify(account_id: str, query: dict[str, str]) -> Answer:
     """GET: WeChat's URL verification."""
     from chalicelib.store.ports import gateway_account
@@ -54,9 +126,7 @@ def verify(account_id: str, query: dict[str, str]) -> Answer:
 
 def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime | None = None) -> Answer:
     """POST: one message or event."""
-    from chalicelib.domain.router import load_actions
-    from chalicelib.store import unit_of_work
-    from chalicelib.store.ports import DynamoPorts, account_rules, gateway_account
+    from chalicelib.store.ports import gateway_account
     from chalicelib.wechat.protocol import CallbackRejected, open_message, render_reply, seal_reply
 
     account = gateway_account(account_id)
@@ -71,20 +141,10 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
         return Answer(exc.status, exc.reason)
     if message.kind == "unknown":
         return SUCCESS
-    delivery_key = f"{account_id}#{message.dedupe_key}"
-    decision = load_actions().decide(message, account.view, DynamoPorts(), now, account_rules(account_id))
     try:
-        outbox_ids = unit_of_work.commit(delivery_key, decision.reply, decision.effects, now)
-        reply = decision.reply
-    except unit_of_work.Duplicate:
-        log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
-        reply, outbox_ids = unit_of_work.stored_reply(delivery_key), []
-    if outbox_ids:
-        from chalicelib.jobs.outbox import enqueue
-
-        enqueue(outbox_ids)
-    log.event(LOG, "callback handled", kind=message.kind, event=message.event,
-              effects=[type(e).__name__ for e in decision.effects])
+        reply = handle(account, message, now)
+    except _parkable() as exc:
+        reply = park(account_id, message, exc)
     if reply.empty:
         return SUCCESS
     xml = render_reply(reply, message.openid, message.account_original_id, now.timestamp())
