@@ -2,11 +2,14 @@
 from chalice import Chalice
 
 from chalicelib import log
+from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox
+from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
+from chalicelib.routes.auth import bp as auth_routes
 from chalicelib.routes.health import bp as health_routes
+from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.wechat import gateway
 
@@ -14,8 +17,11 @@ log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 
 app.register_middleware(log.request_context_middleware, "all")
+app.register_blueprint(staff_authorizer_bp)  # the staff authorizer (chalicelib/auth), used by the API blueprints
 app.register_blueprint(health_routes)
 app.register_blueprint(wechat_routes)
+app.register_blueprint(auth_routes)
+app.register_blueprint(request_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -23,6 +29,11 @@ app.register_blueprint(wechat_routes)
 @app.schedule(JOBS["daily-stats"].schedule, name="daily_stats")
 def daily_stats(event):
     return daily_stats_job.fan_out(day=(event.detail or {}).get("day"))
+
+
+@app.schedule(JOBS["sla-sweep"].schedule, name="sla_sweep")
+def sla_sweep_job(event):
+    return sla_sweep.sweep()
 
 
 @app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")

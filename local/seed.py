@@ -19,6 +19,9 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "local" / "seed.json"
+# DEMO ONLY, laptop and tests: the console's JWT signing key ({SSM_PREFIX}/console/jwt_key). A deployed
+# stage gets its own random SecureString (e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`).
+DEMO_JWT_KEY = "DEMO-ONLY-console-jwt-key-laptop-and-tests-never-deploy-0000000000"
 
 
 class SeedError(ValueError):
@@ -266,6 +269,10 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
         s = a["demo_secrets"]
         store.put(a["id"], AccountSecrets(s["app_secret"], s["token"], s["encoding_aes_key"]))
     counts["ssm parameters"] = 3 * len(seed.records("accounts"))
+    from chalicelib.auth.tokens import signing_key_store  # the demo console signing key (overwrites: idempotent)
+
+    signing_key_store().put(DEMO_JWT_KEY)
+    counts["ssm parameters"] += 1
     return counts
 
 

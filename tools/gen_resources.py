@@ -162,10 +162,15 @@ def build(stage: str = "prod"):
         "Outputs": {"EgressIp": {"Condition": "FixedEgress", "Value": {"Ref": "EgressElasticIp"},
                                  "Description": "Add this address to each account's API IP whitelist"}},
     }
-    table_arns = []
-    for name in tables:
-        table_arns.append({"Fn::GetAtt": [logical_id(name), "Arn"]})
-        table_arns.append({"Fn::Sub": "${%s.Arn}/index/*" % logical_id(name)})
+    def arns(names):
+        out = []
+        for name in names:
+            out.append({"Fn::GetAtt": [logical_id(name), "Arn"]})
+            out.append({"Fn::Sub": "${%s.Arn}/index/*" % logical_id(name)})
+        return out
+
+    append_only = [n for n, m in tables.items() if getattr(m.Meta, "append_only", False)]
+    table_arns = arns(n for n in tables if n not in append_only)
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -177,6 +182,9 @@ def build(stage: str = "prod"):
                         "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
                         "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"],
              "Resource": table_arns},
+            {"Sid": "AuditTrailsAppendOnly", "Effect": "Allow",
+             "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"],
+             "Resource": arns(append_only)},
             {"Sid": "Queues", "Effect": "Allow",
              "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                         "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"],

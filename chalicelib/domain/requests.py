@@ -1,15 +1,107 @@
-"""便民纸条: a resident's help request, from intake to answer.
+"""便民纸条 (residents' help requests): categories, routing, time limits and states — all as data.
 
-Intake here: free text (or a recognised voice message, or a photo) that no other rule takes becomes a
-request with a public number the resident can quote; a voice message WeChat could not recognise is
-handed to staff as a request to listen to.
+A district has a default `Policy` (classification keywords, routing, expected hours per category); a
+community may override any part of it. States and transitions are a table; every transition is
+planned here (pure) and written by the store as one transaction with its audit event and notice.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Mapping
 
-from chalicelib.domain.messages import Reply
-from chalicelib.domain.router import Context, Decision, NewRequest, router
+# ---- categories, and the district default policy -------------------------------------------------
+
+CATEGORIES = {
+    "meal_delivery": "送餐",
+    "repairs": "维修",
+    "cleaning": "保洁",
+    "care_visit": "探访照料",
+    "consultation": "政策咨询",
+    "legal": "法律服务",
+    "consumer_complaint": "消费维权",
+    "psychological": "心理疏导",
+    "suggestion": "意见建议",
+    "other": "其他",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a category goes: a kind of the community's teams, or a partner department."""
+
+    team_kind: str | None = None
+    department_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    keywords: Mapping[str, tuple[str, ...]]  # category -> words; the category with most hits wins
+    routes: Mapping[str, Route]
+    hours: Mapping[str, int]  # expected hours to done, per category
+
+    def merged(self, override: Mapping[str, Any] | None) -> "Policy":
+        """This policy with a community's overrides (any of keywords / routes / hours, per category)."""
+        if not override:
+            return self
+        return Policy(
+            keywords={**self.keywords, **{k: tuple(v) for k, v in override.get("keywords", {}).items()}},
+            routes={**self.routes, **{k: Route(**v) for k, v in override.get("routes", {}).items()}},
+            hours={**self.hours, **{k: int(v) for k, v in override.get("hours", {}).items()}},
+        )
+
+
+DEFAULT_POLICY = Policy(
+    keywords={
+        "meal_delivery": ("送饭", "送餐", "饭菜", "食堂", "午饭", "晚饭", "午餐", "晚餐", "配餐", "助餐", "吃饭"),
+        "repairs": ("维修", "修理", "修一下", "坏了", "漏水", "堵了", "不亮", "停电", "水管", "门锁", "电路", "来修"),
+        "cleaning": ("打扫", "保洁", "清扫", "卫生", "垃圾", "清理"),
+        "care_visit": ("看望", "探访", "陪护", "陪同", "独居", "照顾", "陪诊", "身体不便", "行动不便"),
+        "consultation": ("咨询", "请问", "怎么办理", "如何办理", "社保", "医保", "证明", "政策"),
+        "legal": ("法律", "律师", "纠纷", "离婚", "继承", "合同", "起诉", "法官", "调解"),
+        "consumer_complaint": ("消费", "退款", "假货", "维权", "欺诈", "商家", "投诉商"),
+        "psychological": ("心理", "焦虑", "抑郁", "失眠", "压力", "想不开", "情绪"),
+        "suggestion": ("建议", "意见", "希望社区"),
+    },
+    routes={
+        "meal_delivery": Route(team_kind="service_365"),
+        "repairs": Route(team_kind="professional"),
+        "cleaning": Route(team_kind="service_station"),
+        "care_visit": Route(team_kind="bangdaojia"),
+        "consultation": Route(team_kind="comprehensive"),
+        "legal": Route(department_id="judge-zhangyu"),
+        "consumer_complaint": Route(department_id="consumer-rights"),
+        "psychological": Route(department_id="mingdongxin-counselling"),
+        "suggestion": Route(team_kind="comprehensive"),
+        "other": Route(team_kind="comprehensive"),
+    },
+    hours={"meal_delivery": 12, "repairs": 48, "cleaning": 48, "care_visit": 24, "consultation": 24, "legal": 72,
+           "consumer_complaint": 72, "psychological": 48, "suggestion": 168, "other": 48},
+)
+
+
+class UnknownCategory(ValueError):
+    pass
+
+
+def classify(text: str, policy: Policy) -> str:
+    """The category whose keywords the (normalised) text hits most; ties go to the earlier category."""
+    best, best_hits = "other", 0
+    for category in CATEGORIES:
+        hits = sum(1 for word in policy.keywords.get(category, ()) if word and word in text)
+        if hits > best_hits:
+            best, best_hits = category, hits
+    return best
+
+
+def check_category(category: str) -> str:
+    if category not in CATEGORIES:
+        raise UnknownCategory(f"未知的类别：{category}（可选：{'、'.join(CATEGORIES)}）")
+    return category
+
+
+# ---- states and transitions (data) ---------------------------------------------------------------
 
 STATE_NAMES = {
     "submitted": "已提交",
@@ -17,14 +109,155 @@ STATE_NAMES = {
     "assigned": "已派单",
     "in_progress": "办理中",
     "done": "已办结",
+    "closed": "已评价",
     "cancelled": "已取消",
     "rejected": "未受理",
     "reopened": "重新办理",
 }
 OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress", "reopened")
-_MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")  # a letter, digit or Chinese character
-MAX_LISTED = 5
-MEDIA_WORDS = {"image": "（居民发来一张照片）", "video": "（居民发来一段视频）", "shortvideo": "（居民发来一段小视频）"}
+
+# (state, action) -> next state. Who may take an action is decided by chalicelib.auth.scope (staff) and
+# RESIDENT_ACTIONS (the resident, in WeChat).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("submitted", "accept"): "accepted",
+    ("submitted", "assign"): "assigned",
+    ("submitted", "reject"): "rejected",
+    ("submitted", "cancel"): "cancelled",
+    ("accepted", "assign"): "assigned",
+    ("accepted", "reject"): "rejected",
+    ("accepted", "cancel"): "cancelled",
+    ("assigned", "assign"): "assigned",  # hand to another team
+    ("assigned", "start"): "in_progress",
+    ("assigned", "complete"): "done",
+    ("assigned", "cancel"): "cancelled",
+    ("in_progress", "assign"): "assigned",
+    ("in_progress", "complete"): "done",
+    ("done", "rate"): "closed",
+    ("done", "reopen"): "reopened",
+    ("rejected", "reopen"): "reopened",
+    ("reopened", "accept"): "accepted",
+    ("reopened", "assign"): "assigned",
+    ("reopened", "reject"): "rejected",
+}
+ACTION_NAMES = {"accept": "受理", "assign": "派单", "reject": "不予受理", "cancel": "取消", "start": "开始办理",
+                "complete": "办结", "rate": "评价", "reopen": "重新办理"}
+RESIDENT_ACTIONS = ("cancel", "rate")
+RESIDENT_CANCELLABLE = ("submitted", "accepted")
+# Actions a team member or department may take on what is routed to them ("request.progress").
+PROGRESS_ACTIONS = ("start", "complete")
+
+
+class InvalidTransition(ValueError):
+    """The action is not allowed from the request's state (or lacks what it needs)."""
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What the rules need to know of a stored request."""
+
+    number: str
+    state: str
+    category: str
+    community_id: str | None
+    district_id: str
+    account_id: str
+    openid: str | None
+    team_id: str | None = None
+    department_id: str | None = None
+    created_at: datetime | None = None
+    guard_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # resident, staff, team, department, system, partner
+    id: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to the resident about their request (sent through the outbox)."""
+
+    account_id: str
+    openid: str
+    body: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransitionPlan:
+    number: str
+    action: str
+    from_state: str
+    to_state: str
+    actor: Actor
+    at: datetime
+    note: str = ""
+    set_fields: dict[str, Any] = field(default_factory=dict)  # team_id, department_id, rating, …
+    notice: Notice | None = None
+    community_id: str | None = None
+    district_id: str = ""
+    guard_key: str | None = None
+
+
+def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
+                    team: tuple[str, str] | None = None, department: tuple[str, str] | None = None,
+                    rating: int | None = None) -> TransitionPlan:
+    """Check the action against the state table and build what must be written and said.
+
+    `team` / `department` are (id, name) for `assign`; `rating` 1-5 for `rate`.
+    """
+    to_state = TRANSITIONS.get((request.state, action))
+    if to_state is None:
+        allowed = "、".join(ACTION_NAMES[a] for (s, a) in TRANSITIONS if s == request.state) or "无"
+        raise InvalidTransition(f"纸条 {request.number} 当前为“{STATE_NAMES[request.state]}”，不能"
+                                f"{ACTION_NAMES.get(action, action)}；可以：{allowed}")
+    if actor.kind == "resident":
+        if action not in RESIDENT_ACTIONS:
+            raise InvalidTransition("居民只能取消或评价自己的纸条")
+        if action == "cancel" and request.state not in RESIDENT_CANCELLABLE:
+            raise InvalidTransition(f"纸条 {request.number} 已{STATE_NAMES[request.state]}，请联系社区取消")
+    set_fields: dict[str, Any] = {}
+    if action == "assign":
+        if team is None and department is None:
+            raise InvalidTransition("派单需要指定服务队或对接部门")
+        set_fields = {"team_id": team[0] if team else None, "department_id": department[0] if department else None}
+    if action == "rate":
+        if rating is None or not 1 <= rating <= 5:
+            raise InvalidTransition("评分请用 1 到 5 分")
+        set_fields = {"rating": rating, "rating_comment": note[:500]}
+    if action == "reject" and not note.strip():
+        raise InvalidTransition("不予受理需要写明原因")
+    return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
+                          _notice(request, action, note, team or department), request.community_id,
+                          request.district_id, request.guard_key)
+
+
+def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notice | None:
+    """What the resident hears, for the transitions that matter to them."""
+    if not request.openid:
+        return None
+    n = request.number
+    texts = {
+        "accept": f"您的便民纸条 {n} 已受理，社区正在安排。",
+        "assign": f"您的便民纸条 {n} 已派给{assignee[1] if assignee else '服务人员'}，他们会尽快与您联系。",
+        "complete": f"您的便民纸条 {n} 已办结。满意吗？回复“评价 {n} 5 很满意”（1-5分）告诉我们。",
+        "reject": f"您的便民纸条 {n} 暂未受理：{note}。如有疑问请联系社区。",
+        "reopen": f"您的便民纸条 {n} 已重新办理，社区会再次安排。",
+    }
+    body = texts.get(action)
+    if body is None:
+        return None
+    state = STATE_NAMES[TRANSITIONS[(request.state, action)]]
+    return Notice(request.account_id, request.openid, body,
+                  {"number": n, "state": state, "team": assignee[1] if assignee else ""})
+
+
+# ---- numbers, time limits, duplicates -------------------------------------------------------------
+
+NUMBER = re.compile(r"^([A-Z]{2,3})-?(\d{8})-?(\d{3,4})$")
+DUPLICATE_WINDOW = timedelta(hours=2)
 
 
 def format_number(prefix: str, day_yyyymmdd: str, sequence: int) -> str:
@@ -32,44 +265,26 @@ def format_number(prefix: str, day_yyyymmdd: str, sequence: int) -> str:
     return f"{prefix}-{day_yyyymmdd}-{sequence:04d}"
 
 
-def _excerpt(text: str, size: int = 16) -> str:
-    return text if len(text) <= size else text[:size] + "…"
+def parse_number(text: str) -> str | None:
+    """A number as a resident may type it (lower case, without dashes) in its canonical form."""
+    found = NUMBER.match(text.strip().upper())
+    return format_number(found.group(1), found.group(2), int(found.group(3))) if found else None
 
 
-def _file(ctx: Context, channel: str, text: str, media_id: str | None) -> Decision:
-    number = ctx.ports.next_request_number(ctx.account.request_prefix, ctx.now)
-    request = NewRequest(number=number, account_id=ctx.account.account_id, district_id=ctx.account.district_id,
-                         community_id=ctx.account.community_id, openid=ctx.message.openid, channel=channel,
-                         text=text, media_id=media_id)
-    return Decision(Reply(text=f"已收到您的便民纸条，编号 {number}。社区会尽快安排服务人员并回复您。"
-                               "回复“我的纸条”可查看办理进度。"), (request,))
+def due_at(created: datetime, category: str, policy: Policy) -> datetime:
+    return created + timedelta(hours=policy.hours.get(category, policy.hours.get("other", 48)))
 
 
-@router.action("file_request")
-def file_request(ctx: Context) -> Decision:
-    m = ctx.message
-    if m.kind in MEDIA_WORDS:
-        return _file(ctx, "wechat", MEDIA_WORDS[m.kind], m.media_id)
-    if not _MEANINGFUL.search(ctx.text):
-        return Decision(Reply(text="没看明白您的意思。需要社区帮忙的话，请用文字写下具体的事，"
-                                   "或者发一段语音。回复“帮助”查看用法。"))
-    return _file(ctx, "voice" if m.kind == "voice" else "wechat", m.text or "", m.media_id)
+ESCALATION_LEVELS = ("director", "subdistrict")  # overdue: first the director, then the sub-district
 
 
-@router.action("voice_without_text")
-def voice_without_text(ctx: Context) -> Decision:
-    decision = _file(ctx, "voice", "（语音留言，待工作人员收听）", ctx.message.media_id)
-    number = decision.effects[0].number
-    return Decision(Reply(text=f"已收到您的语音留言，编号 {number}。工作人员会尽快收听并回复您；"
-                               "方便的话也可以用文字再写一遍。"), decision.effects)
+def fingerprint(category: str, text: str, service_day: str | None = None) -> str:
+    """What makes two requests of one resident 'the same need': the category and the service day when
+    there is one (two meal orders for the same day), else the category and the words themselves."""
+    if service_day:
+        return f"{category}#{service_day}"
+    return f"{category}#" + re.sub(r"[\W_]+", "", text)[:200]
 
 
-@router.action("my_requests")
-def my_requests(ctx: Context) -> Decision:
-    items = ctx.ports.open_requests(ctx.account.account_id, ctx.message.openid)
-    if not items:
-        return Decision(Reply(text="您目前没有办理中的便民纸条。需要帮忙时直接留言即可。"))
-    lines = [f"{r['number']} {STATE_NAMES.get(r['state'], r['state'])}：{_excerpt(r['text'])}"
-             for r in items[:MAX_LISTED]]
-    more = f"\n另有 {len(items) - MAX_LISTED} 张未列出。" if len(items) > MAX_LISTED else ""
-    return Decision(Reply(text="您办理中的便民纸条：\n" + "\n".join(lines) + more))
+def with_state(request: RequestView, state: str) -> RequestView:
+    return replace(request, state=state)

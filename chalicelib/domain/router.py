@@ -30,7 +30,7 @@ class AccountView:
 
 @dataclass(frozen=True)
 class NewRequest:
-    """Effect: file a 便民纸条."""
+    """Effect: file a 便民纸条 (with its first audit event, its duplicate guard and its counters)."""
 
     number: str
     account_id: str
@@ -41,6 +41,15 @@ class NewRequest:
     text: str
     media_id: str | None = None
     category: str = "other"
+    team_id: str | None = None
+    department_id: str | None = None
+    due_at: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    guard_key: str | None = None  # account#openid#fingerprint: one open request per need
+    grid: str | None = None
+    contact: dict[str, str] = field(default_factory=dict)  # name, phone, address: kept apart
+    actor: str = "resident"
+    partner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,13 @@ class FollowChanged:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """Effect: apply a planned transition of a 便民纸条 (`chalicelib.domain.requests.TransitionPlan`)."""
+
+    plan: Any
+
+
+@dataclass(frozen=True)
 class Decision:
     reply: Reply = NO_REPLY
     effects: tuple[Any, ...] = ()
@@ -76,6 +92,11 @@ class Ports(Protocol):
     def directory(self, district_id: str) -> list[AccountView]: ...
     def next_request_number(self, prefix: str, now: datetime) -> str: ...
     def open_requests(self, account_id: str, openid: str) -> list[dict]: ...
+    def policy(self, district_id: str, community_id: str | None) -> Any: ...
+    def team_of_kind(self, community_id: str, kind: str) -> tuple[str, str] | None: ...
+    def team_name(self, district_id: str, community_id: str | None, team_id: str | None,
+                  department_id: str | None) -> str | None: ...
+    def request(self, number: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,6 @@ router = Router()
 
 def load_actions() -> Router:
     """Import every module that registers actions, and return the router."""
-    from chalicelib.domain import actions, requests  # noqa: F401 - imported for their registrations
+    from chalicelib.domain import actions, request_actions  # noqa: F401 - imported for their registrations
 
     return router

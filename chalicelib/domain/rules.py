@@ -100,6 +100,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("click", "NEW_REQUEST", "request_guide"),
     Rule("text", "帮助|help|?|菜单|menu|你好|您好", "help"),
     Rule("text", "我的纸条|我的便民纸条|查询|查询纸条|我的请求", "my_requests"),
+    Rule("text", r"^(?:取消|撤销)\s*(?P<number>[A-Za-z]{2,3}-?\d{8}-?\d{3,4})$", "cancel_request", match="regex"),
+    Rule("text", r"^(?:评价|评分)\s*(?P<number>[A-Za-z]{2,3}-?\d{8}-?\d{3,4})\s*(?P<stars>[1-5])\s*分?\s*(?P<comment>.*)$",
+         "rate_request", match="regex"),
     Rule("text", r"^(?:联盟|找|搜索)\s*(?P<query>.+)$", "alliance_search", match="regex"),
     # A plea for help wins over words like 食堂 inside it: 能否明天派人送饭 is a 便民纸条, not a menu question.
     Rule("text", "能否|能不能|可不可以|可以帮|请帮|帮忙|帮我|派人|送饭|上门|维修|坏了|求助|投诉|建议", "file_request",

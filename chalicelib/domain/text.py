@@ -14,7 +14,7 @@ _FULLWIDTH[0x3000] = 0x20  # ideographic space
 
 
 def normalise(text: str | None) -> str:
-    """Simplified, half-width ASCII, single spaces, trimmed. Chinese punctuation like ，。 is kept."""
+    """Simplified, half-width (，！？ become ,!?; 。、 stay), single spaces, trimmed."""
     if not text:
         return ""
     from zhconv import convert  # imported on first use: its dictionary is large

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain.dates import local_date
-from chalicelib.domain.requests import OPEN_STATES, format_number
+from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
 from chalicelib.domain.router import AccountView
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.store.base import ContainerCache
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
-RULES_CACHE = ContainerCache(60)  # rules staff edit: visible within a minute
+RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,12 @@ def _load_account(account_id: str) -> GatewayAccount | None:
     view = AccountView(account.account_id, account.name, account.account_type, account.district_id,
                        account.community_id, prefix)
     return GatewayAccount(view, account.appid, account.original_id, account.encryption_mode)
+
+
+def community_account(community_id: str) -> AccountView | None:
+    """The account view of a community's own account (its id is the community's id)."""
+    account = gateway_account(community_id)
+    return account.view if account and account.view.community_id == community_id else None
 
 
 def account_rules(account_id: str) -> tuple[Rule, ...]:
@@ -78,3 +84,61 @@ class DynamoPorts:
         found = HelpRequest.by_resident.query(f"{account_id}#{openid}", scan_index_forward=False, limit=50)
         return [{"number": r.number, "state": r.state, "text": r.text, "created_at": r.created_at}
                 for r in found if r.state in OPEN_STATES]
+
+    def policy(self, district_id: str, community_id: str | None) -> Policy:
+        """The district's request policy with the community's overrides (cached a minute)."""
+        def load() -> Policy:
+            import json
+
+            from chalicelib.store.policies import RequestPolicy
+
+            keys = [f"district#{district_id}"] + ([f"community#{community_id}"] if community_id else [])
+            found = {p.scope_key: json.loads(p.policy) for p in RequestPolicy.batch_get(keys)}
+            policy = DEFAULT_POLICY.merged(found.get(keys[0]))
+            return policy.merged(found.get(keys[1])) if len(keys) > 1 else policy
+        return RULES_CACHE.get(("policy", district_id, community_id), load)
+
+    def teams(self, community_id: str) -> dict[str, tuple[str, str]]:
+        """The community's teams: team_id -> (kind, name), cached."""
+        def load() -> dict[str, tuple[str, str]]:
+            from chalicelib.store.teams import Team
+
+            return {t.team_id: (t.kind, t.name) for t in Team.query(community_id)}
+        return ACCOUNT_CACHE.get(("teams", community_id), load)
+
+    def team_of_kind(self, community_id: str, kind: str) -> tuple[str, str] | None:
+        for team_id, (team_kind, name) in sorted(self.teams(community_id).items()):
+            if team_kind == kind:
+                return team_id, name
+        return None
+
+    def departments(self, district_id: str) -> dict[str, str]:
+        def load() -> dict[str, str]:
+            from chalicelib.store.org import Department
+
+            return {d.department_id: d.name for d in Department.query(district_id)}
+        return ACCOUNT_CACHE.get(("departments", district_id), load)
+
+    def team_name(self, district_id: str, community_id: str | None, team_id: str | None,
+                  department_id: str | None) -> str | None:
+        """The name of whoever a request is routed to: a team of its community, or a department."""
+        if team_id and community_id:
+            hit = self.teams(community_id).get(team_id)
+            return hit[1] if hit else None
+        if department_id:
+            return self.departments(district_id).get(department_id)
+        return None
+
+    def request(self, number: str) -> RequestView | None:
+        from chalicelib.store.requests import HelpRequest
+
+        try:
+            r = HelpRequest.get(number)
+        except HelpRequest.DoesNotExist:
+            return None
+        return request_view(r)
+
+
+def request_view(r) -> RequestView:
+    return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
+                       r.team_id, r.department_id, r.created_at, r.guard_key)

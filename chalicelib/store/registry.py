@@ -7,7 +7,8 @@ from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import Delivery
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
-from chalicelib.store.requests import HelpRequest
+from chalicelib.store.policies import RequestPolicy
+from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 from chalicelib.store.residents import Profile, Resident
 from chalicelib.store.rules import RuleSet
 from chalicelib.store.staff import StaffUser
@@ -17,7 +18,8 @@ from chalicelib.store.tokens import AccessToken
 
 ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
-    AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest,
+    AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
+    RequestGuard, RequestContact, RequestPolicy,
 )
 
 

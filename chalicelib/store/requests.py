@@ -1,7 +1,7 @@
-"""便民纸条 (residents' help requests) as stored."""
+"""便民纸条 as stored: the request, its audit trail, its duplicate guard, and its contact details."""
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
@@ -13,6 +13,41 @@ class RequestsByResident(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class RequestsByCommunity(GlobalSecondaryIndex):
+    Meta = index_meta("by_community")
+    community_key = UnicodeAttribute(hash_key=True)  # community_id (or district#<id> for untriaged)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsByTeam(GlobalSecondaryIndex):
+    Meta = index_meta("by_team")
+    team_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsByDepartment(GlobalSecondaryIndex):
+    Meta = index_meta("by_department")
+    department_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsDue(GlobalSecondaryIndex):
+    """Sparse: only open requests carry `sla_open` (their district), so the sweep reads just those."""
+
+    Meta = index_meta("by_due")
+    sla_open = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsToEscalate(GlobalSecondaryIndex):
+    """Sparse: `sla_escalate` (the district) is set while another escalation may come; the sla-sweep
+    job queries `escalate_at <= now` here and nothing else."""
+
+    Meta = index_meta("by_escalation")
+    sla_escalate = UnicodeAttribute(hash_key=True)
+    escalate_at = UTCDateTimeAttribute(range_key=True)
+
+
 class HelpRequest(Model):
     """One 便民纸条, keyed by its public number (e.g. XG-20261127-0042)."""
 
@@ -20,15 +55,73 @@ class HelpRequest(Model):
     number = UnicodeAttribute(hash_key=True)
     district_id = UnicodeAttribute()
     community_id = UnicodeAttribute(null=True)  # None: filed with the district's own account, to be triaged
+    community_key = UnicodeAttribute()
     account_id = UnicodeAttribute()
-    openid = UnicodeAttribute(null=True)  # None when staff filed it for someone without WeChat
+    openid = UnicodeAttribute(null=True)  # None when staff or a partner filed it for someone without WeChat
     resident_key = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()  # wechat, voice, h5, staff, open311
     text = UnicodeAttribute()  # the resident's own words, as sent
-    media_id = UnicodeAttribute(null=True)  # a photo or a voice message WeChat holds for 3 days
+    media_id = UnicodeAttribute(null=True)  # a photo or voice message WeChat keeps for 3 days
     category = UnicodeAttribute(default="other")
     state = UnicodeAttribute(default="submitted")
+    team_id = UnicodeAttribute(null=True)
+    department_id = UnicodeAttribute(null=True)
+    grid = UnicodeAttribute(null=True)  # 网格
+    details = UnicodeAttribute(default="{}")  # JSON: e.g. a meal delivery's day, meal, portions, dishes
+    guard_key = UnicodeAttribute(null=True)  # the duplicate guard it holds while open
+    due_at = UTCDateTimeAttribute(null=True)
+    sla_open = UnicodeAttribute(null=True)
+    escalation = NumberAttribute(default=0)  # 0 none, 1 director, 2 sub-district
+    sla_escalate = UnicodeAttribute(null=True)
+    escalate_at = UTCDateTimeAttribute(null=True)
+    rating = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    partner = UnicodeAttribute(null=True)  # Open311: the partner system that filed it
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
     by_resident = RequestsByResident()
+    by_community = RequestsByCommunity()
+    by_team = RequestsByTeam()
+    by_department = RequestsByDepartment()
+    by_due = RequestsDue()
+    by_escalation = RequestsToEscalate()
+
+
+class RequestEvent(Model):
+    """One line of a request's audit trail. Append-only: the platform's IAM policy grants this table
+    PutItem (with attribute_not_exists), GetItem and Query only — no update, no delete."""
+
+    Meta = table_meta("request_events")
+    Meta.append_only = True
+    number = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)  # ISO time + a random suffix: time order
+    action = UnicodeAttribute()  # file, accept, assign, …, note, recategorise, escalate
+    actor_kind = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_role = UnicodeAttribute(null=True)
+    from_state = UnicodeAttribute(null=True)
+    to_state = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(default="")
+    fields = UnicodeAttribute(default="{}")  # JSON: what changed (team, category, rating …)
+    at = UTCDateTimeAttribute(default=utcnow)
+
+
+class RequestGuard(Model):
+    """A resident's open need (guard_key: account#openid#fingerprint) → the request that serves it."""
+
+    Meta = table_meta("request_guards", ttl_attribute="expires_at")
+    guard_key = UnicodeAttribute(hash_key=True)
+    number = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+
+
+class RequestContact(Model):
+    """Personal data of a request (phone, address), apart from the request: lists never read it, and it
+    is shown in full only to those serving the request (masked to everybody else)."""
+
+    Meta = table_meta("request_contacts")
+    number = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)

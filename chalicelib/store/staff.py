@@ -52,5 +52,9 @@ class StaffUser(Model):
     password_hash = UnicodeAttribute()
     failed_logins = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(default=utcnow)
+    # Sign-in state, kept by chalicelib/auth/service.py.
+    locked_until = UTCDateTimeAttribute(null=True)  # set after too many failed logins; past or None: unlocked
+    password_changed_at = UTCDateTimeAttribute(null=True)
+    token_version = NumberAttribute(default=0)  # tokens carry it as `ver`; bumped by logout and password change
 
     by_scope = StaffByScope()

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from chalicelib.config import settings
 from chalicelib.domain.messages import Article, Reply
-from chalicelib.domain.router import FollowChanged, NewRequest, Notify
+from chalicelib.domain.router import FollowChanged, NewRequest, Notify, Transition
 from chalicelib.store.inbox import Delivery
 
 DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
@@ -23,6 +23,18 @@ DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep
 
 class Duplicate(Exception):
     """This delivery was already committed (by an earlier or a concurrent copy)."""
+
+
+class DuplicateNeed(Exception):
+    """The resident already has an open request for the same need (its number in `.number`)."""
+
+    def __init__(self, number: str):
+        super().__init__(number)
+        self.number = number
+
+
+class StaleState(Exception):
+    """A transition lost a race: the request's state changed since it was read."""
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -45,14 +57,44 @@ def _is_condition_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def commit(delivery_key: str, reply: Reply, effects: tuple, now: datetime) -> list[str]:
-    """Write the delivery and its effects once; returns the outbox ids to hand to the outbox queue."""
+class _Tx:
+    """A TransactWrite that remembers what each of its items is, to explain a cancellation."""
+
+    def __init__(self, tx):
+        self.tx = tx
+        self.roles: list[tuple[str, str]] = []  # (role, detail) per item, in order
+        self.after: list = []  # best-effort follow-ups once the transaction has committed
+
+    def save(self, item, role: str = "", detail: str = "", **kwargs) -> None:
+        self.tx.save(item, **kwargs)
+        self.roles.append((role, detail))
+
+    def update(self, item, role: str = "", detail: str = "", **kwargs) -> None:
+        self.tx.update(item, **kwargs)
+        self.roles.append((role, detail))
+
+    def delete(self, item, role: str = "", detail: str = "", **kwargs) -> None:
+        self.tx.delete(item, **kwargs)
+        self.roles.append((role, detail))
+
+
+def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime) -> list[str]:
+    """Write the delivery (if any) and its effects once; returns the outbox ids for the outbox queue.
+
+    Raises Duplicate (the delivery was handled before), DuplicateNeed (the resident's same need is
+    already open) or StaleState (a transition raced another); in each case nothing was written.
+    """
     from pynamodb.exceptions import PutError, TransactWriteError
     from pynamodb.transactions import TransactWrite
 
-    delivery = Delivery(delivery_key, reply=reply_to_json(reply), created_at=now, expires_at=now + DELIVERY_TTL)
+    delivery = None
+    if delivery_key is not None:
+        delivery = Delivery(delivery_key, reply=reply_to_json(reply), created_at=now,
+                            expires_at=now + DELIVERY_TTL)
     fresh = Delivery.delivery_key.does_not_exist() | (Delivery.expires_at < now)
     if not effects:
+        if delivery is None:
+            return []
         try:
             delivery.save(condition=fresh)
         except PutError as exc:
@@ -61,17 +103,41 @@ def commit(delivery_key: str, reply: Reply, effects: tuple, now: datetime) -> li
             raise
         return []
     outbox_ids: list[str] = []
+    tx = None
     try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(delivery, condition=fresh)
+        with TransactWrite(connection=_connection()) as raw:
+            tx = _Tx(raw)
+            if delivery is not None:
+                tx.save(delivery, "delivery", condition=fresh)
             for effect in effects:
                 outbox_ids += _write(tx, effect, now)
     except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            raise Duplicate(delivery_key) from exc
+        _explain(exc, tx, delivery_key)
         raise
+    for follow_up in tx.after:
+        follow_up()
     return outbox_ids
+
+
+def _explain(exc, tx: "_Tx | None", delivery_key: str | None) -> None:
+    """Turn a cancelled transaction into the domain's reason, when a condition of ours failed."""
+    reasons = exc.cancellation_reasons or []
+    roles = tx.roles if tx else []
+    for (role, detail), reason in zip(roles, reasons):
+        if reason is None or reason.code != "ConditionalCheckFailed":
+            continue
+        if role == "delivery":
+            raise Duplicate(delivery_key or "") from exc
+        if role == "guard":
+            raise DuplicateNeed(_guarded_number(detail)) from exc
+        if role == "transition":
+            raise StaleState(detail) from exc
+
+
+def _guarded_number(guard_key: str) -> str:
+    from chalicelib.store.requests import RequestGuard
+
+    return RequestGuard.get(guard_key, consistent_read=True).number
 
 
 def stored_reply(delivery_key: str) -> Reply:
@@ -79,32 +145,31 @@ def stored_reply(delivery_key: str) -> Reply:
     return reply_from_json(Delivery.get(delivery_key, consistent_read=True).reply)
 
 
-def _write(tx, effect, now: datetime) -> list[str]:
+def _write(tx: _Tx, effect, now: datetime) -> list[str]:
     """Add one effect's records to the transaction; returns outbox ids it creates."""
     if isinstance(effect, NewRequest):
-        from chalicelib.store.requests import HelpRequest
+        from chalicelib.store.request_writes import write_new_request
 
-        request = HelpRequest(
-            effect.number, district_id=effect.district_id, community_id=effect.community_id,
-            account_id=effect.account_id, openid=effect.openid,
-            resident_key=f"{effect.account_id}#{effect.openid}" if effect.openid else None,
-            channel=effect.channel, text=effect.text, media_id=effect.media_id, category=effect.category,
-            state="submitted", created_at=now, updated_at=now)
-        tx.save(request, condition=HelpRequest.number.does_not_exist())
+        write_new_request(tx, effect, now)
         return []
+    if isinstance(effect, Transition):
+        from chalicelib.store.request_writes import write_transition
+
+        notice = write_transition(tx, effect.plan)
+        return _write(tx, notice, now) if notice else []
     if isinstance(effect, Notify):
         from chalicelib.store.outbox import OutboxMessage
 
         outbox_id = uuid.uuid4().hex
         tx.save(OutboxMessage(outbox_id, account_id=effect.account_id, openid=effect.openid, purpose=effect.purpose,
                               body=effect.body, fields=json.dumps(effect.fields, ensure_ascii=False),
-                              state="pending", created_at=now))
+                              state="pending", created_at=now), "outbox")
         return [outbox_id]
     if isinstance(effect, FollowChanged):
         from chalicelib.store.residents import Resident
 
         actions = [Resident.subscribed.set(effect.subscribed),
                    Resident.first_seen_at.set(Resident.first_seen_at | now)]
-        tx.update(Resident(effect.account_id, effect.openid), actions=actions)
+        tx.update(Resident(effect.account_id, effect.openid), "resident", actions=actions)
         return []
     raise TypeError(f"no writer for effect {type(effect).__name__}")

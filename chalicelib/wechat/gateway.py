@@ -64,8 +64,15 @@ def handle(account, message, now: datetime, follow_up: bool = False):
     if follow_up and decision.reply.text:
         effects += (Notify(account_id, message.openid, "reply", decision.reply.text),)
     try:
-        outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
-        reply = decision.reply
+        try:
+            outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
+            reply = decision.reply
+        except unit_of_work.DuplicateNeed as same:
+            # The resident already has this need open: point to it instead of filing a second one.
+            from chalicelib.domain.request_actions import duplicate_reply
+
+            reply, effects = duplicate_reply(same.number), ()
+            outbox_ids = unit_of_work.commit(delivery_key, reply, effects, now)
     except unit_of_work.Duplicate:
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
         reply, outbox_ids = unit_of_work.stored_reply(delivery_key), []

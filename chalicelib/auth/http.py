@@ -1,0 +1,60 @@
+"""HTTP helpers for JSON routes: errors as `{"code", "message"}` bodies, and strict JSON bodies."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+from chalice import Response
+
+from chalicelib.auth.errors import AuthError, BadRequest
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False),
+                    headers={"Content-Type": "application/json; charset=utf-8", **NO_STORE, **(headers or {})},
+                    status_code=status)
+
+
+def error_response(error: AuthError) -> Response:
+    return json_response(error.body(), status=error.STATUS_CODE)
+
+
+def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer `AuthError`s raised in a view (Forbidden, NotFound, BadRequest …) as JSON with their status.
+
+    Put it under `@bp.route(...)`. Other exceptions are left to Chalice (500, nothing leaked)."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except AuthError as error:
+            return error_response(error)
+    return wrapper
+
+
+def read_json(request: Any) -> dict[str, Any]:
+    """The request's body as a JSON object; `BadRequest` when it is empty, not JSON, or not an object."""
+    raw = request.raw_body
+    if not raw:
+        raise BadRequest("请求内容为空，应为JSON对象", code="bad_json")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("请求内容不是有效的JSON", code="bad_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("请求内容应为JSON对象", code="bad_json")
+    return body
+
+
+def text_fields(body: dict[str, Any], *names: str) -> list[str]:
+    """The named fields as non-empty strings; `BadRequest` naming the first missing or malformed one."""
+    values = []
+    for name in names:
+        value = body.get(name)
+        if not isinstance(value, str) or value == "":
+            raise BadRequest(f"缺少字段 {name}（应为非空字符串）", code="missing_field")
+        values.append(value)
+    return values

@@ -1,0 +1,125 @@
+"""Authorisation in one place: which actions each role may take, and which objects it may see.
+
+Routes never test roles themselves; they call `require(principal, action, obj)`:
+
+* an object out of the principal's scope raises `NotFound`, exactly like a missing one (nothing leaks);
+* an action the role may not take on an object it sees raises `Forbidden`.
+
+`obj` is anything with the attributes `community_id`, `team_id`, `department_id` and (optionally)
+`district_id`: a 便民纸条, a canteen, a rule set … A missing `district_id` is the deployment's district.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.auth.errors import Forbidden, NotFound
+from chalicelib.auth.principal import Principal
+from chalicelib.store.base import ContainerCache
+
+# ---- actions, as data ------------------------------------------------------------------------------
+
+ACTIONS = frozenset({
+    "request.view",          # see a 便民纸条 and its history
+    "request.transition",    # any state change (accept, reject, close, reopen …)
+    "request.progress",      # only start / finish the work: to in_progress or done (teams, departments)
+    "request.assign",        # hand it to a team or department
+    "request.recategorise",  # change its category
+    "request.note",          # add an internal note
+    "request.file",          # file one on a resident's behalf (phone, walk-in)
+    "canteen.edit",          # meal hours, capacity, cut-off
+    "rules.edit",            # an account's keyword and menu rules
+    "staff.view",            # the staff list of a scope
+    "audit.view",            # the audit trail
+})
+
+REQUEST_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("request."))
+
+# Who may do what. Edit here, nowhere else.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit"},
+    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit"},
+    "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view"}),
+    "district_admin":       ACTIONS,
+    "team_member":          frozenset({"request.view", "request.progress", "request.note"}),
+    "department":           frozenset({"request.view", "request.progress", "request.note"}),
+}
+
+# States a request may be moved to with "request.progress" alone; any other needs "request.transition".
+PROGRESS_STATES = frozenset({"in_progress", "done"})
+
+
+def transition_action(to_state: str) -> str:
+    """The action that moving a request to `to_state` needs."""
+    return "request.progress" if to_state in PROGRESS_STATES else "request.transition"
+
+
+def can(principal: Principal, action: str) -> bool:
+    """Whether the principal's role may take `action` at all (scope aside)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")  # a typo in a route must not silently deny or allow
+    return action in ROLE_ACTIONS.get(principal.role, frozenset())
+
+
+# ---- scope -----------------------------------------------------------------------------------------
+
+SUBDISTRICT_CACHE = ContainerCache(300)  # communities of a sub-district: directory data, 5 minutes
+
+
+def _communities_of_subdistrict(subdistrict_id: str) -> frozenset[str]:
+    def load() -> frozenset[str]:
+        from chalicelib.store.org import Community
+
+        return frozenset(c.community_id for c in Community.by_subdistrict.query(subdistrict_id))
+    return SUBDISTRICT_CACHE.get(subdistrict_id, load)
+
+
+def communities_in_scope(principal: Principal) -> set[str] | None:
+    """The communities whose data the principal sees; None means every community of its district.
+
+    Teams and departments see by assignment, not by community: an empty set.
+    """
+    role = principal.role
+    if role == "district_admin":
+        return None
+    if role in ("social_worker", "director"):
+        return {principal.community_id} if principal.community_id else set()
+    if role == "subdistrict_reviewer":
+        return set(_communities_of_subdistrict(principal.subdistrict_id)) if principal.subdistrict_id else set()
+    return set()
+
+
+def _district_of(obj: Any) -> str:
+    from chalicelib.config import settings
+
+    return getattr(obj, "district_id", None) or settings().district_id
+
+
+def can_see_request(principal: Principal, obj: Any) -> bool:
+    """Whether the object (a request, or anything with the same scope attributes) is in scope."""
+    if _district_of(obj) != principal.district_id:
+        return False
+    role = principal.role
+    community = getattr(obj, "community_id", None)
+    if role == "district_admin":
+        return True
+    if role in ("social_worker", "director"):
+        return community is not None and community == principal.community_id
+    if role == "subdistrict_reviewer":
+        return community is not None and community in communities_in_scope(principal)
+    if role == "team_member":
+        team = getattr(obj, "team_id", None)
+        return team is not None and team == principal.team_id
+    if role == "department":
+        department = getattr(obj, "department_id", None)
+        return department is not None and department == principal.department_id
+    return False
+
+
+def require(principal: Principal, action: str, request_like: Any = None) -> None:
+    """Allow, or raise: `NotFound` when `request_like` is out of scope (checked first, so an object the
+    principal cannot see never answers 403), `Forbidden` when the role may not take the action."""
+    allowed = can(principal, action)
+    if request_like is not None and not can_see_request(principal, request_like):
+        raise NotFound()
+    if not allowed:
+        raise Forbidden()

@@ -1,0 +1,276 @@
+"""The staff desk for 便民纸条: file for a resident, look, move through the states, assign, re-categorise,
+note. Every use case checks scope through `chalicelib.auth.scope` (one place) before it reads or writes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from chalicelib.auth.scope import communities_in_scope, require, transition_action
+from chalicelib.domain.messages import NO_REPLY
+from chalicelib.domain.request_actions import intake
+from chalicelib.domain.requests import (
+    CATEGORIES,
+    STATE_NAMES,
+    TRANSITIONS,
+    Actor,
+    InvalidTransition,
+    check_category,
+)
+from chalicelib.log import mask_address, mask_phone
+
+
+class DeskError(ValueError):
+    """A request the desk cannot carry out (bad input); the message is for staff."""
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """What scope checks read: a request's community, team, department and district."""
+
+    community_id: str | None
+    team_id: str | None
+    department_id: str | None
+    district_id: str
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _actor(principal) -> Actor:
+    kind = {"team_member": "team", "department": "department"}.get(principal.role, "staff")
+    return Actor(kind, principal.username, principal.role)
+
+
+def load(principal, number: str, action: str = "request.view"):
+    """The request, if it exists and is in the principal's scope (else NotFound, alike)."""
+    from chalicelib.auth.errors import NotFound
+    from chalicelib.store import request_store
+
+    request = request_store.get(number)
+    if request is None:
+        raise NotFound(f"纸条 {number} 不存在")
+    require(principal, action, request)
+    return request
+
+
+def request_json(r, contact=None, full_contact: bool = False) -> dict[str, Any]:
+    """A request as the API shows it; the contact only masked unless the caller serves the request."""
+    data = {
+        "number": r.number, "state": r.state, "state_name": STATE_NAMES.get(r.state, r.state),
+        "category": r.category, "category_name": CATEGORIES.get(r.category, r.category),
+        "community_id": r.community_id, "team_id": r.team_id, "department_id": r.department_id,
+        "grid": r.grid, "channel": r.channel, "text": r.text, "details": json.loads(r.details or "{}"),
+        "created_at": r.created_at.isoformat(), "updated_at": r.updated_at.isoformat(),
+        "due_at": r.due_at.isoformat() if r.due_at else None, "escalation": int(r.escalation or 0),
+        "rating": int(r.rating) if r.rating is not None else None, "rating_comment": r.rating_comment,
+        "has_wechat": bool(r.openid),
+    }
+    if contact is not None:
+        data["contact"] = {
+            "name": contact.name,
+            "phone": contact.phone if full_contact else mask_phone(contact.phone),
+            "address": contact.address if full_contact else mask_address(contact.address),
+        }
+    return data
+
+
+def event_json(e) -> dict[str, Any]:
+    return {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_id, "actor_kind": e.actor_kind,
+            "actor_role": e.actor_role, "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
+            "fields": json.loads(e.fields or "{}")}
+
+
+def view(principal, number: str) -> dict[str, Any]:
+    from chalicelib.auth.scope import can
+    from chalicelib.store import request_store
+
+    request = load(principal, number)
+    serving = can(principal, "request.transition") or (
+        principal.team_id and principal.team_id == request.team_id) or (
+        principal.department_id and principal.department_id == request.department_id)
+    data = request_json(request, request_store.contact(number) or _no_contact(), full_contact=bool(serving))
+    data["timeline"] = [event_json(e) for e in request_store.timeline(number)]
+    data["actions"] = sorted({a for (s, a) in TRANSITIONS if s == request.state})
+    return data
+
+
+class _NoContact:
+    name = phone = address = None
+
+
+def _no_contact():
+    return _NoContact()
+
+
+def list_for(principal, *, community_id: str | None = None, state: str | None = None,
+             category: str | None = None, team_id: str | None = None, limit: int = 20,
+             cursor: str | None = None) -> dict[str, Any]:
+    """A page of requests the principal may see, newest first."""
+    from chalicelib.auth.errors import NotFound
+    from chalicelib.store import request_store
+
+    if state and state not in STATE_NAMES:
+        raise DeskError(f"未知的状态：{state}")
+    if category:
+        check_category(category)
+    if principal.role == "team_member":
+        if team_id and team_id != principal.team_id:
+            raise NotFound("服务队不存在")
+        page = request_store.list_requests(team_id=principal.team_id, state=state, category=category,
+                                           limit=limit, cursor=cursor)
+    elif principal.role == "department":
+        page = request_store.list_requests(department_id=principal.department_id, state=state,
+                                           category=category, limit=limit, cursor=cursor)
+    else:
+        allowed = communities_in_scope(principal)
+        if community_id is None:
+            if allowed is None or len(allowed) != 1:
+                raise DeskError("请指定社区（community）")
+            community_id = next(iter(allowed))
+        if allowed is not None and community_id not in allowed:
+            raise NotFound("社区不存在")
+        if team_id:
+            page = request_store.list_requests(team_id=team_id, state=state, category=category, limit=limit,
+                                               cursor=cursor)
+            page.items[:] = [r for r in page.items if r.community_id == community_id]
+        else:
+            page = request_store.list_requests(community_key=community_id, state=state, category=category,
+                                               limit=limit, cursor=cursor)
+    return {"items": [request_json(r) for r in page.items], "cursor": page.cursor}
+
+
+def counts_for(principal, community_id: str) -> dict[str, Any]:
+    from chalicelib.auth.errors import NotFound
+    from chalicelib.store import request_store
+
+    allowed = communities_in_scope(principal)
+    if principal.role in ("team_member", "department") or (allowed is not None and community_id not in allowed):
+        raise NotFound("社区不存在")
+    return {"community_id": community_id, "counts": request_store.counts(community_id)}
+
+
+def _commit(effects: tuple) -> None:
+    from chalicelib.jobs.outbox import enqueue
+    from chalicelib.store import unit_of_work
+
+    outbox_ids = unit_of_work.commit(None, NO_REPLY, effects, _now())
+    if outbox_ids:
+        enqueue(outbox_ids)
+
+
+def move(principal, number: str, action: str, note: str = "", team_id: str | None = None,
+         department_id: str | None = None) -> dict[str, Any]:
+    """One transition (accept, assign, start, complete, reject, cancel, reopen) by staff."""
+    from chalicelib.domain.requests import plan_transition
+    from chalicelib.domain.router import Transition
+    from chalicelib.store.ports import request_view
+    from chalicelib.store.unit_of_work import StaleState
+
+    request = load(principal, number)
+    to_state = TRANSITIONS.get((request.state, action), "")
+    require(principal, "request.assign" if action == "assign" else transition_action(to_state), request)
+    team, department = _assignee(request, team_id, department_id) if action == "assign" else (None, None)
+    plan = plan_transition(request_view(request), action, _actor(principal), _now(), note, team=team,
+                           department=department)
+    try:
+        _commit((Transition(plan),))
+    except StaleState as exc:
+        raise DeskError(f"纸条 {number} 刚被别人处理过，请刷新后再试") from exc
+    return view(principal, number)
+
+
+def _assignee(request, team_id: str | None, department_id: str | None):
+    """(team, department) as (id, name) pairs: the one named, or the routing table's suggestion."""
+    from chalicelib.store.ports import DynamoPorts
+
+    ports = DynamoPorts()
+    if team_id:
+        name = ports.team_name(request.district_id, request.community_id, team_id, None)
+        if name is None:
+            raise DeskError(f"本社区没有服务队 {team_id}")
+        return (team_id, name), None
+    if department_id:
+        name = ports.team_name(request.district_id, None, None, department_id)
+        if name is None:
+            raise DeskError(f"没有对接部门 {department_id}")
+        return None, (department_id, name)
+    name = ports.team_name(request.district_id, request.community_id, request.team_id, request.department_id)
+    if request.team_id and name:
+        return (request.team_id, name), None
+    if request.department_id and name:
+        return None, (request.department_id, name)
+    raise DeskError("派单需要指定服务队（team_id）或对接部门（department_id）")
+
+
+def recategorise(principal, number: str, category: str, note: str = "") -> dict[str, Any]:
+    """Change the category; a request not yet assigned also takes the new category's route."""
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    from chalicelib.store.ports import DynamoPorts
+    from chalicelib.store.request_writes import event_id
+    from chalicelib.store.requests import HelpRequest, RequestEvent
+    from chalicelib.store.unit_of_work import _connection
+
+    check_category(category)
+    request = load(principal, number, "request.recategorise")
+    now = _now()
+    changes: dict[str, Any] = {"category": category, "previous": request.category}
+    actions = [HelpRequest.category.set(category), HelpRequest.updated_at.set(now)]
+    if request.state in ("submitted", "accepted", "reopened"):
+        ports = DynamoPorts()
+        route = ports.policy(request.district_id, request.community_id).routes.get(category)
+        team = ports.team_of_kind(request.community_id, route.team_kind) if (
+            route and route.team_kind and request.community_id) else None
+        changes.update(team_id=team[0] if team else None, department_id=None if team else route.department_id)
+        for name in ("team_id", "department_id"):
+            attribute = getattr(HelpRequest, name)
+            actions.append(attribute.set(changes[name]) if changes[name] else attribute.remove())
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(HelpRequest(number), actions=actions, condition=HelpRequest.state == request.state)
+            tx.save(RequestEvent(number, event_id(now), action="recategorise", actor_kind=_actor(principal).kind,
+                                 actor_id=principal.username, actor_role=principal.role, note=note[:2000],
+                                 fields=json.dumps(changes, ensure_ascii=False), at=now),
+                    condition=RequestEvent.event_id.does_not_exist())
+    except TransactWriteError as exc:
+        raise DeskError(f"纸条 {number} 刚被别人处理过，请刷新后再试") from exc
+    return view(principal, number)
+
+
+def add_note(principal, number: str, note: str) -> dict[str, Any]:
+    from chalicelib.store.request_writes import event_id
+    from chalicelib.store.requests import RequestEvent
+
+    if not note.strip():
+        raise DeskError("备注不能为空")
+    request = load(principal, number, "request.note")
+    now = _now()
+    RequestEvent(request.number, event_id(now), action="note", actor_kind=_actor(principal).kind,
+                 actor_id=principal.username, actor_role=principal.role, note=note.strip()[:2000],
+                 at=now).save(condition=RequestEvent.event_id.does_not_exist())
+    return view(principal, number)
+
+
+def file_for_resident(principal, community_id: str, text: str, category: str | None = None,
+                      contact: dict[str, str] | None = None, grid: str | None = None) -> dict[str, Any]:
+    """A request taken by phone or at the door (the resident may have no WeChat)."""
+    from chalicelib.store.ports import DynamoPorts, community_account
+
+    if not text or not text.strip():
+        raise DeskError("请写下居民的需求")
+    account = community_account(community_id)
+    if account is None:
+        from chalicelib.auth.errors import NotFound
+
+        raise NotFound("社区不存在")
+    require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
+    request = intake(DynamoPorts(), account, _now(), text=text.strip(), channel="staff", category=category,
+                     contact={k: str(v) for k, v in (contact or {}).items() if v}, grid=grid,
+                     actor=principal.username)
+    _commit((request,))
+    return view(principal, request.number)

@@ -1,0 +1,128 @@
+"""Staff API for 便民纸条 under `/api/v1/requests`: list, view with timeline, file for a resident,
+transition, assign, re-categorise, note; dashboard counts. Each route: parse, authorise (the staff
+authorizer, then scope inside the desk), call one use case, answer JSON."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from chalice import Blueprint
+
+from chalicelib.auth import current_principal, json_response, read_json, staff_authorizer
+from chalicelib.auth.errors import AuthError, BadRequest
+from chalicelib.auth.http import error_response
+from chalicelib.domain import request_desk
+
+bp = Blueprint(__name__)
+
+
+class Conflict(AuthError):
+    STATUS_CODE = 409
+    code = "conflict"
+    message = "状态已变化"
+
+
+def api(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer domain and auth errors as `{code, message}` JSON with the right status."""
+    from chalicelib.domain.requests import InvalidTransition, UnknownCategory
+    from chalicelib.store.request_store import BadCursor
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except AuthError as error:
+            return error_response(error)
+        except InvalidTransition as error:
+            return error_response(Conflict(str(error), code="invalid_transition"))
+        except (request_desk.DeskError, UnknownCategory, BadCursor) as error:
+            return error_response(BadRequest(str(error), code="invalid"))
+    return wrapper
+
+
+def _query() -> dict[str, str]:
+    return bp.current_request.query_params or {}
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return 20
+    if not value.isdigit() or not 1 <= int(value) <= 100:
+        raise BadRequest("limit 应为 1 到 100 的整数", code="invalid")
+    return int(value)
+
+
+def _optional_text(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"字段 {name} 应为字符串", code="invalid")
+    return value or None
+
+
+@bp.route("/api/v1/requests", methods=["GET"], authorizer=staff_authorizer)
+@api
+def list_requests():
+    q = _query()
+    return json_response(request_desk.list_for(
+        current_principal(bp.current_request), community_id=q.get("community"), state=q.get("state"),
+        category=q.get("category"), team_id=q.get("team"), limit=_limit(q.get("limit")), cursor=q.get("cursor")))
+
+
+@bp.route("/api/v1/requests", methods=["POST"], authorizer=staff_authorizer)
+@api
+def file_request():
+    body = read_json(bp.current_request)
+    contact = body.get("contact") or {}
+    if not isinstance(contact, dict):
+        raise BadRequest("contact 应为对象 {name, phone, address}", code="invalid")
+    community_id, text = _optional_text(body, "community_id"), _optional_text(body, "text")
+    if not community_id or not text:
+        raise BadRequest("需要 community_id 和 text", code="missing_field")
+    data = request_desk.file_for_resident(current_principal(bp.current_request), community_id, text,
+                                          category=_optional_text(body, "category"), contact=contact,
+                                          grid=_optional_text(body, "grid"))
+    return json_response(data, status=201)
+
+
+@bp.route("/api/v1/requests/{number}", methods=["GET"], authorizer=staff_authorizer)
+@api
+def view_request(number):
+    return json_response(request_desk.view(current_principal(bp.current_request), number))
+
+
+@bp.route("/api/v1/requests/{number}/transitions", methods=["POST"], authorizer=staff_authorizer)
+@api
+def transition_request(number):
+    body = read_json(bp.current_request)
+    action = _optional_text(body, "action")
+    if not action:
+        raise BadRequest("需要 action（accept、assign、start、complete、reject、cancel、reopen）", code="missing_field")
+    return json_response(request_desk.move(current_principal(bp.current_request), number, action,
+                                           note=_optional_text(body, "note") or "",
+                                           team_id=_optional_text(body, "team_id"),
+                                           department_id=_optional_text(body, "department_id")))
+
+
+@bp.route("/api/v1/requests/{number}/category", methods=["POST"], authorizer=staff_authorizer)
+@api
+def recategorise_request(number):
+    body = read_json(bp.current_request)
+    category = _optional_text(body, "category")
+    if not category:
+        raise BadRequest("需要 category", code="missing_field")
+    return json_response(request_desk.recategorise(current_principal(bp.current_request), number, category,
+                                                   note=_optional_text(body, "note") or ""))
+
+
+@bp.route("/api/v1/requests/{number}/notes", methods=["POST"], authorizer=staff_authorizer)
+@api
+def note_request(number):
+    body = read_json(bp.current_request)
+    return json_response(request_desk.add_note(current_principal(bp.current_request), number,
+                                               _optional_text(body, "note") or ""))
+
+
+@bp.route("/api/v1/communities/{community_id}/request-counts", methods=["GET"], authorizer=staff_authorizer)
+@api
+def request_counts(community_id):
+    return json_response(request_desk.counts_for(current_principal(bp.current_request), community_id))

@@ -1,0 +1,113 @@
+"""Reading 便民纸条 for staff and partners: lists by an index with paging, one request with its timeline,
+its contact, and the dashboard counts kept at write time. Never a scan."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.requests import STATE_NAMES
+from chalicelib.store.request_writes import count_id
+
+MAX_PAGE = 100
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    cursor: str | None
+
+
+def _encode(key: dict | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def _decode(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("cursor 无效") from exc
+    if not isinstance(value, dict):
+        raise BadCursor("cursor 无效")
+    return value
+
+
+def list_requests(*, community_key: str | None = None, team_id: str | None = None,
+                  department_id: str | None = None, state: str | None = None, category: str | None = None,
+                  limit: int = 20, cursor: str | None = None) -> Page:
+    """Newest first, from the index that fits; state and category filter within that query."""
+    from chalicelib.store.requests import HelpRequest
+
+    if community_key:
+        index, key = HelpRequest.by_community, community_key
+    elif team_id:
+        index, key = HelpRequest.by_team, team_id
+    elif department_id:
+        index, key = HelpRequest.by_department, department_id
+    else:
+        raise ValueError("a list needs a community, a team or a department")
+    condition = None
+    if state:
+        condition = HelpRequest.state == state
+    if category:
+        condition = (HelpRequest.category == category) if condition is None else condition & (
+            HelpRequest.category == category)
+    limit = max(1, min(int(limit), MAX_PAGE))
+    items: list = []
+    start = _decode(cursor)
+    # A filtered query may return short pages; keep reading until the page is full or the index ends.
+    while True:
+        result = index.query(key, filter_condition=condition, scan_index_forward=False, limit=limit - len(items),
+                             last_evaluated_key=start)
+        items += list(result)
+        start = result.last_evaluated_key
+        if len(items) >= limit or not start:
+            break
+    return Page(items, _encode(start))
+
+
+def get(number: str):
+    from chalicelib.store.requests import HelpRequest
+
+    try:
+        return HelpRequest.get(number)
+    except HelpRequest.DoesNotExist:
+        return None
+
+
+def timeline(number: str) -> list:
+    from chalicelib.store.requests import RequestEvent
+
+    return list(RequestEvent.query(number, scan_index_forward=True))
+
+
+def contact(number: str):
+    from chalicelib.store.requests import RequestContact
+
+    try:
+        return RequestContact.get(number)
+    except RequestContact.DoesNotExist:
+        return None
+
+
+def counts(community_key: str) -> dict[str, int]:
+    """Requests of a community per state, kept at write time (one BatchGetItem)."""
+    from chalicelib.store.counters import Counter
+
+    found = {c.counter_id: int(c.value) for c in Counter.batch_get([count_id(community_key, s) for s in STATE_NAMES])}
+    return {s: found.get(count_id(community_key, s), 0) for s in STATE_NAMES}
+
+
+def overdue(district_id: str, now, community_key: str | None = None, limit: int = 100) -> list:
+    """Open requests past their expected time (the sparse `by_due` index)."""
+    from chalicelib.store.requests import HelpRequest
+
+    found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, limit=limit)
+    return [r for r in found if community_key is None or r.community_key == community_key]
