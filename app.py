@@ -8,7 +8,9 @@ from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sw
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
+from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.health import bp as health_routes
+from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.wechat import gateway
@@ -22,6 +24,8 @@ app.register_blueprint(health_routes)
 app.register_blueprint(wechat_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)
+app.register_blueprint(canteen_routes)
+app.register_blueprint(open311_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------

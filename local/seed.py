@@ -92,7 +92,20 @@ RULES: dict[str, dict[str, tuple[Check, str]]] = {
                              "team_member", "department"),
               "community_id": OPT_SLUG, "subdistrict_id": OPT_SLUG, "team_id": OPT_SLUG,
               "department_id": OPT_SLUG, "demo_password": TEXT},
+    "partners": {"id": SLUG, "name": TEXT, "communities": TEXTS,
+                 "demo_api_key": pattern(r"[A-Za-z0-9._-]{16,256}", "16 to 256 letters, digits, '.', '_' or '-'")},
 }
+def _menu_meals(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        meal in ("breakfast", "lunch", "dinner") and isinstance(m, dict)
+        and all(isinstance(x, dict) and TEXT[0](x.get("name")) and INT0[0](x.get("price_fen")) for x in
+                m.get("dishes", []) + m.get("sets", [])) for meal, m in v.items())
+
+
+def _weekly(v: Any) -> bool:
+    return isinstance(v, dict) and set(v) <= {str(i) for i in range(7)} and all(_menu_meals(m) for m in v.values())
+
+
 def _templates(v: Any) -> bool:
     return isinstance(v, dict) and all(
         isinstance(spec, dict) and spec.get("kind") in ("template", "subscribe") and TEXT[0](spec.get("template_id"))
@@ -103,6 +116,7 @@ def _templates(v: Any) -> bool:
 OPTIONAL: dict[str, dict[str, tuple[Check, str]]] = {
     "accounts": {"notify_templates": (_templates, "a map of purpose to {kind: template|subscribe, template_id, "
                                                   "fields}")},
+    "canteens": {"menu_template": (TEXT[0], "the name of one of menu_templates")},
 }
 # Foreign keys: (collection, field) -> the collection whose ids it must name.
 REFERENCES = {
@@ -187,6 +201,22 @@ def _check_references(seed: Seed) -> None:
         if stray:
             raise SeedError(f"{_where(seed.path, 'canteens', i, canteen)}: field 'delivery_grids' names grids "
                             f"outside its community: {sorted(stray)}")
+    keys = [p["demo_api_key"] for p in seed.records("partners")]
+    if len(set(keys)) != len(keys):
+        raise SeedError(f"{seed.path}: partners: field 'demo_api_key' must be unique")
+    for i, partner in enumerate(seed.records("partners")):
+        stray = set(partner["communities"]) - ids["communities"]
+        if stray:
+            raise SeedError(f"{_where(seed.path, 'partners', i, partner)}: field 'communities' names unknown "
+                            f"communities: {sorted(stray)}")
+    templates = seed.data.get("menu_templates", {})
+    if not isinstance(templates, dict) or not all(_weekly(t) for t in templates.values()):
+        raise SeedError(f"{seed.path}: menu_templates: each must map weekday 0-6 (Monday 0) to meals of "
+                        "{dishes: [{name, price_fen}], sets: […]}")
+    for i, canteen in enumerate(seed.records("canteens")):
+        if canteen.get("menu_template") and canteen["menu_template"] not in templates:
+            raise SeedError(f"{_where(seed.path, 'canteens', i, canteen)}: field 'menu_template' names unknown "
+                            f"template {canteen['menu_template']!r}")
     for i, user in enumerate(seed.records("staff")):
         needed = ROLE_FIELD[user["role"]]
         if needed and not user.get(needed):
@@ -214,7 +244,7 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
     from chalicelib.domain.passwords import hash_password, verify_password
     from chalicelib.secrets import AccountSecrets, secret_store as default_store
     from chalicelib.store.accounts import Account
-    from chalicelib.store.canteens import Canteen, MealHours
+    from chalicelib.store.canteens import Canteen
     from chalicelib.store.org import Community, Department, District, SubDistrict
     from chalicelib.store.staff import ROLE_SCOPE, StaffUser, scope_key
     from chalicelib.store.teams import Team
@@ -237,7 +267,7 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
     items += [Canteen(c["id"], community_id=c["community_id"], name=c["name"], kind=c["kind"],
                       address=c["address"], order_cutoff=c["order_cutoff"], delivery_grids=c["delivery_grids"],
                       elder_subsidy_fen=c["elder_subsidy_fen"],
-                      meals={k: MealHours(**m) for k, m in c["meals"].items()}) for c in seed.records("canteens")]
+                      meals=json.dumps(c["meals"], ensure_ascii=False)) for c in seed.records("canteens")]
     for u in seed.records("staff"):
         community = u.get("community_id") or community_of_team.get(u.get("team_id"))
         scope_field = ROLE_SCOPE[u["role"]]
@@ -254,6 +284,7 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
             team_id=u.get("team_id"), department_id=u.get("department_id"),
             password_hash=existing if keep else hash_password(u["demo_password"])))
 
+    items += demo_menus(seed)
     counts: dict[str, int] = {}
     by_model: dict[type, list] = {}
     for item in items:
@@ -263,6 +294,12 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
             for item in batch_items:
                 batch.save(item)
         counts[model.Meta.table_name] = len(batch_items)
+
+    from chalicelib.store.partners import Partner, register_partner  # Open311 partners: only key hashes are stored
+
+    for p in seed.records("partners"):
+        register_partner(p["id"], p["name"], d_id, p["demo_api_key"], p["communities"])
+    counts[Partner.Meta.table_name] = len(seed.records("partners"))
 
     store = secret_store or default_store()
     for a in seed.records("accounts"):
@@ -274,6 +311,28 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
     signing_key_store().put(DEMO_JWT_KEY)
     counts["ssm parameters"] += 1
     return counts
+
+
+def demo_menus(seed: Seed, days: int = 7) -> list:
+    """Published menus for the coming week (from today, Shanghai), from each canteen's weekly template."""
+    from datetime import datetime, timedelta
+
+    from chalicelib.domain.dates import SHANGHAI
+    from chalicelib.store.canteens import Menu
+
+    today = datetime.now(SHANGHAI).date()
+    templates = seed.data.get("menu_templates", {})
+    menus = []
+    for canteen in seed.records("canteens"):
+        weekly = templates.get(canteen.get("menu_template") or "")
+        if not weekly:
+            continue
+        for offset in range(days):
+            day = today + timedelta(days=offset)
+            meals = {k: v for k, v in weekly.get(str(day.weekday()), {}).items() if k in canteen["meals"]}
+            menus.append(Menu(canteen["id"], day.isoformat(), meals=json.dumps(meals, ensure_ascii=False),
+                              published=True, updated_by="seed"))
+    return menus
 
 
 def main(argv: list[str]) -> int:

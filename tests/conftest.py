@@ -102,3 +102,24 @@ def seed_on_server(moto_server):
     data = seed_module.read(seed_module.DEFAULT_SEED)
     seed_module.load(data)
     return data
+
+
+@pytest.fixture
+def morning(monkeypatch):
+    """The platform's clock fixed at 09:00 Shanghai today (orders for tomorrow are open), whatever the
+    hour the tests run. The replay window is off, as callbacks are still signed with the real time."""
+    from datetime import datetime, time as clock_time
+
+    from chalicelib.domain import dates
+
+    import itertools
+    from datetime import timedelta
+
+    fixed = datetime.combine(datetime.now(dates.SHANGHAI).date(), clock_time(9, 0), tzinfo=dates.SHANGHAI)
+    ticks = itertools.count()  # the clock moves a millisecond a reading, so events keep their order
+    monkeypatch.setattr(dates, "utcnow", lambda: (fixed + timedelta(milliseconds=next(ticks))).astimezone(
+        dates.timezone.utc))
+    monkeypatch.setenv("WECHAT_REPLAY_WINDOW_S", "0")
+    config.settings.cache_clear()
+    yield fixed
+    config.settings.cache_clear()

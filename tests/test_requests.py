@@ -33,9 +33,12 @@ OTHER_SW = Principal("sw.jiangsu-lu", "社工", "social_worker", "shinan", "jian
 
 
 @pytest.fixture
-def http(seed):
+def http(seed, morning):
     with Client(app, stage_name="test") as client:
         yield client.http
+
+
+ADDRESS = "地址 香港中路10号3单元502"
 
 
 def only_request(openid: str) -> HelpRequest:
@@ -60,13 +63,20 @@ def test_classification_follows_the_keyword_table(text, category):
 
 
 def test_the_articles_request_becomes_a_meal_delivery_for_tomorrow(http, seed):
-    answer = WeChat(http, SAFE, seed).text("o-elder", ARTICLE)
+    wx = WeChat(http, SAFE, seed)
+    asked = wx.text("o-elder", ARTICLE)
+    assert asked.status == 200, asked.body
+    assert "地址" in asked.text and HelpRequest.count() == 0  # no address on file: asked, the order waits
+    answer = wx.text("o-elder", ADDRESS)
     request = only_request("o-elder")
     tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
     assert request.category == "meal_delivery"
     assert request.team_id == "xianggang-huayuan-service-365"  # 365便民服务队
     details = json.loads(request.details)
-    assert details == {"day": tomorrow.isoformat(), "meal": "lunch", "meal_asked": False, "portions": 2}
+    assert details == {"day": tomorrow.isoformat(), "meal": "lunch", "meal_asked": False, "portions": 2,
+                       "canteen_id": "xianggang-huayuan-canteen", "dishes": ["梅菜扣肉", "干煸芸豆"]}
+    assert request.delivery_key == f"xianggang-huayuan-canteen#{tomorrow.isoformat()}#lunch"
+    assert request_store.contact(request.number).address == "香港中路10号3单元502"
     assert request.text == ARTICLE  # the resident's own words, as sent
     assert request.number.startswith("XG-" + datetime.now(SHANGHAI).strftime("%Y%m%d"))
     assert request.number in answer.text and "365便民服务队" in answer.text and "午餐，2 份" in answer.text
@@ -76,6 +86,7 @@ def test_the_articles_request_becomes_a_meal_delivery_for_tomorrow(http, seed):
 
 def test_the_same_need_again_points_to_the_open_request(http, seed):
     wx = WeChat(http, SAFE, seed)
+    wx.text("o-elder", ADDRESS)
     first = wx.text("o-elder", "我们老两口明天中午能否送饭？")
     again = wx.text("o-elder", "明天中午能不能给我们送饭")
     number = only_request("o-elder").number
@@ -86,6 +97,7 @@ def test_the_same_need_again_points_to_the_open_request(http, seed):
 
 def test_assignment_and_completion_reach_the_resident_and_a_rating_closes_it(http, seed, wechat):
     wx = WeChat(http, SAFE, seed)
+    wx.text("o-elder", ADDRESS)
     wx.text("o-elder", ARTICLE)
     wechat.record_interaction(wx.account["appid"], "o-elder")
     number = only_request("o-elder").number

@@ -20,7 +20,7 @@ def login(http, username: str) -> dict:
 
 
 @pytest.fixture
-def http(seed):
+def http(seed, morning):
     with Client(app, stage_name="test") as client:
         yield client.http
 
@@ -31,7 +31,9 @@ def call(http, method: str, path: str, headers: dict, body: dict | None = None):
 
 
 def test_a_social_worker_walks_a_request_through_the_api(http, seed):
-    WeChat(http, SAFE, seed).text("o-elder", "我们老两口身体不便，能否明天派人送饭？")
+    wx = WeChat(http, SAFE, seed)
+    wx.text("o-elder", "地址 香港中路10号3单元502")
+    wx.text("o-elder", "我们老两口身体不便，能否明天派人送饭？")
     sw = login(http, "sw.xianggang-huayuan")
     status, page = call(http, "get", "/api/v1/requests?state=submitted", sw)
     assert status == 200 and len(page["items"]) == 1

@@ -8,6 +8,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
+    """Now, aware UTC. Callers reach it as `dates.utcnow()` so that tests can fix the clock."""
     return datetime.now(timezone.utc)
 
 

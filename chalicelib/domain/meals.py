@@ -17,7 +17,7 @@ _PORTIONS = (
 _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
-def meal_order(text: str, today: date) -> dict:
+def read_meal_order(text: str, today: date) -> dict:
     """{day, meal, portions, meal_asked} from normalised text. Without a day: tomorrow (orders close the
     evening before); without a meal: lunch, and `meal_asked` is False so the reply can say so."""
     found = resolve_day(text, today)

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from chalicelib.domain.dates import describe_day, local_date
-from chalicelib.domain.meals import MEAL_NAMES, meal_order
+from chalicelib.domain.meals import MEAL_NAMES, read_meal_order
 from chalicelib.domain.messages import Reply
 from chalicelib.domain.requests import (
     CATEGORIES,
@@ -37,8 +37,11 @@ MEDIA_WORDS = {"image": "（居民发来一张照片）", "video": "（居民发
 def intake(ports: Ports, account: AccountView, now: datetime, *, text: str, channel: str,
            openid: str | None = None, media_id: str | None = None, category: str | None = None,
            contact: dict[str, str] | None = None, grid: str | None = None, actor: str = "resident",
-           partner: str | None = None) -> NewRequest:
-    """Classify, route and number a new request (the caller commits the returned effect)."""
+           partner: str | None = None, numbered: bool = True) -> NewRequest:
+    """Classify, route and number a new request (the caller commits the returned effect).
+
+    `numbered=False` leaves the number empty, for a caller that may still decline (a meal order past
+    its cut-off) and numbers it only when it files."""
     policy = ports.policy(account.district_id, account.community_id)
     words = normalise(text)
     category = check_category(category) if category else classify(words, policy)
@@ -46,10 +49,10 @@ def intake(ports: Ports, account: AccountView, now: datetime, *, text: str, chan
     team = None
     if route.team_kind and account.community_id:
         team = ports.team_of_kind(account.community_id, route.team_kind)
-    details = meal_order(words, local_date(now)) if category == "meal_delivery" else {}
+    details = read_meal_order(words, local_date(now)) if category == "meal_delivery" else {}
     if details and details["day"] is None:
         details["day"] = (local_date(now) + timedelta(days=1)).isoformat()
-    number = ports.next_request_number(account.request_prefix, now)
+    number = ports.next_request_number(account.request_prefix, now) if numbered else ""
     guard = f"{account.account_id}#{openid}#{fingerprint(category, words, details.get('day'))}" if openid else None
     return NewRequest(number=number, account_id=account.account_id, district_id=account.district_id,
                       community_id=account.community_id, openid=openid, channel=channel, text=text[:MAX_TEXT],
@@ -76,6 +79,11 @@ def filed_reply(request: NewRequest, team_name: str | None, now: datetime) -> Re
 
 
 def _file(ctx: Context, channel: str, text: str, media_id: str | None) -> Decision:
+    if not media_id and ctx.account.community_id and classify(
+            ctx.text, ctx.ports.policy(ctx.account.district_id, ctx.account.community_id)) == "meal_delivery":
+        from chalicelib.domain.canteen_actions import meal_order
+
+        return meal_order(ctx, text, channel)
     request = intake(ctx.ports, ctx.account, ctx.now, text=text, channel=channel, openid=ctx.message.openid,
                      media_id=media_id)
     return Decision(filed_reply(request, ctx.ports.team_name(request.district_id, request.community_id, request.team_id,

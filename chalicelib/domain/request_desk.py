@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from chalicelib.domain import dates
 from chalicelib.auth.scope import communities_in_scope, require, transition_action
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.request_actions import intake
@@ -37,7 +38,7 @@ class Scoped:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return dates.utcnow()
 
 
 def _actor(principal) -> Actor:

@@ -54,7 +54,8 @@ class Policy:
 
 DEFAULT_POLICY = Policy(
     keywords={
-        "meal_delivery": ("送饭", "送餐", "饭菜", "食堂", "午饭", "晚饭", "午餐", "晚餐", "配餐", "助餐", "吃饭"),
+        "meal_delivery": ("送饭", "送餐", "订餐", "订饭", "份饭", "饭菜", "食堂", "午饭", "晚饭", "午餐", "晚餐", "配餐",
+                          "助餐", "吃饭"),
         "repairs": ("维修", "修理", "修一下", "坏了", "漏水", "堵了", "不亮", "停电", "水管", "门锁", "电路", "来修"),
         "cleaning": ("打扫", "保洁", "清扫", "卫生", "垃圾", "清理"),
         "care_visit": ("看望", "探访", "陪护", "陪同", "独居", "照顾", "陪诊", "身体不便", "行动不便"),
@@ -123,9 +124,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("submitted", "assign"): "assigned",
     ("submitted", "reject"): "rejected",
     ("submitted", "cancel"): "cancelled",
+    ("submitted", "start"): "in_progress",  # the team it is routed to takes it up itself
     ("accepted", "assign"): "assigned",
     ("accepted", "reject"): "rejected",
     ("accepted", "cancel"): "cancelled",
+    ("accepted", "start"): "in_progress",
     ("assigned", "assign"): "assigned",  # hand to another team
     ("assigned", "start"): "in_progress",
     ("assigned", "complete"): "done",
@@ -138,6 +141,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("reopened", "accept"): "accepted",
     ("reopened", "assign"): "assigned",
     ("reopened", "reject"): "rejected",
+    ("reopened", "start"): "in_progress",
 }
 ACTION_NAMES = {"accept": "受理", "assign": "派单", "reject": "不予受理", "cancel": "取消", "start": "开始办理",
                 "complete": "办结", "rate": "评价", "reopen": "重新办理"}
@@ -166,6 +170,8 @@ class RequestView:
     department_id: str | None = None
     created_at: datetime | None = None
     guard_key: str | None = None
+    delivery_key: str | None = None  # meal delivery: canteen#day#meal
+    portions: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,7 @@ class TransitionPlan:
     community_id: str | None = None
     district_id: str = ""
     guard_key: str | None = None
+    release_capacity: tuple[str, int] | None = None  # (counter id, portions) a cancelled meal order frees
 
 
 def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
@@ -229,9 +236,12 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
         set_fields = {"rating": rating, "rating_comment": note[:500]}
     if action == "reject" and not note.strip():
         raise InvalidTransition("不予受理需要写明原因")
+    release = None
+    if request.delivery_key and request.portions and to_state in ("cancelled", "rejected"):
+        release = (f"capacity#{request.delivery_key}", request.portions)
     return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
                           _notice(request, action, note, team or department), request.community_id,
-                          request.district_id, request.guard_key)
+                          request.district_id, request.guard_key, release)
 
 
 def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notice | None:

@@ -50,6 +50,8 @@ class NewRequest:
     contact: dict[str, str] = field(default_factory=dict)  # name, phone, address: kept apart
     actor: str = "resident"
     partner: str | None = None
+    delivery_key: str | None = None  # meal delivery: canteen#day#meal (the delivery team's list)
+    profile_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,52 @@ class FollowChanged:
     openid: str
     subscribed: bool
     scene: str | None = None
+
+
+@dataclass(frozen=True)
+class ReserveCapacity:
+    """Effect: take `portions` of a meal's delivery capacity, refused once `limit` would be passed."""
+
+    counter_id: str
+    portions: int
+    limit: int
+    refused_reply: str  # what the resident hears when the last places are gone
+
+
+@dataclass(frozen=True)
+class SaveConversation:
+    """Effect: remember a question asked of the resident (until `expires_at`)."""
+
+    account_id: str
+    openid: str
+    awaiting: str
+    pending: dict[str, Any]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class EndConversation:
+    account_id: str
+    openid: str
+
+
+@dataclass(frozen=True)
+class SaveProfile:
+    """Effect: create or update the resident's household profile (with consent) and link the openid."""
+
+    account_id: str
+    openid: str
+    profile_id: str
+    community_id: str | None
+    fields: dict[str, Any]
+    relation: str = "self"
+
+
+@dataclass(frozen=True)
+class DeleteProfile:
+    account_id: str
+    openid: str
+    profile_id: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +145,10 @@ class Ports(Protocol):
     def team_name(self, district_id: str, community_id: str | None, team_id: str | None,
                   department_id: str | None) -> str | None: ...
     def request(self, number: str) -> Any: ...
+    def canteen_for(self, community_id: str) -> Any: ...
+    def menu(self, canteen_id: str, day: Any) -> dict | None: ...
+    def household(self, account_id: str, openid: str) -> Any: ...
+    def conversation(self, account_id: str, openid: str, now: datetime) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -148,6 +200,6 @@ router = Router()
 
 def load_actions() -> Router:
     """Import every module that registers actions, and return the router."""
-    from chalicelib.domain import actions, request_actions  # noqa: F401 - imported for their registrations
+    from chalicelib.domain import actions, canteen_actions, request_actions  # noqa: F401 - registrations
 
     return router

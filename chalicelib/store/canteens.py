@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -14,12 +14,6 @@ from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, 
 
 CANTEEN_KINDS = {"community_canteen": "社区食堂", "elder_meal_point": "长者助餐点"}
 MEALS = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
-
-
-class MealHours(MapAttribute):
-    opens = UnicodeAttribute()  # HH:MM, Asia/Shanghai
-    closes = UnicodeAttribute()
-    delivery_capacity = NumberAttribute(default=0)
 
 
 class CanteensByCommunity(GlobalSecondaryIndex):
@@ -37,10 +31,27 @@ class Canteen(Model):
     name = UnicodeAttribute()
     kind = UnicodeAttribute()  # a key of CANTEEN_KINDS
     address = UnicodeAttribute()
-    meals = MapAttribute(of=MealHours)  # meal name (a key of MEALS) -> hours
+    # JSON: meal (a key of MEALS) -> {"opens": "11:00", "closes": "13:00", "delivery_capacity": 30}, Shanghai time
+    meals = UnicodeAttribute(default="{}")
     order_cutoff = UnicodeAttribute()  # HH:MM the day before, Asia/Shanghai
     delivery_grids = ListAttribute(of=UnicodeAttribute, default=list)
     elder_subsidy_fen = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
     by_community = CanteensByCommunity()
+
+
+class Menu(Model):
+    """A canteen's menu of one Shanghai day: meal -> dishes and set meals (JSON), published or draft.
+
+    `meals` JSON: {"lunch": {"dishes": [{"name": "梅菜扣肉", "price_fen": 1200, "marks": ["软烂"]}],
+    "sets": [{"name": "老年套餐", "price_fen": 1500, "dishes": ["梅菜扣肉", "米饭"]}]}, …}
+    """
+
+    Meta = table_meta("menus")
+    canteen_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
+    meals = UnicodeAttribute(default="{}")
+    published = BooleanAttribute(default=False)
+    updated_by = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
+from chalicelib.domain.canteen import Household
 from chalicelib.domain.router import AccountView
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.store.base import ContainerCache
@@ -139,6 +140,86 @@ class DynamoPorts:
         return request_view(r)
 
 
+    def canteen_for(self, community_id: str):
+        """The community's canteen that delivers: a community canteen first, else an elder meal point."""
+        def load():
+            from chalicelib.store.canteens import Canteen
+
+            found = sorted(Canteen.by_community.query(community_id), key=lambda c: c.kind != "community_canteen")
+            return _canteen_view(found[0]) if found else None
+        return ACCOUNT_CACHE.get(("canteen_for", community_id), load)
+
+    def menu(self, canteen_id: str, day):
+        """The published menu of a day (meals dict), cached a minute."""
+        def load():
+            import json
+
+            from chalicelib.store.canteens import Menu
+
+            try:
+                menu = Menu.get(canteen_id, day.isoformat())
+            except Menu.DoesNotExist:
+                return None
+            return json.loads(menu.meals) if menu.published else None
+        return RULES_CACHE.get(("menu", canteen_id, day.isoformat()), load)
+
+    def household(self, account_id: str, openid: str) -> Household | None:
+        from chalicelib.store.residents import Profile, Resident
+
+        try:
+            resident = Resident.get(account_id, openid)
+        except Resident.DoesNotExist:
+            return None
+        if not resident.profile_id:
+            return None
+        try:
+            p = Profile.get(resident.profile_id)
+        except Profile.DoesNotExist:
+            return None
+        return Household(p.profile_id, p.name, p.address, p.phone, p.grid,
+                         int(p.household_size) if p.household_size else None, p.mobility, p.dietary_notes,
+                         resident.relation)
+
+    def conversation(self, account_id: str, openid: str, now: datetime):
+        """The open question asked of the resident, or None (expired ones count as none)."""
+        import json
+
+        from chalicelib.store.residents import Conversation
+
+        try:
+            c = Conversation.get(f"{account_id}#{openid}")
+        except Conversation.DoesNotExist:
+            return None
+        if c.expires_at <= now:
+            return None
+        return {"awaiting": c.awaiting, "pending": json.loads(c.pending)}
+
+
 def request_view(r) -> RequestView:
+    import json
+
+    portions = int(json.loads(r.details or "{}").get("portions", 0)) if r.delivery_key else 0
     return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
-                       r.team_id, r.department_id, r.created_at, r.guard_key)
+                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions)
+
+
+def _canteen_view(c):
+    from chalicelib.domain.canteen import CanteenView
+
+    import json
+
+    meals = json.loads(c.meals or "{}")
+    return CanteenView(c.canteen_id, c.name, c.community_id, c.order_cutoff,
+                       {k: int(m.get("delivery_capacity", 0)) for k, m in meals.items()},
+                       {k: (m["opens"], m["closes"]) for k, m in meals.items()}, int(c.elder_subsidy_fen or 0))
+
+
+def canteen_view(canteen_id: str):
+    def load():
+        from chalicelib.store.canteens import Canteen
+
+        try:
+            return _canteen_view(Canteen.get(canteen_id))
+        except Canteen.DoesNotExist:
+            return None
+    return ACCOUNT_CACHE.get(("canteen", canteen_id), load)

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from chalicelib.store.accounts import Account
-from chalicelib.store.canteens import Canteen
+from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import Delivery
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
+from chalicelib.store.partners import Partner
 from chalicelib.store.policies import RequestPolicy
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
-from chalicelib.store.residents import Profile, Resident
+from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
 from chalicelib.store.staff import StaffUser
 from chalicelib.store.stats import AccountDailyStats
@@ -19,7 +20,7 @@ from chalicelib.store.tokens import AccessToken
 ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
-    RequestGuard, RequestContact, RequestPolicy,
+    RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner,
 )
 
 

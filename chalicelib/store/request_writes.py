@@ -40,7 +40,8 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
         team_id=r.team_id, department_id=r.department_id, grid=r.grid,
         details=json.dumps(r.details, ensure_ascii=False), guard_key=r.guard_key, due_at=r.due_at,
         sla_open=r.district_id if r.due_at else None, sla_escalate=r.district_id if r.due_at else None,
-        escalate_at=r.due_at, partner=r.partner, created_at=now, updated_at=now),
+        escalate_at=r.due_at, partner=r.partner, delivery_key=r.delivery_key, profile_id=r.profile_id,
+        created_at=now, updated_at=now),
         "request", condition=HelpRequest.number.does_not_exist())
     actor_kind = r.actor if r.actor in ("resident", "partner") else "staff"
     tx.save(RequestEvent(r.number, event_id(now), action="file", actor_kind=actor_kind,
@@ -82,6 +83,9 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
         key = community_key(plan.district_id, plan.community_id)
         tx.update(Counter(count_id(key, plan.from_state)), "count", actions=[Counter.value.add(-1)])
         tx.update(Counter(count_id(key, plan.to_state)), "count", actions=[Counter.value.add(1)])
+    if plan.release_capacity:
+        counter_id, portions = plan.release_capacity
+        tx.update(Counter(counter_id), "capacity-release", actions=[Counter.value.add(-portions)])
     if leaving and plan.guard_key:
         tx.after.append(lambda: release_guard(plan.guard_key, plan.number))
     if plan.notice:

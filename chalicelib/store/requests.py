@@ -48,6 +48,14 @@ class RequestsToEscalate(GlobalSecondaryIndex):
     escalate_at = UTCDateTimeAttribute(range_key=True)
 
 
+class RequestsByDelivery(GlobalSecondaryIndex):
+    """Sparse: meal deliveries carry `delivery_key` (canteen#day#meal): the delivery team's list."""
+
+    Meta = index_meta("by_delivery")
+    delivery_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class HelpRequest(Model):
     """One 便民纸条, keyed by its public number (e.g. XG-20261127-0042)."""
 
@@ -77,6 +85,8 @@ class HelpRequest(Model):
     rating = NumberAttribute(null=True)
     rating_comment = UnicodeAttribute(null=True)
     partner = UnicodeAttribute(null=True)  # Open311: the partner system that filed it
+    delivery_key = UnicodeAttribute(null=True)  # meal delivery: canteen#day#meal
+    profile_id = UnicodeAttribute(null=True)  # the household served (address, phone)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
@@ -86,6 +96,7 @@ class HelpRequest(Model):
     by_department = RequestsByDepartment()
     by_due = RequestsDue()
     by_escalation = RequestsToEscalate()
+    by_delivery = RequestsByDelivery()
 
 
 class RequestEvent(Model):

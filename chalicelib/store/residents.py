@@ -25,6 +25,7 @@ class Resident(Model):
     account_id = UnicodeAttribute(hash_key=True)
     openid = UnicodeAttribute(range_key=True)
     profile_id = UnicodeAttribute(null=True)
+    relation = UnicodeAttribute(null=True)  # self, or relative (a family member ordering for an elder)
     subscribed = BooleanAttribute(default=True)
     first_seen_at = UTCDateTimeAttribute(default=utcnow)
     last_message_at = UTCDateTimeAttribute(null=True)  # opens WeChat's 48-hour customer-service window
@@ -33,10 +34,33 @@ class Resident(Model):
 
 
 class Profile(Model):
-    """户档案: a household, shared by the openids (and relatives) linked to it."""
+    """户档案: a household, shared by the openids (the resident and relatives) linked to it.
+
+    Personal data, kept only with consent (`consent_at`) and apart from everything else: lists and logs
+    show it masked; the resident can see and delete it.
+    """
 
     Meta = table_meta("profiles")
     profile_id = UnicodeAttribute(hash_key=True)
+    community_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    grid = UnicodeAttribute(null=True)
     household_size = NumberAttribute(null=True)
+    mobility = UnicodeAttribute(null=True)  # e.g. 行动不便, 坐轮椅
+    dietary_notes = UnicodeAttribute(null=True)  # e.g. 少盐, 软烂, 糖尿病
     consent_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+
+class Conversation(Model):
+    """A question the platform asked a resident and waits for (e.g. the delivery address), with its
+    timeout; `expires_at` is checked in code (TTL only cleans up)."""
+
+    Meta = table_meta("conversations", ttl_attribute="expires_at")
+    resident_key = UnicodeAttribute(hash_key=True)  # account_id#openid
+    awaiting = UnicodeAttribute()  # what is asked: address
+    pending = UnicodeAttribute(default="{}")  # JSON: what to do with the answer
+    expires_at = UTCDateTimeAttribute()

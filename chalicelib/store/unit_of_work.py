@@ -15,7 +15,17 @@ from functools import lru_cache
 
 from chalicelib.config import settings
 from chalicelib.domain.messages import Article, Reply
-from chalicelib.domain.router import FollowChanged, NewRequest, Notify, Transition
+from chalicelib.domain.router import (
+    DeleteProfile,
+    EndConversation,
+    FollowChanged,
+    NewRequest,
+    Notify,
+    ReserveCapacity,
+    SaveConversation,
+    SaveProfile,
+    Transition,
+)
 from chalicelib.store.inbox import Delivery
 
 DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
@@ -31,6 +41,14 @@ class DuplicateNeed(Exception):
     def __init__(self, number: str):
         super().__init__(number)
         self.number = number
+
+
+class Refused(Exception):
+    """An effect's condition says no (e.g. the last delivery places are gone); `.reply` says so kindly."""
+
+    def __init__(self, reply: str):
+        super().__init__(reply)
+        self.reply = reply
 
 
 class StaleState(Exception):
@@ -132,6 +150,8 @@ def _explain(exc, tx: "_Tx | None", delivery_key: str | None) -> None:
             raise DuplicateNeed(_guarded_number(detail)) from exc
         if role == "transition":
             raise StaleState(detail) from exc
+        if role == "capacity":
+            raise Refused(detail) from exc
 
 
 def _guarded_number(guard_key: str) -> str:
@@ -171,5 +191,18 @@ def _write(tx: _Tx, effect, now: datetime) -> list[str]:
         actions = [Resident.subscribed.set(effect.subscribed),
                    Resident.first_seen_at.set(Resident.first_seen_at | now)]
         tx.update(Resident(effect.account_id, effect.openid), "resident", actions=actions)
+        return []
+    if isinstance(effect, ReserveCapacity):
+        from chalicelib.store.counters import Counter
+
+        room = effect.limit - effect.portions
+        tx.update(Counter(effect.counter_id), "capacity", effect.refused_reply,
+                  actions=[Counter.value.add(effect.portions)],
+                  condition=Counter.value.does_not_exist() | (Counter.value <= room))
+        return []
+    if isinstance(effect, (SaveConversation, EndConversation, SaveProfile, DeleteProfile)):
+        from chalicelib.store.household_writes import write_household
+
+        write_household(tx, effect, now)
         return []
     raise TypeError(f"no writer for effect {type(effect).__name__}")

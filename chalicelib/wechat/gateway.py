@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib import log
+from chalicelib.domain import dates
 from chalicelib.config import settings
 
 LOG = log.get_logger("wechat.gateway")
@@ -67,11 +68,15 @@ def handle(account, message, now: datetime, follow_up: bool = False):
         try:
             outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
             reply = decision.reply
-        except unit_of_work.DuplicateNeed as same:
-            # The resident already has this need open: point to it instead of filing a second one.
+        except (unit_of_work.DuplicateNeed, unit_of_work.Refused) as declined:
+            # The resident's need is already open (point to it), or an effect said no (the last delivery
+            # places are gone): answer so, and record the delivery with that answer.
+            from chalicelib.domain.messages import Reply
             from chalicelib.domain.request_actions import duplicate_reply
 
-            reply, effects = duplicate_reply(same.number), ()
+            reply = duplicate_reply(declined.number) if isinstance(declined, unit_of_work.DuplicateNeed) \
+                else Reply(text=declined.reply)
+            effects = ()
             outbox_ids = unit_of_work.commit(delivery_key, reply, effects, now)
     except unit_of_work.Duplicate:
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
@@ -113,7 +118,7 @@ def replay(body: dict) -> None:
     if account is None:
         raise PermanentFailure(f"unknown account {account_id}")
     with log.bind(account_id=account_id):
-        handle(account, message, datetime.now(timezone.utc), follow_up=True)
+        handle(account, message, dates.utcnow(), follow_up=True)
 
 
 def verify(account_id: str, query: dict[str, str]) -> Answer:
@@ -140,7 +145,7 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     if account is None:
         return NOT_FOUND
     keys = _keys(account)
-    now = now or datetime.now(timezone.utc)
+    now = now or dates.utcnow()
     try:
         message, encrypted = open_message(keys, query, body, now.timestamp(), settings().replay_window_s)
     except CallbackRejected as exc:

@@ -1,0 +1,172 @@
+"""The canteen in WeChat: menus in residents' own words, meal delivery orders, and the household profile
+an order is delivered to (address with consent; a relative may register for an elder)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+
+from chalicelib.domain.canteen import (
+    Household,
+    OrderRefused,
+    answer_dish,
+    asked_dish,
+    capacity_counter,
+    check_order,
+    delivery_key,
+    format_menu,
+    named_dishes,
+)
+from chalicelib.domain.dates import local_date, resolve_day
+from chalicelib.domain.meals import MEAL_NAMES, MEAL_WORDS
+from chalicelib.domain.messages import Reply
+from chalicelib.domain.router import (
+    Context,
+    Decision,
+    DeleteProfile,
+    EndConversation,
+    ReserveCapacity,
+    SaveConversation,
+    SaveProfile,
+    router,
+)
+from chalicelib.domain.text import normalise
+from chalicelib.log import mask_address, mask_phone
+
+ADDRESS_WAIT = timedelta(minutes=30)
+ASK_ADDRESS = ("为了把饭送到家，请回复“地址”加上您的详细地址，例如：\n地址 香港中路10号3单元502\n"
+               "地址只用于社区送餐和上门服务，回复“删除我的资料”可随时删除。")
+
+
+def _meal_asked(text: str) -> str | None:
+    for name, words in MEAL_WORDS:
+        if any(w in text for w in words):
+            return name
+    return None
+
+
+@router.action("canteen_menu")
+def canteen_menu(ctx: Context) -> Decision:
+    """明天食堂有什么菜 / 今天中午吃什么 / 周三的菜单 / 后天有没有饺子."""
+    if not ctx.account.community_id:
+        return Decision(Reply(text="食堂菜单在各社区的公众号里，请到您所在社区的公众号问，例如“找香港花园”。"))
+    canteen = ctx.ports.canteen_for(ctx.account.community_id)
+    if canteen is None:
+        return Decision(Reply(text="本社区还没有社区食堂或长者助餐点。"))
+    today = local_date(ctx.now)
+    found = resolve_day(ctx.text, today)
+    day = found[0] if found else today
+    meals = ctx.ports.menu(canteen.canteen_id, day)
+    dish = asked_dish(ctx.text)
+    if dish:
+        return Decision(Reply(text=answer_dish(canteen, day, today, meals, dish)))
+    return Decision(Reply(text=format_menu(canteen, day, today, meals, only=_meal_asked(ctx.text))))
+
+
+def meal_order(ctx: Context, text: str, channel: str, household=None) -> Decision:
+    """A meal delivery from free text: check the cut-off, the address and the capacity, then file it."""
+    from chalicelib.domain.request_actions import filed_reply, intake
+
+    canteen = ctx.ports.canteen_for(ctx.account.community_id)
+    request = intake(ctx.ports, ctx.account, ctx.now, text=text, channel=channel, openid=ctx.message.openid,
+                     numbered=False)
+    if canteen is None:  # no canteen here: an ordinary request the community arranges by hand
+        request = replace(request, number=ctx.ports.next_request_number(ctx.account.request_prefix, ctx.now))
+        return Decision(filed_reply(request, None, ctx.now), (request,))
+    day, meal, portions = date.fromisoformat(request.details["day"]), request.details["meal"], \
+        request.details["portions"]
+    try:
+        check_order(canteen, day, meal, portions, ctx.now)
+    except OrderRefused as refused:
+        return Decision(Reply(text=str(refused)))
+    household = household or ctx.ports.household(ctx.account.account_id, ctx.message.openid)
+    if household is None or not household.address:
+        pending = {"kind": "meal_order", "text": text, "channel": channel}
+        return Decision(Reply(text=ASK_ADDRESS), (SaveConversation(ctx.account.account_id, ctx.message.openid,
+                                                                   "address", pending, ctx.now + ADDRESS_WAIT),))
+    meals = ctx.ports.menu(canteen.canteen_id, day)
+    details = {**request.details, "canteen_id": canteen.canteen_id,
+               "dishes": named_dishes(normalise(text), meals, meal)}
+    request = replace(request, number=ctx.ports.next_request_number(ctx.account.request_prefix, ctx.now),
+                      details=details, delivery_key=delivery_key(canteen.canteen_id, day, meal),
+                      profile_id=household.profile_id, grid=household.grid,
+                      contact={"name": household.name or "", "phone": household.phone or "",
+                               "address": household.address})
+    full = (f"{MEAL_NAMES[meal]}送餐名额已满（每餐 {canteen.capacity.get(meal, 0)} 份），"
+            "这次没能预订上，很抱歉。可以改订其他时间，或给社区打电话。")
+    reserve = ReserveCapacity(capacity_counter(canteen.canteen_id, day, meal), portions,
+                              canteen.capacity.get(meal, 0), full)
+    reply = filed_reply(request, ctx.ports.team_name(request.district_id, request.community_id, request.team_id,
+                                                     request.department_id), ctx.now)
+    if details["dishes"]:
+        reply = Reply(text=reply.text + f"\n点的菜：{'、'.join(details['dishes'])}。")
+    return Decision(Reply(text=reply.text + f"\n送到：{mask_address(household.address)}"), (request, reserve))
+
+
+@router.action("provide_address")
+def provide_address(ctx: Context) -> Decision:
+    """地址 香港中路10号3单元502: completes a waiting order, or just records the address (with consent)."""
+    address = str(ctx.params.get("address", "")).strip()
+    if len(address) < 4:
+        return Decision(Reply(text="地址太短了，请写到门牌号，例如：地址 香港中路10号3单元502"))
+    existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
+    profile_id = existing.profile_id if existing else uuid.uuid4().hex
+    save = SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
+                       {"address": address}, relation=(existing.relation if existing else None) or "self")
+    conversation = ctx.ports.conversation(ctx.account.account_id, ctx.message.openid, ctx.now)
+    if not conversation or conversation["pending"].get("kind") != "meal_order":
+        return Decision(Reply(text=f"已登记您的地址：{address}。回复“我的资料”可查看，“删除我的资料”可删除。"),
+                        (save,))
+    household = Household(profile_id, existing.name if existing else None, address,
+                          existing.phone if existing else None, existing.grid if existing else None,
+                          None, None, None, "self")
+    pending = conversation["pending"]
+    decision = meal_order(ctx, pending["text"], pending["channel"], household=household)
+    end = EndConversation(ctx.account.account_id, ctx.message.openid)
+    return Decision(decision.reply, (save, end) + tuple(decision.effects))
+
+
+@router.action("register_for_relative")
+def register_for_relative(ctx: Context) -> Decision:
+    """帮老人登记 地址 …: a relative registers the elder's household and may order for them."""
+    address = str(ctx.params.get("address", "")).strip()
+    if len(address) < 4:
+        return Decision(Reply(text="请写上老人的详细地址，例如：帮老人登记 地址 香港中路10号3单元502"))
+    existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
+    profile_id = existing.profile_id if existing else uuid.uuid4().hex
+    return Decision(Reply(text=f"已为老人登记送餐地址：{address}。以后您在这里订餐，就送到这个地址。"),
+                    (SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
+                                 {"address": address}, relation="relative"),))
+
+
+@router.action("set_phone")
+def set_phone(ctx: Context) -> Decision:
+    existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
+    profile_id = existing.profile_id if existing else uuid.uuid4().hex
+    phone = str(ctx.params.get("phone", ""))
+    return Decision(Reply(text=f"已登记联系电话 {mask_phone(phone)}。"),
+                    (SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
+                                 {"phone": phone}, relation=(existing.relation if existing else None) or "self"),))
+
+
+@router.action("my_profile")
+def my_profile(ctx: Context) -> Decision:
+    h = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
+    if h is None:
+        return Decision(Reply(text="您还没有登记资料。订餐时会请您留下地址；也可以回复“地址 …”登记。"))
+    lines = ["您登记的资料：", f"地址：{h.address or '未登记'}", f"电话：{h.phone or '未登记'}"]
+    if h.household_size:
+        lines.append(f"家庭人数：{h.household_size}")
+    if h.relation == "relative":
+        lines.append("（您是为老人登记的家属）")
+    lines.append("回复“删除我的资料”可删除。")
+    return Decision(Reply(text="\n".join(lines)))
+
+
+@router.action("delete_profile")
+def delete_profile(ctx: Context) -> Decision:
+    h = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
+    if h is None:
+        return Decision(Reply(text="您没有登记过资料，不需要删除。"))
+    return Decision(Reply(text="您的资料已删除。以后订餐时会再请您留下地址。"),
+                    (DeleteProfile(ctx.account.account_id, ctx.message.openid, h.profile_id),))

@@ -1,0 +1,151 @@
+"""The canteen desk: menus a week at a time (edit, copy last week, publish), the public menu, the
+delivery list of a meal, and marking an order delivered (which completes its 便民纸条)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from chalicelib.auth.errors import NotFound
+from chalicelib.auth.scope import can_see_request, require
+from chalicelib.domain import dates
+from chalicelib.domain.canteen import MenuInvalid, validate_meals, week_of
+from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.domain.requests import STATE_NAMES
+
+
+@dataclass(frozen=True)
+class CanteenScope:
+    community_id: str
+    district_id: str
+    team_id: str | None = None
+    department_id: str | None = None
+
+
+def canteen(canteen_id: str):
+    from chalicelib.store.ports import canteen_view
+
+    found = canteen_view(canteen_id)
+    if found is None:
+        raise NotFound("食堂不存在")
+    return found
+
+
+def _scope(c) -> CanteenScope:
+    from chalicelib.config import settings
+
+    return CanteenScope(c.community_id, settings().district_id)
+
+
+def parse_day(text: str | None, default: date | None = None) -> date:
+    if not text:
+        if default is None:
+            raise MenuInvalid("需要日期 date=YYYY-MM-DD")
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise MenuInvalid(f"日期格式应为 YYYY-MM-DD：{text}") from exc
+
+
+def public_menus(canteen_id: str, day_text: str | None) -> dict[str, Any]:
+    """The published menu of a day (or of the coming seven days): public, cacheable."""
+    from chalicelib.store.ports import DynamoPorts
+
+    c = canteen(canteen_id)
+    today = dates.local_date(dates.utcnow())
+    days = [parse_day(day_text)] if day_text else [today + timedelta(days=i) for i in range(7)]
+    ports = DynamoPorts()
+    return {"canteen": {"id": c.canteen_id, "name": c.name, "community_id": c.community_id,
+                        "elder_subsidy_fen": c.elder_subsidy_fen,
+                        "hours": {k: {"opens": v[0], "closes": v[1]} for k, v in c.hours.items()}},
+            "menus": [{"date": d.isoformat(), "published": (m := ports.menu(c.canteen_id, d)) is not None,
+                       "meals": m or {}} for d in days]}
+
+
+def save_menu(principal, canteen_id: str, day_text: str, meals: Any, published: bool) -> dict[str, Any]:
+    from chalicelib.store.canteens import Menu
+    from chalicelib.store.ports import RULES_CACHE
+
+    c = canteen(canteen_id)
+    require(principal, "canteen.edit", _scope(c))
+    day = parse_day(day_text)
+    clean = validate_meals(meals)
+    Menu(c.canteen_id, day.isoformat(), meals=json.dumps(clean, ensure_ascii=False), published=bool(published),
+         updated_by=principal.username, updated_at=dates.utcnow()).save()
+    RULES_CACHE.clear()
+    return {"date": day.isoformat(), "published": bool(published), "meals": clean}
+
+
+def copy_week(principal, canteen_id: str, from_text: str, to_text: str, publish: bool = False) -> dict[str, Any]:
+    """Copy last week's menus (the week holding `from`) onto the week holding `to`."""
+    from chalicelib.store.canteens import Menu
+    from chalicelib.store.ports import RULES_CACHE
+
+    c = canteen(canteen_id)
+    require(principal, "canteen.edit", _scope(c))
+    source, target = week_of(parse_day(from_text)), week_of(parse_day(to_text))
+    if source == target:
+        raise MenuInvalid("源周和目标周不能相同")
+    found = {m.day: m for m in Menu.query(c.canteen_id, Menu.day.between(source[0].isoformat(),
+                                                                         source[-1].isoformat()))}
+    copied = []
+    with Menu.batch_write() as batch:
+        for src, dst in zip(source, target):
+            menu = found.get(src.isoformat())
+            if menu is None:
+                continue
+            batch.save(Menu(c.canteen_id, dst.isoformat(), meals=menu.meals, published=publish,
+                            updated_by=principal.username, updated_at=dates.utcnow()))
+            copied.append(dst.isoformat())
+    RULES_CACHE.clear()
+    return {"copied": copied, "published": publish}
+
+
+def deliveries(principal, canteen_id: str, day_text: str | None, meal: str) -> list[dict[str, Any]]:
+    """The orders of one meal for the delivery team, with address and phone (they deliver them)."""
+    from chalicelib.store import request_store
+    from chalicelib.store.requests import HelpRequest
+
+    c = canteen(canteen_id)
+    if principal.role not in ("team_member", "department"):  # teams see just the orders routed to them
+        require(principal, "request.view", _scope(c))
+    if meal not in MEAL_NAMES:
+        raise MenuInvalid(f"未知的餐次 {meal}")
+    day = parse_day(day_text, dates.local_date(dates.utcnow()))
+    rows = []
+    for r in HelpRequest.by_delivery.query(f"{c.canteen_id}#{day.isoformat()}#{meal}"):
+        if not can_see_request(principal, r):
+            continue
+        details = json.loads(r.details or "{}")
+        contact = request_store.contact(r.number)
+        rows.append({"number": r.number, "state": r.state, "state_name": STATE_NAMES[r.state],
+                     "portions": details.get("portions", 1), "dishes": details.get("dishes", []),
+                     "name": contact.name if contact else None, "phone": contact.phone if contact else None,
+                     "address": contact.address if contact else None, "grid": r.grid, "note": r.text[:100]})
+    return sorted(rows, key=lambda x: (x["grid"] or "", x["address"] or ""))
+
+
+def deliveries_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["编号", "状态", "份数", "菜品", "姓名", "电话", "地址", "网格", "居民留言"])
+    for r in rows:
+        writer.writerow([r["number"], r["state_name"], r["portions"], "、".join(r["dishes"]), r["name"] or "",
+                         r["phone"] or "", r["address"] or "", r["grid"] or "", r["note"]])
+    return "\ufeff" + out.getvalue()  # BOM: spreadsheet programs then read the Chinese correctly
+
+
+def mark_delivered(principal, number: str) -> dict[str, Any]:
+    """送达: completes the order's 便民纸条 (the routed team takes it up first if nobody had assigned it)."""
+    from chalicelib.domain import request_desk
+
+    request = request_desk.load(principal, number)
+    if request.category != "meal_delivery":
+        raise MenuInvalid(f"纸条 {number} 不是送餐")
+    if request.state in ("submitted", "accepted", "reopened"):
+        request_desk.move(principal, number, "start")
+    return request_desk.move(principal, number, "complete", note="已送达")
