@@ -84,3 +84,26 @@ def test_bad_input_gets_a_clear_400(http, seed):
     status, body = call(http, "post", "/api/v1/requests", sw, {"community_id": SAFE, "text": "门锁坏了",
                                                                "contact": {"phone": "13800000000"}})
     assert status == 201 and body["contact"]["phone"] == "13800000000" and body["channel"] == "staff"
+
+
+def test_console_reads_overdue_audit_and_directory(http, seed):
+    sw = login(http, "sw.xianggang-huayuan")
+    status, body = call(http, "post", "/api/v1/requests", sw, {"community_id": SAFE, "text": "门锁坏了"})
+    number = body["number"]
+    call(http, "post", f"/api/v1/requests/{number}/notes", sw, {"note": "已电话联系"})
+    status, audit = call(http, "get", "/api/v1/audit", sw)
+    assert status == 200 and [e["action"] for e in audit["items"]][:2] == ["note", "file"]
+    assert call(http, "get", "/api/v1/requests/overdue", sw) == (200, {"items": []})
+    status, listed = call(http, "get", "/api/v1/communities", sw)
+    assert [c["id"] for c in listed["items"]] == [SAFE]
+    status, detail = call(http, "get", f"/api/v1/communities/{SAFE}", sw)
+    assert detail["account"]["encryption_mode"] == "safe"
+    assert {t["kind"] for t in detail["teams"]} >= {"service_365", "bangdaojia", "comprehensive"}
+    assert detail["canteens"][0]["id"] == "xianggang-huayuan-canteen"
+    reviewer = login(http, "reviewer.jinhu-lu")
+    status, listed = call(http, "get", "/api/v1/communities", reviewer)
+    assert SAFE in [c["id"] for c in listed["items"]] and len(listed["items"]) > 1
+    assert call(http, "get", f"/api/v1/audit?community={SAFE}", reviewer)[0] == 200
+    team = login(http, "team.xianggang-huayuan-365")
+    assert call(http, "get", "/api/v1/audit", team)[0] == 404
+    assert call(http, "get", "/api/v1/communities/jiangsu-lu", sw)[0] == 404

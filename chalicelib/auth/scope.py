@@ -36,8 +36,8 @@ REQUEST_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("request."))
 
 # Who may do what. Edit here, nowhere else.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit"},
-    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit"},
+    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view"},
+    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "staff.view"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view"}),
     "district_admin":       ACTIONS,
     "team_member":          frozenset({"request.view", "request.progress", "request.note"}),

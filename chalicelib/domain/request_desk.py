@@ -234,7 +234,8 @@ def recategorise(principal, number: str, category: str, note: str = "") -> dict[
     try:
         with TransactWrite(connection=_connection()) as tx:
             tx.update(HelpRequest(number), actions=actions, condition=HelpRequest.state == request.state)
-            tx.save(RequestEvent(number, event_id(now), action="recategorise", actor_kind=_actor(principal).kind,
+            tx.save(RequestEvent(number, event_id(now), community_key=request.community_key, action="recategorise",
+                                 actor_kind=_actor(principal).kind,
                                  actor_id=principal.username, actor_role=principal.role, note=note[:2000],
                                  fields=json.dumps(changes, ensure_ascii=False), at=now),
                     condition=RequestEvent.event_id.does_not_exist())
@@ -251,7 +252,8 @@ def add_note(principal, number: str, note: str) -> dict[str, Any]:
         raise DeskError("备注不能为空")
     request = load(principal, number, "request.note")
     now = _now()
-    RequestEvent(request.number, event_id(now), action="note", actor_kind=_actor(principal).kind,
+    RequestEvent(request.number, event_id(now), community_key=request.community_key, action="note",
+                 actor_kind=_actor(principal).kind,
                  actor_id=principal.username, actor_role=principal.role, note=note.strip()[:2000],
                  at=now).save(condition=RequestEvent.event_id.does_not_exist())
     return view(principal, number)
@@ -275,3 +277,37 @@ def file_for_resident(principal, community_id: str, text: str, category: str | N
                      actor=principal.username)
     _commit((request,))
     return view(principal, request.number)
+
+
+def _community_key_for(principal, community_id: str | None) -> str:
+    from chalicelib.auth.errors import NotFound
+
+    allowed = communities_in_scope(principal)
+    if principal.role in ("team_member", "department"):
+        raise NotFound("社区不存在")
+    if community_id is None:
+        if allowed is None or len(allowed) != 1:
+            raise DeskError("请指定社区（community）")
+        community_id = next(iter(allowed))
+    if allowed is not None and community_id not in allowed:
+        raise NotFound("社区不存在")
+    return community_id
+
+
+def overdue_for(principal, community_id: str | None) -> dict[str, Any]:
+    """Open requests past their expected time, in one community the principal may see."""
+    from chalicelib.store import request_store
+
+    key = _community_key_for(principal, community_id)
+    return {"items": [request_json(r) for r in request_store.overdue(principal.district_id, _now(), key)]}
+
+
+def audit_for(principal, community_id: str | None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    """The community's audit log: every event of its requests, newest first (read-only, append-only)."""
+    from chalicelib.auth.scope import require
+    from chalicelib.store import request_store
+
+    key = _community_key_for(principal, community_id)
+    require(principal, "audit.view", Scoped(key, None, None, principal.district_id))
+    page = request_store.community_events(key, limit=limit, cursor=cursor)
+    return {"items": [{"number": e.number, **event_json(e)} for e in page.items], "cursor": page.cursor}

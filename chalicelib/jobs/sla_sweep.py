@@ -44,7 +44,8 @@ def sweep(now: datetime | None = None) -> dict:
             with TransactWrite(connection=_connection()) as tx:
                 tx.update(HelpRequest(r.number), actions=actions,
                           condition=(HelpRequest.escalation == level) & HelpRequest.sla_escalate.exists())
-                tx.save(RequestEvent(r.number, event_id(now), action="escalate", actor_kind="system",
+                tx.save(RequestEvent(r.number, event_id(now), community_key=r.community_key, action="escalate",
+                                     actor_kind="system",
                                      actor_id="sla-sweep", from_state=r.state, to_state=r.state,
                                      note=f"超时未办结，已上报{'社区主任' if to == 'director' else '街道'}",
                                      fields=json.dumps({"escalated_to": to, "level": level + 1}), at=now),

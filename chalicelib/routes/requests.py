@@ -84,6 +84,36 @@ def file_request():
     return json_response(data, status=201)
 
 
+@bp.route("/api/v1/requests/overdue", methods=["GET"], authorizer=staff_authorizer)
+@api
+def overdue_requests():
+    return json_response(request_desk.overdue_for(current_principal(bp.current_request), _query().get("community")))
+
+
+@bp.route("/api/v1/audit", methods=["GET"], authorizer=staff_authorizer)
+@api
+def audit_log():
+    q = _query()
+    return json_response(request_desk.audit_for(current_principal(bp.current_request), q.get("community"),
+                                                limit=_limit(q.get("limit")), cursor=q.get("cursor")))
+
+
+@bp.route("/api/v1/communities", methods=["GET"], authorizer=staff_authorizer)
+@api
+def communities():
+    from chalicelib.domain import directory
+
+    return json_response({"items": directory.communities(current_principal(bp.current_request))})
+
+
+@bp.route("/api/v1/communities/{community_id}", methods=["GET"], authorizer=staff_authorizer)
+@api
+def community(community_id):
+    from chalicelib.domain import directory
+
+    return json_response(directory.community(current_principal(bp.current_request), community_id))
+
+
 @bp.route("/api/v1/requests/{number}", methods=["GET"], authorizer=staff_authorizer)
 @api
 def view_request(number):

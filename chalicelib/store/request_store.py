@@ -111,3 +111,13 @@ def overdue(district_id: str, now, community_key: str | None = None, limit: int 
 
     found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, limit=limit)
     return [r for r in found if community_key is None or r.community_key == community_key]
+
+
+def community_events(community_key: str, limit: int = 50, cursor: str | None = None) -> Page:
+    from chalicelib.store.requests import RequestEvent
+
+    result = RequestEvent.by_community.query(community_key, scan_index_forward=False,
+                                             limit=max(1, min(int(limit), MAX_PAGE)),
+                                             last_evaluated_key=_decode(cursor))
+    items = list(result)
+    return Page(items, _encode(result.last_evaluated_key))

@@ -44,7 +44,7 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
         created_at=now, updated_at=now),
         "request", condition=HelpRequest.number.does_not_exist())
     actor_kind = r.actor if r.actor in ("resident", "partner") else "staff"
-    tx.save(RequestEvent(r.number, event_id(now), action="file", actor_kind=actor_kind,
+    tx.save(RequestEvent(r.number, event_id(now), community_key=key, action="file", actor_kind=actor_kind,
                          actor_id=r.partner or r.openid or r.actor, to_state="submitted",
                          fields=json.dumps({"category": r.category, "team_id": r.team_id,
                                             "department_id": r.department_id, "channel": r.channel},
@@ -74,7 +74,9 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
                     HelpRequest.escalate_at.remove(), HelpRequest.guard_key.remove()]
     tx.update(request, "transition", plan.number, actions=actions,
               condition=HelpRequest.number.exists() & (HelpRequest.state == plan.from_state))
-    tx.save(RequestEvent(plan.number, event_id(plan.at), action=plan.action, actor_kind=plan.actor.kind,
+    tx.save(RequestEvent(plan.number, event_id(plan.at), community_key=community_key(plan.district_id,
+                                                                                     plan.community_id),
+                         action=plan.action, actor_kind=plan.actor.kind,
                          actor_id=plan.actor.id, actor_role=plan.actor.role, from_state=plan.from_state,
                          to_state=plan.to_state, note=plan.note,
                          fields=json.dumps(plan.set_fields, ensure_ascii=False), at=plan.at),

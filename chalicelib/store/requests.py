@@ -99,6 +99,14 @@ class HelpRequest(Model):
     by_delivery = RequestsByDelivery()
 
 
+class EventsByCommunity(GlobalSecondaryIndex):
+    """The audit log of a community (or district#<id> for untriaged requests), newest first."""
+
+    Meta = index_meta("by_community")
+    community_key = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+
+
 class RequestEvent(Model):
     """One line of a request's audit trail. Append-only: the platform's IAM policy grants this table
     PutItem (with attribute_not_exists), GetItem and Query only — no update, no delete."""
@@ -107,6 +115,7 @@ class RequestEvent(Model):
     Meta.append_only = True
     number = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True)  # ISO time + a random suffix: time order
+    community_key = UnicodeAttribute(null=True)
     action = UnicodeAttribute()  # file, accept, assign, …, note, recategorise, escalate
     actor_kind = UnicodeAttribute()
     actor_id = UnicodeAttribute()
@@ -116,6 +125,8 @@ class RequestEvent(Model):
     note = UnicodeAttribute(default="")
     fields = UnicodeAttribute(default="{}")  # JSON: what changed (team, category, rating …)
     at = UTCDateTimeAttribute(default=utcnow)
+
+    by_community = EventsByCommunity()
 
 
 class RequestGuard(Model):
