@@ -8,6 +8,7 @@ from typing import Any, Callable
 from chalice import Response
 
 from chalicelib.auth.errors import AuthError, BadRequest
+from chalicelib.domain.errors import DomainError
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -22,8 +23,13 @@ def error_response(error: AuthError) -> Response:
     return json_response(error.body(), status=error.STATUS_CODE)
 
 
+def domain_error_response(error: DomainError) -> Response:
+    return json_response({"code": error.code, "message": str(error)}, status=error.status)
+
+
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer `AuthError`s raised in a view (Forbidden, NotFound, BadRequest …) as JSON with their status.
+    """Answer `AuthError`s (Forbidden, NotFound, BadRequest …) and the domain's `DomainError`s (a bad
+    category, a transition the state does not allow …) raised in a view as JSON with their status.
 
     Put it under `@bp.route(...)`. Other exceptions are left to Chalice (500, nothing leaked)."""
     @functools.wraps(view)
@@ -32,6 +38,8 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except AuthError as error:
             return error_response(error)
+        except DomainError as error:
+            return domain_error_response(error)
     return wrapper
 
 

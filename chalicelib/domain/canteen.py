@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain.dates import SHANGHAI, describe_day
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.meals import MEAL_NAMES
 
 MEAL_ORDER = ("breakfast", "lunch", "dinner")
@@ -143,7 +144,7 @@ def named_dishes(text: str, meals: dict[str, Any] | None, meal: str) -> list[str
     return [d["name"] for d in dishes_on(meals, meal) if d["name"] in text]
 
 
-class MenuInvalid(ValueError):
+class MenuInvalid(DomainError):
     """A menu staff wrote is malformed; the message says where, in Chinese."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.domain import dates
 from chalicelib.auth.scope import communities_in_scope, require, transition_action
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.request_actions import intake
 from chalicelib.domain.requests import (
@@ -23,7 +24,7 @@ from chalicelib.domain.requests import (
 from chalicelib.log import mask_address, mask_phone
 
 
-class DeskError(ValueError):
+class DeskError(DomainError):
     """A request the desk cannot carry out (bad input); the message is for staff."""
 
 
@@ -127,13 +128,7 @@ def list_for(principal, *, community_id: str | None = None, state: str | None = 
         page = request_store.list_requests(department_id=principal.department_id, state=state,
                                            category=category, limit=limit, cursor=cursor)
     else:
-        allowed = communities_in_scope(principal)
-        if community_id is None:
-            if allowed is None or len(allowed) != 1:
-                raise DeskError("请指定社区（community）")
-            community_id = next(iter(allowed))
-        if allowed is not None and community_id not in allowed:
-            raise NotFound("社区不存在")
+        community_id = _community_key_for(principal, community_id)
         if team_id:
             page = request_store.list_requests(team_id=team_id, state=state, category=category, limit=limit,
                                                cursor=cursor)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from chalicelib.domain.errors import ConflictError, DomainError
+
 # ---- categories, and the district default policy -------------------------------------------------
 
 CATEGORIES = {
@@ -82,8 +84,8 @@ DEFAULT_POLICY = Policy(
 )
 
 
-class UnknownCategory(ValueError):
-    pass
+class UnknownCategory(DomainError):
+    code = "unknown_category"
 
 
 def classify(text: str, policy: Policy) -> str:
@@ -151,8 +153,10 @@ RESIDENT_CANCELLABLE = ("submitted", "accepted")
 PROGRESS_ACTIONS = ("start", "complete")
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(ConflictError):
     """The action is not allowed from the request's state (or lacks what it needs)."""
+
+    code = "invalid_transition"
 
 
 @dataclass(frozen=True)

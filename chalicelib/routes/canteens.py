@@ -2,34 +2,16 @@
 for menus and the delivery list (JSON, CSV, printable HTML)."""
 from __future__ import annotations
 
-import functools
 import html
-from typing import Any, Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib.auth import current_principal, json_response, read_json, staff_authorizer
-from chalicelib.auth.errors import AuthError, BadRequest
-from chalicelib.auth.http import error_response
+from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer
+from chalicelib.auth.errors import BadRequest
 from chalicelib.domain import canteen_desk
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
-
-
-def api(view: Callable[..., Any]) -> Callable[..., Any]:
-    from chalicelib.domain.canteen import MenuInvalid
-    from chalicelib.domain.requests import InvalidTransition
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except AuthError as error:
-            return error_response(error)
-        except (MenuInvalid, InvalidTransition) as error:
-            return error_response(BadRequest(str(error), code="invalid"))
-    return wrapper
 
 
 def _q() -> dict[str, str]:
@@ -37,14 +19,14 @@ def _q() -> dict[str, str]:
 
 
 @bp.route("/api/v1/canteens/{canteen_id}/menus", methods=["GET"])
-@api
+@json_errors
 def public_menus(canteen_id):
     """Public: no login, cacheable for five minutes."""
     return json_response(canteen_desk.public_menus(canteen_id, _q().get("date")), headers=PUBLIC_CACHE)
 
 
 @bp.route("/api/v1/canteens/{canteen_id}/menus/{day}", methods=["PUT"], authorizer=staff_authorizer)
-@api
+@json_errors
 def save_menu(canteen_id, day):
     body = read_json(bp.current_request)
     return json_response(canteen_desk.save_menu(current_principal(bp.current_request), canteen_id, day,
@@ -52,7 +34,7 @@ def save_menu(canteen_id, day):
 
 
 @bp.route("/api/v1/canteens/{canteen_id}/menus/copy-week", methods=["POST"], authorizer=staff_authorizer)
-@api
+@json_errors
 def copy_week(canteen_id):
     body = read_json(bp.current_request)
     if not isinstance(body.get("from"), str) or not isinstance(body.get("to"), str):
@@ -62,7 +44,7 @@ def copy_week(canteen_id):
 
 
 @bp.route("/api/v1/canteens/{canteen_id}/deliveries", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def deliveries(canteen_id):
     q = _q()
     rows = canteen_desk.deliveries(current_principal(bp.current_request), canteen_id, q.get("date"),
@@ -80,7 +62,7 @@ def deliveries(canteen_id):
 
 @bp.route("/api/v1/canteens/{canteen_id}/deliveries/{number}/delivered", methods=["POST"],
           authorizer=staff_authorizer)
-@api
+@json_errors
 def delivered(canteen_id, number):
     return json_response(canteen_desk.mark_delivered(current_principal(bp.current_request), number))
 

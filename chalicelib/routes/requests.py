@@ -3,41 +3,13 @@ transition, assign, re-categorise, note; dashboard counts. Each route: parse, au
 authorizer, then scope inside the desk), call one use case, answer JSON."""
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable
-
 from chalice import Blueprint
 
-from chalicelib.auth import current_principal, json_response, read_json, staff_authorizer
-from chalicelib.auth.errors import AuthError, BadRequest
-from chalicelib.auth.http import error_response
+from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer
+from chalicelib.auth.errors import BadRequest
 from chalicelib.domain import request_desk
 
 bp = Blueprint(__name__)
-
-
-class Conflict(AuthError):
-    STATUS_CODE = 409
-    code = "conflict"
-    message = "状态已变化"
-
-
-def api(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer domain and auth errors as `{code, message}` JSON with the right status."""
-    from chalicelib.domain.requests import InvalidTransition, UnknownCategory
-    from chalicelib.store.request_store import BadCursor
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except AuthError as error:
-            return error_response(error)
-        except InvalidTransition as error:
-            return error_response(Conflict(str(error), code="invalid_transition"))
-        except (request_desk.DeskError, UnknownCategory, BadCursor) as error:
-            return error_response(BadRequest(str(error), code="invalid"))
-    return wrapper
 
 
 def _query() -> dict[str, str]:
@@ -60,7 +32,7 @@ def _optional_text(body: dict, name: str) -> str | None:
 
 
 @bp.route("/api/v1/requests", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def list_requests():
     q = _query()
     return json_response(request_desk.list_for(
@@ -69,7 +41,7 @@ def list_requests():
 
 
 @bp.route("/api/v1/requests", methods=["POST"], authorizer=staff_authorizer)
-@api
+@json_errors
 def file_request():
     body = read_json(bp.current_request)
     contact = body.get("contact") or {}
@@ -85,13 +57,13 @@ def file_request():
 
 
 @bp.route("/api/v1/requests/overdue", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def overdue_requests():
     return json_response(request_desk.overdue_for(current_principal(bp.current_request), _query().get("community")))
 
 
 @bp.route("/api/v1/audit", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def audit_log():
     q = _query()
     return json_response(request_desk.audit_for(current_principal(bp.current_request), q.get("community"),
@@ -99,7 +71,7 @@ def audit_log():
 
 
 @bp.route("/api/v1/communities", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def communities():
     from chalicelib.domain import directory
 
@@ -107,7 +79,7 @@ def communities():
 
 
 @bp.route("/api/v1/communities/{community_id}", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def community(community_id):
     from chalicelib.domain import directory
 
@@ -115,13 +87,13 @@ def community(community_id):
 
 
 @bp.route("/api/v1/requests/{number}", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def view_request(number):
     return json_response(request_desk.view(current_principal(bp.current_request), number))
 
 
 @bp.route("/api/v1/requests/{number}/transitions", methods=["POST"], authorizer=staff_authorizer)
-@api
+@json_errors
 def transition_request(number):
     body = read_json(bp.current_request)
     action = _optional_text(body, "action")
@@ -134,7 +106,7 @@ def transition_request(number):
 
 
 @bp.route("/api/v1/requests/{number}/category", methods=["POST"], authorizer=staff_authorizer)
-@api
+@json_errors
 def recategorise_request(number):
     body = read_json(bp.current_request)
     category = _optional_text(body, "category")
@@ -145,7 +117,7 @@ def recategorise_request(number):
 
 
 @bp.route("/api/v1/requests/{number}/notes", methods=["POST"], authorizer=staff_authorizer)
-@api
+@json_errors
 def note_request(number):
     body = read_json(bp.current_request)
     return json_response(request_desk.add_note(current_principal(bp.current_request), number,
@@ -153,6 +125,6 @@ def note_request(number):
 
 
 @bp.route("/api/v1/communities/{community_id}/request-counts", methods=["GET"], authorizer=staff_authorizer)
-@api
+@json_errors
 def request_counts(community_id):
     return json_response(request_desk.counts_for(current_principal(bp.current_request), community_id))

@@ -7,14 +7,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.errors import DomainError
 from chalicelib.domain.requests import STATE_NAMES
 from chalicelib.store.request_writes import count_id
 
 MAX_PAGE = 100
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(DomainError):
+    code = "bad_cursor"
 
 
 @dataclass(frozen=True)
