@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.auth.errors import Forbidden, NotFound
 from chalicelib.auth.principal import Principal
-from chalicelib.store.base import ContainerCache
+from chalicelib.cache import ContainerCache
 
 # ---- actions, as data ------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from chalicelib import log
 from chalicelib.auth import tokens
 from chalicelib.auth.errors import InvalidCredentials, Locked, Unauthenticated, WeakPassword, WrongPassword
 from chalicelib.auth.principal import Principal
-from chalicelib.store.base import utcnow
+from chalicelib.domain.dates import utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
