@@ -11,6 +11,7 @@ from chalicelib.routes.auth import bp as auth_routes
 from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
+from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.wechat import gateway
@@ -26,6 +27,7 @@ app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)
 app.register_blueprint(canteen_routes)
 app.register_blueprint(open311_routes)
+app.register_blueprint(openapi_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------

@@ -10,11 +10,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.auth.errors import NotFound
-from chalicelib.auth.scope import can_see_request, require
+from chalicelib.auth.scope import can, can_see_request, require
 from chalicelib.domain import dates
 from chalicelib.domain.canteen import MenuInvalid, validate_meals, week_of
 from chalicelib.domain.meals import MEAL_NAMES
 from chalicelib.domain.requests import STATE_NAMES
+from chalicelib.log import mask_address, mask_phone
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,14 @@ def deliveries(principal, canteen_id: str, day_text: str | None, meal: str) -> l
             continue
         details = json.loads(r.details or "{}")
         contact = request_store.contact(r.number)
+        serving = can(principal, "request.transition") or (principal.team_id and principal.team_id == r.team_id)
+        phone, address = (contact.phone, contact.address) if contact else (None, None)
         rows.append({"number": r.number, "state": r.state, "state_name": STATE_NAMES[r.state],
                      "portions": details.get("portions", 1), "dishes": details.get("dishes", []),
-                     "name": contact.name if contact else None, "phone": contact.phone if contact else None,
-                     "address": contact.address if contact else None, "grid": r.grid, "note": r.text[:100]})
+                     "name": contact.name if contact else None,
+                     "phone": phone if serving else mask_phone(phone),  # full only to those who deliver
+                     "address": address if serving else mask_address(address), "grid": r.grid,
+                     "note": r.text[:100]})
     return sorted(rows, key=lambda x: (x["grid"] or "", x["address"] or ""))
 
 
@@ -139,13 +144,13 @@ def deliveries_csv(rows: list[dict[str, Any]]) -> str:
     return "\ufeff" + out.getvalue()  # BOM: spreadsheet programs then read the Chinese correctly
 
 
-def mark_delivered(principal, number: str) -> dict[str, Any]:
+def mark_delivered(principal, canteen_id: str, number: str) -> dict[str, Any]:
     """送达: completes the order's 便民纸条 (the routed team takes it up first if nobody had assigned it)."""
     from chalicelib.domain import request_desk
 
     request = request_desk.load(principal, number)
-    if request.category != "meal_delivery":
-        raise MenuInvalid(f"纸条 {number} 不是送餐")
+    if request.category != "meal_delivery" or not (request.delivery_key or "").startswith(f"{canteen_id}#"):
+        raise MenuInvalid(f"纸条 {number} 不是本食堂的送餐")
     if request.state in ("submitted", "accepted", "reopened"):
         request_desk.move(principal, number, "start")
     return request_desk.move(principal, number, "complete", note="已送达")

@@ -130,9 +130,12 @@ def list_for(principal, *, community_id: str | None = None, state: str | None = 
     else:
         community_id = _community_key_for(principal, community_id)
         if team_id:
+            from chalicelib.store.ports import DynamoPorts
+
+            if team_id not in DynamoPorts().teams(community_id):  # another community's team: not here
+                raise NotFound("服务队不存在")
             page = request_store.list_requests(team_id=team_id, state=state, category=category, limit=limit,
                                                cursor=cursor)
-            page.items[:] = [r for r in page.items if r.community_id == community_id]
         else:
             page = request_store.list_requests(community_key=community_id, state=state, category=category,
                                                limit=limit, cursor=cursor)

@@ -64,7 +64,7 @@ def deliveries(canteen_id):
           authorizer=staff_authorizer)
 @json_errors
 def delivered(canteen_id, number):
-    return json_response(canteen_desk.mark_delivered(current_principal(bp.current_request), number))
+    return json_response(canteen_desk.mark_delivered(current_principal(bp.current_request), canteen_id, number))
 
 
 @bp.route("/h5/canteens/{canteen_id}", methods=["GET"])
