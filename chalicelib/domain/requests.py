@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.domain.errors import ConflictError, DomainError
+from chalicelib.domain.router import Notify
 
 # ---- categories, and the district default policy -------------------------------------------------
 
@@ -186,16 +187,6 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """A message to the resident about their request (sent through the outbox)."""
-
-    account_id: str
-    openid: str
-    body: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class TransitionPlan:
     number: str
     action: str
@@ -205,7 +196,7 @@ class TransitionPlan:
     at: datetime
     note: str = ""
     set_fields: dict[str, Any] = field(default_factory=dict)  # team_id, department_id, rating, …
-    notice: Notice | None = None
+    notice: Notify | None = None  # what the resident hears (through the outbox)
     community_id: str | None = None
     district_id: str = ""
     guard_key: str | None = None
@@ -248,7 +239,7 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
                           request.district_id, request.guard_key, release)
 
 
-def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notice | None:
+def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notify | None:
     """What the resident hears, for the transitions that matter to them."""
     if not request.openid:
         return None
@@ -264,7 +255,7 @@ def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, s
     if body is None:
         return None
     state = STATE_NAMES[TRANSITIONS[(request.state, action)]]
-    return Notice(request.account_id, request.openid, body,
+    return Notify(request.account_id, request.openid, "request_update", body,
                   {"number": n, "state": state, "team": assignee[1] if assignee else ""})
 
 

@@ -90,10 +90,7 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
         tx.update(Counter(counter_id), "capacity-release", actions=[Counter.value.add(-portions)])
     if leaving and plan.guard_key:
         tx.after.append(lambda: release_guard(plan.guard_key, plan.number))
-    if plan.notice:
-        n = plan.notice
-        return Notify(n.account_id, n.openid, "request_update", n.body, n.fields)
-    return None
+    return plan.notice
 
 
 def release_guard(guard_key: str, number: str) -> None:
