@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= prod
 
-.PHONY: run test job package bench resources clean
+.PHONY: run test job package bench resources clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -19,7 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m local.stack
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts for readable screenshots.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test: $(STAMP) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 job: $(STAMP)

@@ -9,6 +9,7 @@ from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
 from chalicelib.routes.canteens import bp as canteen_routes
+from chalicelib.routes.console import bp as console_routes
 from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
@@ -28,6 +29,7 @@ app.register_blueprint(request_routes)
 app.register_blueprint(canteen_routes)
 app.register_blueprint(open311_routes)
 app.register_blueprint(openapi_routes)
+app.register_blueprint(console_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
