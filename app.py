@@ -10,6 +10,7 @@ from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
 from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.console import bp as console_routes
+from chalicelib.routes.h5 import bp as h5_routes
 from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
@@ -27,6 +28,7 @@ app.register_blueprint(wechat_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)
 app.register_blueprint(canteen_routes)
+app.register_blueprint(h5_routes)
 app.register_blueprint(open311_routes)
 app.register_blueprint(openapi_routes)
 app.register_blueprint(console_routes)

@@ -392,7 +392,7 @@ def profile_submit(ctx: Ctx) -> Response:
     unit_of_work.commit(None, NO_REPLY, (SaveProfile(ctx.account_id, session.openid, profile_id,
                                                      ctx.account.view.community_id, fields, relation=relation),),
                         utcnow())
-    log.event(LOG, "h5 profile saved", fields=sorted(k for k, v in fields.items() if v not in (None, "")))
+    log.event(LOG, "h5 profile saved", saved=sorted(k for k, v in fields.items() if v not in (None, "")))
     return _page(ctx, "已保存", _saved_html(ctx, values))
 
 
