@@ -142,13 +142,17 @@ def banner(env: dict[str, str]) -> str:
 
     seed = seed_module.read(env.get("SEED_FILE"))
     logins = {}
-    for user in seed.records("staff"):
+    home = next((c for c in seed.records("communities") if c["id"] == "xianggang-huayuan"), None)
+    near = {"xianggang-huayuan", home["subdistrict_id"] if home else ""}
+    for user in sorted(seed.records("staff"), key=lambda u: not (near & {u.get("community_id"),
+                                                                          u.get("subdistrict_id")})):
         logins.setdefault(user["role"], user)
     base = env["PLATFORM_URL"]
     lines = [
         "",
         "社区微信联盟服务平台 — laptop stack is up",
         f"  platform (chalice local)  {base}      health: {base}/health",
+        f"  staff console             {base}/console      API: {base}/api/v1/openapi.json",
         f"  WeChat API emulator       {env['WECHAT_API_BASE']}      log: .local/wechat-api.jsonl",
         f"  AWS endpoint (moto)       {env['AWS_ENDPOINT_URL']}",
         f"  seed                      {seed.path} ({len(seed.records('accounts'))} accounts)",
@@ -159,6 +163,8 @@ def banner(env: dict[str, str]) -> str:
         f"    curl -s -X POST {env['WECHAT_API_BASE']}/__emulator/user-message -H 'content-type: application/json' \\",
         "      -d '{\"account_id\": \"xianggang-huayuan\", \"openid\": \"o-demo-resident\", "
         "\"content\": \"我们老两口身体不便，社区能否明天派人送饭？\"}'",
+        "    then the same with \"content\": \"地址 香港中路10号3单元502\" — and see it in the console's inbox.",
+        "  jobs: make job NAME=daily-stats | sla-sweep | outbox-redrive",
         "  Ctrl-C stops everything.",
         "",
     ]
