@@ -297,3 +297,33 @@ def test_when_sqs_fails_too_wechat_gets_an_error_and_retries(http, seed, monkeyp
     answer = WeChat(http, plain_account(seed), seed).text("o-resident-10", "请帮忙修一下门锁")
     assert answer.status == 500  # no 'success': WeChat delivers the message again
     assert HelpRequest.count() == 0
+
+
+def test_a_parked_message_that_turns_out_a_duplicate_need_still_gets_its_answer(http, seed, wechat, monkeypatch):
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.store import unit_of_work
+    from chalicelib.store.outbox import OutboxMessage
+    from local.jobs import drain
+
+    wx = WeChat(http, SAFE, seed)
+    first = wx.text("o-resident-11", "三号楼楼道灯坏了，请来修")
+    real_commit = unit_of_work.commit
+    calls = {"n": 0}
+
+    def fail_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise TransactWriteError("DynamoDB is unavailable")
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(unit_of_work, "commit", fail_once)
+    assert "处理好后会马上回复您" in wx.text("o-resident-11", "三号楼楼道灯坏了，请来修").text
+    wechat.record_interaction(wx.account["appid"], "o-resident-11")
+    with Client(app, stage_name="test") as client:
+        assert drain(client, "inbound", "inbound_worker")["handled"] == 1
+        assert drain(client, "outbox", "outbox_worker")["handled"] == 1
+    [sent] = [c for c in wechat.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    number = first.text.split("编号 ")[1].split("。")[0]
+    assert "不用重复提交" in sent["body"]["text"]["content"] and number in sent["body"]["text"]["content"]
+    assert HelpRequest.count() == 1 and [m.state for m in OutboxMessage.by_state.query("sent")] == ["sent"]

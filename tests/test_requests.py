@@ -221,3 +221,24 @@ def test_a_very_long_text_is_kept_whole(http, seed):
     answer = WeChat(http, SAFE, seed).text("o-elder", text)
     assert "编号" in answer.text
     assert only_request("o-elder").text == text[:5000]
+
+
+def test_a_reopened_request_is_back_on_the_clock_and_takes_its_places_again(http, seed):
+    from chalicelib.store.counters import Counter
+
+    wx = WeChat(http, SAFE, seed)
+    wx.text("o-elder", ADDRESS)
+    wx.text("o-elder", "我们老两口明天中午能否送饭？")
+    request = only_request("o-elder")
+    places = f"capacity#{request.delivery_key}"
+    assert Counter.get(places).value == 2
+    request_desk.move(SOCIAL_WORKER, request.number, "reject", note="明天食堂不开")
+    assert Counter.get(places).value == 0 and HelpRequest.get(request.number).sla_open is None
+    request_desk.move(SOCIAL_WORKER, request.number, "reopen", note="食堂照常开")
+    reopened = HelpRequest.get(request.number)
+    assert Counter.get(places).value == 2
+    assert reopened.state == "reopened" and reopened.sla_open == "shinan" and reopened.escalation == 0
+    assert reopened.escalate_at == reopened.due_at and reopened.due_at > reopened.created_at
+    later = reopened.due_at + timedelta(minutes=1)
+    assert [r.number for r in request_store.overdue("shinan", later, community_key=SAFE)] == [request.number]
+    assert sla_sweep.sweep(later)["escalated"] == 1

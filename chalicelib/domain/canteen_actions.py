@@ -115,7 +115,8 @@ def provide_address(ctx: Context) -> Decision:
                        {"address": address}, relation=(existing.relation if existing else None) or "self")
     conversation = ctx.ports.conversation(ctx.account.account_id, ctx.message.openid, ctx.now)
     if not conversation or conversation["pending"].get("kind") != "meal_order":
-        return Decision(Reply(text=f"已登记您的地址：{address}。回复“我的资料”可查看，“删除我的资料”可删除。"),
+        return Decision(Reply(text=f"已登记您的地址：{mask_address(address)}。回复“我的资料”可查看，"
+                                   "“删除我的资料”可删除。"),
                         (save,))
     household = Household(profile_id, existing.name if existing else None, address,
                           existing.phone if existing else None, existing.grid if existing else None,
@@ -134,7 +135,7 @@ def register_for_relative(ctx: Context) -> Decision:
         return Decision(Reply(text="请写上老人的详细地址，例如：帮老人登记 地址 香港中路10号3单元502"))
     existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
     profile_id = existing.profile_id if existing else uuid.uuid4().hex
-    return Decision(Reply(text=f"已为老人登记送餐地址：{address}。以后您在这里订餐，就送到这个地址。"),
+    return Decision(Reply(text=f"已为老人登记送餐地址：{mask_address(address)}。以后您在这里订餐，就送到这个地址。"),
                     (SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
                                  {"address": address}, relation="relative"),))
 
@@ -154,7 +155,9 @@ def my_profile(ctx: Context) -> Decision:
     h = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
     if h is None:
         return Decision(Reply(text="您还没有登记资料。订餐时会请您留下地址；也可以回复“地址 …”登记。"))
-    lines = ["您登记的资料：", f"地址：{h.address or '未登记'}", f"电话：{h.phone or '未登记'}"]
+    # Masked even for the resident: chat replies are kept two days for WeChat's retries. The H5 profile
+    # page shows the full values.
+    lines = ["您登记的资料：", f"地址：{mask_address(h.address) or '未登记'}", f"电话：{mask_phone(h.phone) or '未登记'}"]
     if h.household_size:
         lines.append(f"家庭人数：{h.household_size}")
     if h.relation == "relative":

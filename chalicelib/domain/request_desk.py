@@ -173,8 +173,13 @@ def move(principal, number: str, action: str, note: str = "", team_id: str | Non
     to_state = TRANSITIONS.get((request.state, action), "")
     require(principal, "request.assign" if action == "assign" else transition_action(to_state), request)
     team, department = _assignee(request, team_id, department_id) if action == "assign" else (None, None)
+    hours = 48
+    if action == "reopen":
+        from chalicelib.store.ports import DynamoPorts
+
+        hours = DynamoPorts().policy(request.district_id, request.community_id).hours.get(request.category, 48)
     plan = plan_transition(request_view(request), action, _actor(principal), _now(), note, team=team,
-                           department=department)
+                           department=department, reopen_hours=hours)
     try:
         _commit((Transition(plan),))
     except StaleState as exc:

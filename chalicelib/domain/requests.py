@@ -200,15 +200,16 @@ class TransitionPlan:
     community_id: str | None = None
     district_id: str = ""
     guard_key: str | None = None
-    release_capacity: tuple[str, int] | None = None  # (counter id, portions) a cancelled meal order frees
+    release_capacity: tuple[str, int] | None = None  # (counter id, portions freed; negative: taken again)
 
 
 def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
                     team: tuple[str, str] | None = None, department: tuple[str, str] | None = None,
-                    rating: int | None = None) -> TransitionPlan:
+                    rating: int | None = None, reopen_hours: int = 48) -> TransitionPlan:
     """Check the action against the state table and build what must be written and said.
 
-    `team` / `department` are (id, name) for `assign`; `rating` 1-5 for `rate`.
+    `team` / `department` are (id, name) for `assign`; `rating` 1-5 for `rate`; `reopen_hours` the
+    category's expected hours, the new time limit of a reopened request.
     """
     to_state = TRANSITIONS.get((request.state, action))
     if to_state is None:
@@ -231,9 +232,15 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
         set_fields = {"rating": rating, "rating_comment": note[:500]}
     if action == "reject" and not note.strip():
         raise InvalidTransition("不予受理需要写明原因")
-    release = None
+    if action == "reopen":  # back on the clock: time limit, escalation and the SLA indexes start again
+        due = at + timedelta(hours=reopen_hours)
+        set_fields = {"due_at": due, "escalate_at": due, "escalation": 0, "sla_open": request.district_id,
+                      "sla_escalate": request.district_id}
+    release = None  # (counter, portions): a meal order gives its places back, and takes them again if reopened
     if request.delivery_key and request.portions and to_state in ("cancelled", "rejected"):
         release = (f"capacity#{request.delivery_key}", request.portions)
+    if request.delivery_key and request.portions and to_state == "reopened":
+        release = (f"capacity#{request.delivery_key}", -request.portions)
     return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
                           _notice(request, action, note, team or department), request.community_id,
                           request.district_id, request.guard_key, release)

@@ -23,6 +23,10 @@ WINDOW_SHUT = 45015  # response out of time limit: the 48-hour customer-service 
 QUOTA = 45047  # out of response count limit
 
 
+class LeaseBusy(RuntimeError):
+    """Another worker is sending the item (or crashed while sending): retried after the lease."""
+
+
 def enqueue(outbox_ids: list[str]) -> None:
     """Hand committed outbox items to the queue. If SQS fails they stay pending for `outbox-redrive`."""
     from chalicelib import queues
@@ -51,9 +55,15 @@ def _take(outbox_id: str):
                     condition=OutboxMessage.outbox_id.exists() & (OutboxMessage.state == "pending")
                     & (OutboxMessage.lease_until.does_not_exist() | (OutboxMessage.lease_until < now)))
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        try:
+            current = OutboxMessage.get(outbox_id, consistent_read=True)
+        except OutboxMessage.DoesNotExist:
             return None
-        raise
+        if current.state == "pending":  # another worker holds the lease: try again later, do not drop it
+            raise LeaseBusy(f"outbox {outbox_id} is being sent elsewhere")
+        return None
     return item
 
 
@@ -97,8 +107,6 @@ def _fallback(item, client) -> str | None:
 
 def deliver(message: dict) -> None:
     """Queue entry for one {outbox_id}."""
-    from chalicelib.wechat.client import WeChatApiError, client_for
-
     outbox_id = message.get("outbox_id")
     if not isinstance(outbox_id, str) or not outbox_id:
         raise PermanentFailure("expected {outbox_id}")
@@ -106,27 +114,30 @@ def deliver(message: dict) -> None:
     if item is None:
         return  # already sent, handed to staff, or being sent by another worker
     with log.bind(account_id=item.account_id, outbox_id=outbox_id):
-        client = client_for(item.account_id)
         try:
-            client.message.send_text(item.openid, item.body)
-            _finish(item, "sent", "custom")
-        except WeChatApiError as exc:
-            if exc.errcode != WINDOW_SHUT:
-                _release(item, str(exc))
-                raise  # 45047 quota and the rest: retried later with back-off
-            try:
-                channel = _fallback(item, client)
-            except WeChatApiError as again:
-                _release(item, str(again))
-                raise
-            if channel:
-                _finish(item, "sent", channel)
-            else:
-                _finish(item, "staff", error="customer-service window shut and no template for the purpose")
-                log.event(LOG, "resident unreachable in WeChat; handed to staff", purpose=item.purpose)
-                return
-        log.event(LOG, "message sent", channel=item.channel or "custom", purpose=item.purpose)
-        return
+            _send(item)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, free the item for the retry, then re-raise
+            _release(item, f"{type(exc).__name__}: {exc}")
+            raise  # 45047 quota, timeouts and the rest: retried later with back-off
+
+
+def _send(item) -> None:
+    from chalicelib.wechat.client import WeChatApiError, client_for
+
+    client = client_for(item.account_id)
+    try:
+        client.message.send_text(item.openid, item.body)
+        _finish(item, "sent", "custom")
+    except WeChatApiError as exc:
+        if exc.errcode != WINDOW_SHUT:
+            raise
+        channel = _fallback(item, client)
+        if not channel:
+            _finish(item, "staff", error="customer-service window shut and no template for the purpose")
+            log.event(LOG, "resident unreachable in WeChat; handed to staff", purpose=item.purpose)
+            return
+        _finish(item, "sent", channel)
+    log.event(LOG, "message sent", channel=item.channel or "custom", purpose=item.purpose)
 
 
 def give_up(message: dict, error: str) -> None:

@@ -7,6 +7,7 @@ transaction conditional on the level it saw, so two sweeps at once, or a re-run,
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 
 from chalicelib import log
@@ -28,7 +29,7 @@ def sweep(now: datetime | None = None) -> dict:
 
     now = now or utcnow()
     district = settings().district_id
-    escalated = skipped = 0
+    escalated = skipped = failed = 0
     ports = DynamoPorts()
     for r in HelpRequest.by_escalation.query(district, HelpRequest.escalate_at <= now):
         level = int(r.escalation or 0)
@@ -52,6 +53,11 @@ def sweep(now: datetime | None = None) -> dict:
                         condition=RequestEvent.event_id.does_not_exist())
             escalated += 1
             log.event(LOG, "request escalated", number=r.number, to=to)
-        except TransactWriteError:
-            skipped += 1  # another sweep got there first, or the request closed meanwhile
-    return {"escalated": escalated, "skipped": skipped}
+        except TransactWriteError as exc:
+            codes = {reason.code for reason in (exc.cancellation_reasons or []) if reason is not None}
+            if codes <= {"ConditionalCheckFailed", "None"}:
+                skipped += 1  # another sweep got there first, or the request closed meanwhile
+                continue
+            failed += 1  # throttling, a conflict …: the next sweep (in 15 minutes) tries again
+            log.event(LOG, "escalation failed", logging.ERROR, number=r.number, error=str(exc), codes=sorted(codes))
+    return {"escalated": escalated, "skipped": skipped, **({"failed": failed} if failed else {})}

@@ -110,8 +110,9 @@ def overdue(district_id: str, now, community_key: str | None = None, limit: int 
     """Open requests past their expected time (the sparse `by_due` index)."""
     from chalicelib.store.requests import HelpRequest
 
-    found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, limit=limit)
-    return [r for r in found if community_key is None or r.community_key == community_key]
+    condition = (HelpRequest.community_key == community_key) if community_key else None
+    found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, filter_condition=condition)
+    return [r for _, r in zip(range(limit), found)]  # the filter runs in the query; stop at `limit` matches
 
 
 def community_events(community_key: str, limit: int = 50, cursor: str | None = None) -> Page:

@@ -79,7 +79,7 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
                          action=plan.action, actor_kind=plan.actor.kind,
                          actor_id=plan.actor.id, actor_role=plan.actor.role, from_state=plan.from_state,
                          to_state=plan.to_state, note=plan.note,
-                         fields=json.dumps(plan.set_fields, ensure_ascii=False), at=plan.at),
+                         fields=json.dumps(plan.set_fields, ensure_ascii=False, default=str), at=plan.at),
             "event", condition=RequestEvent.event_id.does_not_exist())
     if plan.from_state != plan.to_state:
         key = community_key(plan.district_id, plan.community_id)

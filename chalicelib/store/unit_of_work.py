@@ -8,6 +8,8 @@ reply of the first copy.
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -28,7 +30,8 @@ from chalicelib.domain.router import (
 )
 from chalicelib.store.inbox import Delivery
 
-DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
+DELIVERY_TTL = timedelta(days=2)
+CONFLICT_RETRIES = 3  # shared items (a community's counts, a meal's places) may be busy in another transaction  # WeChat retries within seconds; two days keep the record for inquiries
 
 
 class Duplicate(Exception):
@@ -120,18 +123,23 @@ def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime
                 raise Duplicate(delivery_key) from exc
             raise
         return []
-    outbox_ids: list[str] = []
-    tx = None
-    try:
-        with TransactWrite(connection=_connection()) as raw:
-            tx = _Tx(raw)
-            if delivery is not None:
-                tx.save(delivery, "delivery", condition=fresh)
-            for effect in effects:
-                outbox_ids += _write(tx, effect, now)
-    except TransactWriteError as exc:
-        _explain(exc, tx, delivery_key)
-        raise
+    for attempt in range(CONFLICT_RETRIES + 1):
+        outbox_ids: list[str] = []
+        tx = None
+        try:
+            with TransactWrite(connection=_connection()) as raw:
+                tx = _Tx(raw)
+                if delivery is not None:
+                    tx.save(delivery, "delivery", condition=fresh)
+                for effect in effects:
+                    outbox_ids += _write(tx, effect, now)
+            break
+        except TransactWriteError as exc:
+            _explain(exc, tx, delivery_key)
+            codes = {r.code for r in (exc.cancellation_reasons or []) if r is not None}
+            if "TransactionConflict" not in codes or attempt == CONFLICT_RETRIES:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # another transaction held a shared item
     for follow_up in tx.after:
         follow_up()
     return outbox_ids

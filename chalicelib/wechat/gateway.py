@@ -68,15 +68,23 @@ def handle(account, message, now: datetime, follow_up: bool = False):
         try:
             outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
             reply = decision.reply
-        except (unit_of_work.DuplicateNeed, unit_of_work.Refused) as declined:
-            # The resident's need is already open (point to it), or an effect said no (the last delivery
-            # places are gone): answer so, and record the delivery with that answer.
+        except (unit_of_work.DuplicateNeed, unit_of_work.Refused, unit_of_work.StaleState) as declined:
+            # The resident's need is already open (point to it), an effect said no (the last delivery
+            # places are gone), or a request changed under us: answer so, keep the effects that do not
+            # depend on it (an address just given), and record the delivery with that answer.
             from chalicelib.domain.messages import Reply
             from chalicelib.domain.request_actions import duplicate_reply
+            from chalicelib.domain.router import NewRequest, ReserveCapacity, Transition
 
-            reply = duplicate_reply(declined.number) if isinstance(declined, unit_of_work.DuplicateNeed) \
-                else Reply(text=declined.reply)
-            effects = ()
+            if isinstance(declined, unit_of_work.DuplicateNeed):
+                reply = duplicate_reply(declined.number)
+            elif isinstance(declined, unit_of_work.Refused):
+                reply = Reply(text=declined.reply)
+            else:
+                reply = Reply(text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
+            effects = tuple(e for e in decision.effects if not isinstance(e, (NewRequest, ReserveCapacity, Transition)))
+            if follow_up and reply.text:
+                effects += (Notify(account_id, message.openid, "reply", reply.text),)
             outbox_ids = unit_of_work.commit(delivery_key, reply, effects, now)
     except unit_of_work.Duplicate:
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
