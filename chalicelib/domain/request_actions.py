@@ -11,8 +11,6 @@ from chalicelib.domain.dates import describe_day, local_date
 from chalicelib.domain.meals import MEAL_NAMES, read_meal_order
 from chalicelib.domain.messages import Reply
 from chalicelib.domain.requests import (
-    CATEGORIES,
-    DUPLICATE_WINDOW,
     STATE_NAMES,
     Actor,
     InvalidTransition,
@@ -21,7 +19,6 @@ from chalicelib.domain.requests import (
     classify,
     due_at,
     fingerprint,
-    format_number,  # noqa: F401 - re-exported for callers that format numbers
     parse_number,
     plan_transition,
 )
@@ -169,5 +166,3 @@ def rate_request(ctx: Context) -> Decision:
         return Decision(Reply(text=str(exc)))
     return Decision(Reply(text=f"谢谢您的评价！纸条 {request.number} 已完成。"), (Transition(plan),))
 
-
-__all__ = ["CATEGORIES", "DUPLICATE_WINDOW", "intake", "filed_reply", "duplicate_reply"]

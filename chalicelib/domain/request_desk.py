@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import dates
@@ -18,7 +18,6 @@ from chalicelib.domain.requests import (
     STATE_NAMES,
     TRANSITIONS,
     Actor,
-    InvalidTransition,
     check_category,
 )
 from chalicelib.log import mask_address, mask_phone

@@ -7,7 +7,7 @@ planned here (pure) and written by the store as one transaction with its audit e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -150,8 +150,6 @@ ACTION_NAMES = {"accept": "受理", "assign": "派单", "reject": "不予受理"
                 "complete": "办结", "rate": "评价", "reopen": "重新办理"}
 RESIDENT_ACTIONS = ("cancel", "rate")
 RESIDENT_CANCELLABLE = ("submitted", "accepted")
-# Actions a team member or department may take on what is routed to them ("request.progress").
-PROGRESS_ACTIONS = ("start", "complete")
 
 
 class InvalidTransition(ConflictError):
@@ -296,7 +294,3 @@ def fingerprint(category: str, text: str, service_day: str | None = None) -> str
     if service_day:
         return f"{category}#{service_day}"
     return f"{category}#" + re.sub(r"[\W_]+", "", text)[:200]
-
-
-def with_state(request: RequestView, state: str) -> RequestView:
-    return replace(request, state=state)

@@ -1,18 +1,15 @@
 """Shared pieces of the PynamoDB models: table metadata from settings, index helper, clock."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import botocore.loaders
 import botocore.session
 import pynamodb.connection.base
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.config import settings, table_name
-
+from chalicelib.domain.dates import utcnow  # what every table's timestamps default to (aware UTC)
 
 _LOADER = botocore.loaders.create_loader()
-
 
 def _session_with_shared_loader() -> botocore.session.Session:
     """A botocore session that reuses one data loader.
@@ -24,9 +21,7 @@ def _session_with_shared_loader() -> botocore.session.Session:
     session.register_component("data_loader", _LOADER)
     return session
 
-
 pynamodb.connection.base.get_session = _session_with_shared_loader
-
 
 def table_meta(table: str, ttl_attribute: str | None = None) -> type:
     """A PynamoDB `Meta` for a logical table: name from the environment, on-demand billing."""
@@ -41,7 +36,6 @@ def table_meta(table: str, ttl_attribute: str | None = None) -> type:
     Meta.ttl_attribute = ttl_attribute
     return Meta
 
-
 def index_meta(name: str, keys_only: bool = False) -> type:
     """A PynamoDB GSI `Meta` (on-demand tables need no throughput)."""
 
@@ -52,13 +46,5 @@ def index_meta(name: str, keys_only: bool = False) -> type:
     Meta.projection = KeysOnlyProjection() if keys_only else AllProjection()
     return Meta
 
-
-def utcnow() -> datetime:
-    """Now, timezone-aware UTC: what every table stores."""
-    return datetime.now(timezone.utc)
-
-
 __all__ = ["GlobalSecondaryIndex", "index_meta", "table_meta", "utcnow"]
 
-
-from chalicelib.cache import ContainerCache  # noqa: E402,F401 - re-exported for the store

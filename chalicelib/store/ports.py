@@ -9,7 +9,7 @@ from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, Requ
 from chalicelib.domain.canteen import Household
 from chalicelib.domain.router import AccountView
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
-from chalicelib.store.base import ContainerCache
+from chalicelib.cache import ContainerCache
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
