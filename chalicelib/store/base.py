@@ -9,7 +9,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from chalicelib.config import settings, table_name
 from chalicelib.domain.dates import utcnow  # what every table's timestamps default to (aware UTC)
 
+
 _LOADER = botocore.loaders.create_loader()
+
 
 def _session_with_shared_loader() -> botocore.session.Session:
     """A botocore session that reuses one data loader.
@@ -21,7 +23,9 @@ def _session_with_shared_loader() -> botocore.session.Session:
     session.register_component("data_loader", _LOADER)
     return session
 
+
 pynamodb.connection.base.get_session = _session_with_shared_loader
+
 
 def table_meta(table: str, ttl_attribute: str | None = None) -> type:
     """A PynamoDB `Meta` for a logical table: name from the environment, on-demand billing."""
@@ -36,6 +40,7 @@ def table_meta(table: str, ttl_attribute: str | None = None) -> type:
     Meta.ttl_attribute = ttl_attribute
     return Meta
 
+
 def index_meta(name: str, keys_only: bool = False) -> type:
     """A PynamoDB GSI `Meta` (on-demand tables need no throughput)."""
 
@@ -45,6 +50,7 @@ def index_meta(name: str, keys_only: bool = False) -> type:
     Meta.index_name = name
     Meta.projection = KeysOnlyProjection() if keys_only else AllProjection()
     return Meta
+
 
 __all__ = ["GlobalSecondaryIndex", "index_meta", "table_meta", "utcnow"]
 
