@@ -34,7 +34,7 @@ def reset_connections() -> None:
     for model in ALL_MODELS:
         model._connection = None
     secrets._STORE = None
-    for cached in (config.settings, queues._sqs, queues.queue_url, wechat_client.account_facts,
+    for cached in (config.settings, queues._sqs, queues.queue_url,
                    wechat_client.token_store, unit_of_work._connection):
         cached.cache_clear()
     ports.ACCOUNT_CACHE.clear()

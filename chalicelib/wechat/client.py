@@ -47,12 +47,13 @@ def token_store() -> TokenStore:
     return TokenStore(fetch_stable_token)
 
 
-@lru_cache(maxsize=256)
 def account_facts(account_id: str):
-    """The account's public facts (appid …), read once per container."""
+    """The account's public facts (appid, notification templates …), cached in the same per-container
+    cache as the gateway's account view, so that staff edits reach warm containers within minutes."""
     from chalicelib.store.accounts import Account
+    from chalicelib.store.ports import ACCOUNT_CACHE
 
-    return Account.get(account_id)
+    return ACCOUNT_CACHE.get(("account_facts", account_id), lambda: Account.get(account_id))
 
 
 def client_for(account_id: str):
