@@ -131,12 +131,14 @@ def check_order(canteen: CanteenView, day: date, meal: str, portions: int, now: 
         raise OrderRefused(f"一次最多预订 {capacity} 份。")
 
 
-def capacity_counter(canteen_id: str, day: date, meal: str) -> str:
-    return f"capacity#{canteen_id}#{day.isoformat()}#{meal}"
-
-
 def delivery_key(canteen_id: str, day: date, meal: str) -> str:
+    """canteen#day#meal: one meal's deliveries (the delivery list's key)."""
     return f"{canteen_id}#{day.isoformat()}#{meal}"
+
+
+def capacity_counter(key: str) -> str:
+    """The counter of places taken for the meal with delivery key `key`."""
+    return f"capacity#{key}"
 
 
 def named_dishes(text: str, meals: dict[str, Any] | None, meal: str) -> list[str]:

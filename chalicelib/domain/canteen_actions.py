@@ -94,13 +94,21 @@ def meal_order(ctx: Context, text: str, channel: str, household=None) -> Decisio
                                "address": household.address})
     full = (f"{MEAL_NAMES[meal]}送餐名额已满（每餐 {canteen.capacity.get(meal, 0)} 份），"
             "这次没能预订上，很抱歉。可以改订其他时间，或给社区打电话。")
-    reserve = ReserveCapacity(capacity_counter(canteen.canteen_id, day, meal), portions,
+    reserve = ReserveCapacity(capacity_counter(request.delivery_key), portions,
                               canteen.capacity.get(meal, 0), full)
     reply = filed_reply(request, ctx.ports.team_name(request.district_id, request.community_id, request.team_id,
                                                      request.department_id), ctx.now)
     if details["dishes"]:
         reply = Reply(text=reply.text + f"\n点的菜：{'、'.join(details['dishes'])}。")
     return Decision(Reply(text=reply.text + f"\n送到：{mask_address(household.address)}"), (request, reserve))
+
+
+def _save_profile(ctx: Context, existing: Household | None, fields: dict, relation: str | None = None) -> SaveProfile:
+    """The effect that saves `fields` on the resident's household (a new one if they have none yet),
+    keeping how they are linked to it unless `relation` says otherwise."""
+    return SaveProfile(ctx.account.account_id, ctx.message.openid,
+                       existing.profile_id if existing else uuid.uuid4().hex, ctx.account.community_id, fields,
+                       relation=relation or (existing.relation if existing else None) or "self")
 
 
 @router.action("provide_address")
@@ -110,9 +118,8 @@ def provide_address(ctx: Context) -> Decision:
     if len(address) < 4:
         return Decision(Reply(text="地址太短了，请写到门牌号，例如：地址 香港中路10号3单元502"))
     existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
-    profile_id = existing.profile_id if existing else uuid.uuid4().hex
-    save = SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
-                       {"address": address}, relation=(existing.relation if existing else None) or "self")
+    save = _save_profile(ctx, existing, {"address": address})
+    profile_id = save.profile_id
     conversation = ctx.ports.conversation(ctx.account.account_id, ctx.message.openid, ctx.now)
     if not conversation or conversation["pending"].get("kind") != "meal_order":
         return Decision(Reply(text=f"已登记您的地址：{mask_address(address)}。回复“我的资料”可查看，"
@@ -134,20 +141,16 @@ def register_for_relative(ctx: Context) -> Decision:
     if len(address) < 4:
         return Decision(Reply(text="请写上老人的详细地址，例如：帮老人登记 地址 香港中路10号3单元502"))
     existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
-    profile_id = existing.profile_id if existing else uuid.uuid4().hex
     return Decision(Reply(text=f"已为老人登记送餐地址：{mask_address(address)}。以后您在这里订餐，就送到这个地址。"),
-                    (SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
-                                 {"address": address}, relation="relative"),))
+                    (_save_profile(ctx, existing, {"address": address}, relation="relative"),))
 
 
 @router.action("set_phone")
 def set_phone(ctx: Context) -> Decision:
     existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
-    profile_id = existing.profile_id if existing else uuid.uuid4().hex
     phone = str(ctx.params.get("phone", ""))
     return Decision(Reply(text=f"已登记联系电话 {mask_phone(phone)}。"),
-                    (SaveProfile(ctx.account.account_id, ctx.message.openid, profile_id, ctx.account.community_id,
-                                 {"phone": phone}, relation=(existing.relation if existing else None) or "self"),))
+                    (_save_profile(ctx, existing, {"phone": phone}),))
 
 
 @router.action("my_profile")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from chalicelib.domain.canteen import capacity_counter
 from chalicelib.domain.errors import ConflictError, DomainError
 from chalicelib.domain.router import Notify
 
@@ -236,9 +237,9 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
                       "sla_escalate": request.district_id}
     release = None  # (counter, portions): a meal order gives its places back, and takes them again if reopened
     if request.delivery_key and request.portions and to_state in ("cancelled", "rejected"):
-        release = (f"capacity#{request.delivery_key}", request.portions)
+        release = (capacity_counter(request.delivery_key), request.portions)
     if request.delivery_key and request.portions and to_state == "reopened":
-        release = (f"capacity#{request.delivery_key}", -request.portions)
+        release = (capacity_counter(request.delivery_key), -request.portions)
     return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
                           _notice(request, action, note, team or department), request.community_id,
                           request.district_id, request.guard_key, release)
