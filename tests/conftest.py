@@ -108,7 +108,9 @@ def seed_on_server(moto_server):
 def morning(monkeypatch):
     """The platform's clock fixed at 09:00 Shanghai today (orders for tomorrow are open), whatever the
     hour the tests run. The replay window is off, as callbacks are still signed with the real time."""
-    from datetime import datetime, time as clock_time
+    from datetime import datetime, time as clock_time, timezone
+
+    from chalicelib import clock
 
     from chalicelib.domain import dates
 
@@ -117,9 +119,19 @@ def morning(monkeypatch):
 
     fixed = datetime.combine(datetime.now(dates.SHANGHAI).date(), clock_time(9, 0), tzinfo=dates.SHANGHAI)
     ticks = itertools.count()  # the clock moves a millisecond a reading, so events keep their order
-    monkeypatch.setattr(dates, "utcnow", lambda: (fixed + timedelta(milliseconds=next(ticks))).astimezone(
-        dates.timezone.utc))
+    clock.set_clock(lambda: (fixed + timedelta(milliseconds=next(ticks))).astimezone(timezone.utc))
     monkeypatch.setenv("WECHAT_REPLAY_WINDOW_S", "0")
     config.settings.cache_clear()
     yield fixed
+    clock.reset()
     config.settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock():
+    """Every test starts and ends on the real clock (a test may fix it with `clock.set_clock`)."""
+    from chalicelib import clock
+
+    clock.reset()
+    yield
+    clock.reset()

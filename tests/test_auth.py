@@ -17,7 +17,7 @@ from chalicelib import auth
 from chalicelib.auth import scope, service, tokens
 from chalicelib.auth.errors import Forbidden, NotFound
 from chalicelib.auth.principal import Principal
-from chalicelib.store.base import utcnow
+from chalicelib.clock import now as utcnow
 from chalicelib.store.staff import StaffUser
 from local.seed import DEMO_JWT_KEY
 

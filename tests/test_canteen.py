@@ -122,11 +122,13 @@ def test_an_order_without_address_waits_then_completes(http, seed):
 
 
 def test_an_order_past_the_cut_off_is_refused_clearly(http, seed, monkeypatch):
-    from chalicelib.domain import dates
+    from datetime import timezone
+
+    from chalicelib import clock
 
     evening = datetime.combine(datetime.now(SHANGHAI).date(), datetime.min.time().replace(hour=20),
                                tzinfo=SHANGHAI)
-    monkeypatch.setattr(dates, "utcnow", lambda: evening.astimezone(dates.timezone.utc))
+    monkeypatch.setattr(clock, "_override", lambda: evening.astimezone(timezone.utc))
     wx = WeChat(http, SAFE, seed)
     wx.text("o-r", "地址 香港中路12号1单元101")
     answer = wx.text("o-r", "明天中午送两份饭").text

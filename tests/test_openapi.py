@@ -102,6 +102,7 @@ def _login(http, username: str) -> dict:
 
 
 def test_anonymous_callers_get_401_on_every_protected_route_and_not_on_public_ones(seed, morning):
+    from chalicelib import clock
     from chalicelib.domain import dates
 
     with Client(app, stage_name="test") as client:
@@ -111,7 +112,7 @@ def test_anonymous_callers_get_401_on_every_protected_route_and_not_on_public_on
                           body=json.dumps({"community_id": SAFE, "text": "明天中午送一份饭"}))
         assert filed.status_code == 201, filed.body
         number = json.loads(filed.body)["number"]
-        day = (dates.local_date(dates.utcnow()) + timedelta(days=1)).isoformat()
+        day = (dates.local_date(clock.now()) + timedelta(days=1)).isoformat()
         values = {"number": number, "canteen_id": CANTEEN, "community_id": SAFE, "day": day}
         bodies = {"POST": json.dumps({"note": "x", "action": "accept", "category": "repairs"}),
                   "PUT": json.dumps({"meals": {}})}

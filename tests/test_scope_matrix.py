@@ -200,11 +200,12 @@ def _order(world: World, key: str, community: str, openid: str, address: str, ph
 
 @pytest.fixture
 def world(seed, morning):
+    from chalicelib import clock
     from chalicelib.domain import dates
 
     with Client(app, stage_name="test") as client:
         w = World(client.http, seed)
-        w.tomorrow = (dates.local_date(dates.utcnow()) + timedelta(days=1)).isoformat()
+        w.tomorrow = (dates.local_date(clock.now()) + timedelta(days=1)).isoformat()
         a = _file(w, "sw.xianggang-huayuan", "A", OWN, "明天中午送一份饭",
                   {"name": "花园甲婆婆", "phone": "13900001111", "address": "香港中路甲号楼101"})
         b = _file(w, "sw.xianggang-huayuan", "B", OWN, "商家卖假货不给退款，想维权",

@@ -23,7 +23,7 @@ from chalicelib import log
 from chalicelib.auth import tokens
 from chalicelib.auth.errors import InvalidCredentials, Locked, Unauthenticated, WeakPassword, WrongPassword
 from chalicelib.auth.principal import Principal
-from chalicelib.domain.dates import utcnow
+from chalicelib import clock
 
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
@@ -36,7 +36,7 @@ logger = log.get_logger("auth")
 
 def now() -> datetime:
     """The clock of this module (tests replace it)."""
-    return utcnow()
+    return clock.now()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.auth.errors import NotFound
 from chalicelib.auth.scope import can, can_see_request, require
 from chalicelib.domain import dates
@@ -57,7 +58,7 @@ def public_menus(canteen_id: str, day_text: str | None) -> dict[str, Any]:
     from chalicelib.store.ports import DynamoPorts
 
     c = canteen(canteen_id)
-    today = dates.local_date(dates.utcnow())
+    today = dates.local_date(clock.now())
     days = [parse_day(day_text)] if day_text else [today + timedelta(days=i) for i in range(7)]
     ports = DynamoPorts()
     return {"canteen": {"id": c.canteen_id, "name": c.name, "community_id": c.community_id,
@@ -76,7 +77,7 @@ def save_menu(principal, canteen_id: str, day_text: str, meals: Any, published: 
     day = parse_day(day_text)
     clean = validate_meals(meals)
     Menu(c.canteen_id, day.isoformat(), meals=json.dumps(clean, ensure_ascii=False), published=bool(published),
-         updated_by=principal.username, updated_at=dates.utcnow()).save()
+         updated_by=principal.username, updated_at=clock.now()).save()
     RULES_CACHE.clear()
     return {"date": day.isoformat(), "published": bool(published), "meals": clean}
 
@@ -100,7 +101,7 @@ def copy_week(principal, canteen_id: str, from_text: str, to_text: str, publish:
             if menu is None:
                 continue
             batch.save(Menu(c.canteen_id, dst.isoformat(), meals=menu.meals, published=publish,
-                            updated_by=principal.username, updated_at=dates.utcnow()))
+                            updated_by=principal.username, updated_at=clock.now()))
             copied.append(dst.isoformat())
     RULES_CACHE.clear()
     return {"copied": copied, "published": publish}
@@ -116,7 +117,7 @@ def deliveries(principal, canteen_id: str, day_text: str | None, meal: str) -> l
         require(principal, "request.view", _scope(c))
     if meal not in MEAL_NAMES:
         raise MenuInvalid(f"未知的餐次 {meal}")
-    day = parse_day(day_text, dates.local_date(dates.utcnow()))
+    day = parse_day(day_text, dates.local_date(clock.now()))
     rows = []
     for r in HelpRequest.by_delivery.query(f"{c.canteen_id}#{day.isoformat()}#{meal}"):
         if not can_see_request(principal, r):

@@ -1,15 +1,12 @@
 """Time rules of the platform: store UTC, show and reason in Asia/Shanghai (北京时间)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def utcnow() -> datetime:
-    """Now, aware UTC. Callers reach it as `dates.utcnow()` so that tests can fix the clock."""
-    return datetime.now(timezone.utc)
 
 
 def local_date(moment: datetime) -> date:

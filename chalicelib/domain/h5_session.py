@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib import clock
+
 SESSION_LIFETIME = timedelta(hours=2)
 AUDIENCE = "h5"
 ALGORITHM = "HS256"
@@ -45,11 +47,11 @@ def issue(account_id: str, openid: str, now: datetime | None = None) -> tuple[st
     """A signed session for the resident, with a fresh CSRF token."""
     import jwt
 
-    from chalicelib.auth.tokens import issuer, signing_key_store
+    from chalicelib.auth.tokens import expiry_ok, issuer, signing_key_store
 
     if not ACCOUNT_ID_RE.match(account_id) or not OPENID_RE.match(openid):
         raise ValueError("malformed account id or openid")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     expires_at = (now + SESSION_LIFETIME).replace(microsecond=0)
     csrf = secrets.token_urlsafe(24)
     payload = {"account_id": account_id, "openid": openid, "csrf": csrf, "iss": issuer(), "aud": AUDIENCE,
@@ -63,16 +65,19 @@ def decode(token: str, account_id: str) -> Session:
     checked with no leeway."""
     import jwt
 
-    from chalicelib.auth.tokens import issuer, signing_key_store
+    from chalicelib.auth.tokens import expiry_ok, issuer, signing_key_store
 
     if not token or len(token) > MAX_TOKEN:
         raise SessionInvalid("missing or oversized token")
     try:
         claims: dict[str, Any] = jwt.decode(token, signing_key_store().get(), algorithms=[ALGORITHM],
                                             audience=AUDIENCE, issuer=issuer(),
-                                            options={"require": list(REQUIRED_CLAIMS)})
+                                            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
+                                                     "verify_iat": False})
     except jwt.PyJWTError as exc:
         raise SessionInvalid(type(exc).__name__) from None
+    if not expiry_ok(claims):
+        raise SessionInvalid("ExpiredSignatureError")
     openid, csrf = claims.get("openid"), claims.get("csrf")
     if not isinstance(openid, str) or not OPENID_RE.match(openid) or not isinstance(csrf, str) or not csrf:
         raise SessionInvalid("malformed claims")

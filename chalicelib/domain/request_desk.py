@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import dates
+from chalicelib import clock
 from chalicelib.auth.scope import communities_in_scope, require, transition_action
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.messages import NO_REPLY
@@ -38,7 +38,7 @@ class Scoped:
 
 
 def _now() -> datetime:
-    return dates.utcnow()
+    return clock.now()
 
 
 def _actor(principal) -> Actor:

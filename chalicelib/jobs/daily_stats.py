@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from chalicelib import log
 from chalicelib.config import settings
-from chalicelib.domain.dates import utcnow, yesterday
+from chalicelib import clock
+from chalicelib.domain.dates import yesterday
 from chalicelib.domain.statistics import figures_for_day
 from chalicelib.jobs.sqs import PermanentFailure
 
@@ -20,7 +21,7 @@ def fan_out(now: datetime | None = None, day: str | None = None) -> dict:
     from chalicelib import queues
     from chalicelib.store.accounts import Account
 
-    target = date.fromisoformat(day) if day else yesterday(now or utcnow())
+    target = date.fromisoformat(day) if day else yesterday(now or clock.now())
     accounts = [a.account_id for a in Account.by_district.query(settings().district_id)]
     sent = queues.send(QUEUE, ({"account_id": a, "day": target.isoformat()} for a in accounts))
     log.event(LOG, "daily stats queued", day=target.isoformat(), accounts=sent)

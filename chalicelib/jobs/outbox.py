@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from chalicelib import clock
 from chalicelib import log
 from chalicelib.jobs.sqs import PermanentFailure
 
@@ -39,7 +40,7 @@ def enqueue(outbox_ids: list[str]) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _take(outbox_id: str):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from chalicelib import log
 from chalicelib.config import settings
-from chalicelib.domain.dates import utcnow
+from chalicelib import clock
 from chalicelib.domain.requests import DEFAULT_POLICY, ESCALATION_LEVELS
 
 LOG = log.get_logger("jobs.sla_sweep")
@@ -27,7 +27,7 @@ def sweep(now: datetime | None = None) -> dict:
     from chalicelib.store.requests import HelpRequest, RequestEvent
     from chalicelib.store.unit_of_work import _connection
 
-    now = now or utcnow()
+    now = now or clock.now()
     district = settings().district_id
     escalated = skipped = failed = 0
     ports = DynamoPorts()

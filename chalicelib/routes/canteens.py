@@ -6,6 +6,7 @@ import html
 
 from chalice import Blueprint, Response
 
+from chalicelib import clock
 from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer
 from chalicelib.auth.errors import BadRequest
 from chalicelib.domain import canteen_desk
@@ -85,11 +86,11 @@ def menu_html(data: dict) -> str:
     from datetime import date
 
     from chalicelib.domain.canteen import yuan
-    from chalicelib.domain.dates import describe_day, local_date, utcnow
+    from chalicelib.domain.dates import describe_day, local_date
     from chalicelib.domain.meals import MEAL_NAMES
 
     e = html.escape
-    today = local_date(utcnow())
+    today = local_date(clock.now())
     days = []
     for menu in data["menus"]:
         label = describe_day(date.fromisoformat(menu["date"]), today)

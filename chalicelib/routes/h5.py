@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, quote
 
 from chalice import Blueprint, Response
 
+from chalicelib import clock
 from chalicelib import log
 from chalicelib.config import settings
 from chalicelib.domain import h5_session
@@ -267,7 +268,6 @@ def request_submit(ctx: Ctx) -> Response:
     from botocore.exceptions import BotoCoreError
     from pynamodb.exceptions import PynamoDBException
 
-    from chalicelib.domain.dates import utcnow
     from chalicelib.domain.messages import NO_REPLY
     from chalicelib.domain.request_actions import MAX_TEXT, _MEANINGFUL, intake
     from chalicelib.store import unit_of_work
@@ -295,7 +295,7 @@ def request_submit(ctx: Ctx) -> Response:
     if errors:
         return _page(ctx, "便民纸条", _request_form_html(ctx, session, form, errors), status=400)
 
-    ports, now = DynamoPorts(), utcnow()
+    ports, now = DynamoPorts(), clock.now()
     view = ctx.account.view
     contact = {k: v for k, v in (("phone", phone), ("address", address)) if v} if consent else None
     as_request = form.get("as_request") == "yes"
@@ -359,7 +359,6 @@ def profile_form(ctx: Ctx) -> Response:
 def profile_submit(ctx: Ctx) -> Response:
     import uuid
 
-    from chalicelib.domain.dates import utcnow
     from chalicelib.domain.messages import NO_REPLY
     from chalicelib.domain.router import DeleteProfile, SaveProfile
     from chalicelib.store import unit_of_work
@@ -377,7 +376,7 @@ def profile_submit(ctx: Ctx) -> Response:
         if form.get("confirm") != "yes":
             return _page(ctx, "确认删除", _confirm_delete_html(ctx, session))
         unit_of_work.commit(None, NO_REPLY, (DeleteProfile(ctx.account_id, session.openid, household.profile_id),),
-                            utcnow())
+                            clock.now())
         log.event(LOG, "h5 profile deleted")
         return _page(ctx, "资料已删除", _message_html(
             ctx, "您的资料已删除", "社区不再保存您的姓名、地址和电话。以后需要送餐或上门服务时，可以重新登记。"))
@@ -391,7 +390,7 @@ def profile_submit(ctx: Ctx) -> Response:
     profile_id = household.profile_id if household else uuid.uuid4().hex
     unit_of_work.commit(None, NO_REPLY, (SaveProfile(ctx.account_id, session.openid, profile_id,
                                                      ctx.account.view.community_id, fields, relation=relation),),
-                        utcnow())
+                        clock.now())
     log.event(LOG, "h5 profile saved", saved=sorted(k for k, v in fields.items() if v not in (None, "")))
     return _page(ctx, "已保存", _saved_html(ctx, values))
 

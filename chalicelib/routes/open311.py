@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
+from chalicelib import clock
 from chalicelib.domain import open311
 from chalicelib.domain.open311 import Open311Error
 
@@ -208,7 +209,7 @@ def _shown(request, address: str | None, private: bool) -> dict[str, Any]:
 # ---- parsing and authorising ---------------------------------------------------------------------
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _query() -> dict[str, str]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 ACCOUNT_TYPES = ("subscription", "service")  # 订阅号, 服务号
 ENCRYPTION_MODES = ("plain", "compatible", "safe")  # 明文, 兼容, 安全模式
@@ -35,6 +36,6 @@ class Account(Model):
     # purpose -> {"kind": "template"|"subscribe", "template_id": …, "fields": {template key: message field}}:
     # how to reach a resident when WeChat's 48-hour customer-service window is shut.
     notify_templates = UnicodeAttribute(default="{}")
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
     by_district = AccountsByDistrict()

@@ -7,7 +7,6 @@ import pynamodb.connection.base
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.config import settings, table_name
-from chalicelib.domain.dates import utcnow  # what every table's timestamps default to (aware UTC)
 
 
 _LOADER = botocore.loaders.create_loader()
@@ -52,5 +51,5 @@ def index_meta(name: str, keys_only: bool = False) -> type:
     return Meta
 
 
-__all__ = ["GlobalSecondaryIndex", "index_meta", "table_meta", "utcnow"]
+__all__ = ["GlobalSecondaryIndex", "index_meta", "table_meta"]
 

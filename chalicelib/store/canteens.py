@@ -10,7 +10,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 CANTEEN_KINDS = {"community_canteen": "社区食堂", "elder_meal_point": "长者助餐点"}
 MEALS = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
@@ -36,7 +37,7 @@ class Canteen(Model):
     order_cutoff = UnicodeAttribute()  # HH:MM the day before, Asia/Shanghai
     delivery_grids = ListAttribute(of=UnicodeAttribute, default=list)
     elder_subsidy_fen = NumberAttribute(default=0)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
     by_community = CanteensByCommunity()
 
@@ -54,4 +55,4 @@ class Menu(Model):
     meals = UnicodeAttribute(default="{}")
     published = BooleanAttribute(default=False)
     updated_by = UnicodeAttribute(null=True)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import table_meta
 
 
 class Delivery(Model):
@@ -19,5 +20,5 @@ class Delivery(Model):
     Meta = table_meta("deliveries", ttl_attribute="expires_at")
     delivery_key = UnicodeAttribute(hash_key=True)  # account_id + "#" + Inbound.dedupe_key
     reply = UnicodeAttribute()  # the Reply as JSON (sealed again for each copy: nonce and timestamp differ)
-    created_at = UTCDateTimeAttribute(default=utcnow)
+    created_at = UTCDateTimeAttribute(default=clock.now)
     expires_at = UTCDateTimeAttribute()

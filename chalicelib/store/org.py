@@ -5,7 +5,8 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 
 class District(Model):
@@ -16,7 +17,7 @@ class District(Model):
     name = UnicodeAttribute()
     city = UnicodeAttribute()
     code = UnicodeAttribute(default="SN")  # letters of requests filed with the district's own account
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
 
 class SubDistrict(Model):
@@ -26,7 +27,7 @@ class SubDistrict(Model):
     district_id = UnicodeAttribute(hash_key=True)
     subdistrict_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
 
 class CommunitiesBySubDistrict(GlobalSecondaryIndex):
@@ -51,7 +52,7 @@ class Community(Model):
     name = UnicodeAttribute()
     code = UnicodeAttribute()  # short letters in public request numbers, e.g. XG-20261127-0042
     grids = ListAttribute(of=UnicodeAttribute, default=list)  # 网格
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
     by_subdistrict = CommunitiesBySubDistrict()
     by_district = CommunitiesByDistrict()
@@ -64,4 +65,4 @@ class Department(Model):
     district_id = UnicodeAttribute(hash_key=True)
     department_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)

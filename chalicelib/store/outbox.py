@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 # pending: waiting to be sent; sent; staff: WeChat cannot deliver it (window closed, no template) and a
 # member of staff must reach the resident another way; failed: retries exhausted, dead-lettered.
@@ -32,7 +33,7 @@ class OutboxMessage(Model):
     attempts = NumberAttribute(default=0)
     lease_until = UTCDateTimeAttribute(null=True)  # a worker is sending it until then
     last_error = UnicodeAttribute(null=True)
-    created_at = UTCDateTimeAttribute(default=utcnow)
+    created_at = UTCDateTimeAttribute(default=clock.now)
     sent_at = UTCDateTimeAttribute(null=True)
 
     by_state = OutboxByState()

@@ -12,7 +12,8 @@ import hashlib
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import table_meta
 
 MIN_KEY_LENGTH = 16  # register_partner refuses shorter keys
 MAX_KEY_LENGTH = 256  # longer "keys" are not looked up at all
@@ -27,7 +28,7 @@ class Partner(Model):
     name = UnicodeAttribute()
     district_id = UnicodeAttribute()
     communities = ListAttribute(of=UnicodeAttribute, default=list)  # empty: every community of the district
-    created_at = UTCDateTimeAttribute(default=utcnow)
+    created_at = UTCDateTimeAttribute(default=clock.now)
 
     def serves(self, district_id: str, community_id: str | None) -> bool:
         """May this partner file and read the personal details of requests of that community?"""

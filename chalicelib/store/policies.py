@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import table_meta
 
 
 class RequestPolicy(Model):
@@ -18,4 +19,4 @@ class RequestPolicy(Model):
     scope_key = UnicodeAttribute(hash_key=True)
     policy = UnicodeAttribute(default="{}")
     updated_by = UnicodeAttribute(null=True)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)

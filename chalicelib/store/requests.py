@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 
 class RequestsByResident(GlobalSecondaryIndex):
@@ -87,8 +88,8 @@ class HelpRequest(Model):
     partner = UnicodeAttribute(null=True)  # Open311: the partner system that filed it
     delivery_key = UnicodeAttribute(null=True)  # meal delivery: canteen#day#meal
     profile_id = UnicodeAttribute(null=True)  # the household served (address, phone)
-    created_at = UTCDateTimeAttribute(default=utcnow)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    created_at = UTCDateTimeAttribute(default=clock.now)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
     by_resident = RequestsByResident()
     by_community = RequestsByCommunity()
@@ -124,7 +125,7 @@ class RequestEvent(Model):
     to_state = UnicodeAttribute(null=True)
     note = UnicodeAttribute(default="")
     fields = UnicodeAttribute(default="{}")  # JSON: what changed (team, category, rating …)
-    at = UTCDateTimeAttribute(default=utcnow)
+    at = UTCDateTimeAttribute(default=clock.now)
 
     by_community = EventsByCommunity()
 

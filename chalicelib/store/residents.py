@@ -9,7 +9,8 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 
 class ResidentsByProfile(GlobalSecondaryIndex):
@@ -27,7 +28,7 @@ class Resident(Model):
     profile_id = UnicodeAttribute(null=True)
     relation = UnicodeAttribute(null=True)  # self, or relative (a family member ordering for an elder)
     subscribed = BooleanAttribute(default=True)
-    first_seen_at = UTCDateTimeAttribute(default=utcnow)
+    first_seen_at = UTCDateTimeAttribute(default=clock.now)
     last_message_at = UTCDateTimeAttribute(null=True)  # opens WeChat's 48-hour customer-service window
 
     by_profile = ResidentsByProfile()
@@ -51,8 +52,8 @@ class Profile(Model):
     mobility = UnicodeAttribute(null=True)  # e.g. 行动不便, 坐轮椅
     dietary_notes = UnicodeAttribute(null=True)  # e.g. 少盐, 软烂, 糖尿病
     consent_at = UTCDateTimeAttribute(null=True)
-    created_at = UTCDateTimeAttribute(default=utcnow)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    created_at = UTCDateTimeAttribute(default=clock.now)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
 
 
 class Conversation(Model):

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import table_meta
 
 
 class RuleSet(Model):
@@ -14,4 +15,4 @@ class RuleSet(Model):
     account_id = UnicodeAttribute(hash_key=True)
     rules = UnicodeAttribute()  # JSON list of rule objects
     updated_by = UnicodeAttribute(null=True)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)

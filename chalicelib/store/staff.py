@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 ROLES = {
     "social_worker": "社工",
@@ -51,7 +52,7 @@ class StaffUser(Model):
     department_id = UnicodeAttribute(null=True)
     password_hash = UnicodeAttribute()
     failed_logins = NumberAttribute(default=0)
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)
     # Sign-in state, kept by chalicelib/auth/service.py.
     locked_until = UTCDateTimeAttribute(null=True)  # set after too many failed logins; past or None: unlocked
     password_changed_at = UTCDateTimeAttribute(null=True)

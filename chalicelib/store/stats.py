@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import table_meta
 
 
 class AccountDailyStats(Model):
@@ -19,4 +20,4 @@ class AccountDailyStats(Model):
     article_reads = NumberAttribute(default=0)  # int_page_read_count summed over the day's articles
     article_readers = NumberAttribute(default=0)
     article_shares = NumberAttribute(default=0)
-    collected_at = UTCDateTimeAttribute(default=utcnow)
+    collected_at = UTCDateTimeAttribute(default=clock.now)

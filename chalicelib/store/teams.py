@@ -4,7 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
-from chalicelib.store.base import table_meta, utcnow
+from chalicelib import clock
+from chalicelib.store.base import table_meta
 
 TEAM_KINDS = {
     "comprehensive": "综合服务队",
@@ -25,4 +26,4 @@ class Team(Model):
     team_id = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute()  # a key of TEAM_KINDS
     name = UnicodeAttribute()
-    updated_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=clock.now)

@@ -7,12 +7,11 @@ WeChat gives us five seconds; the warm path makes one DynamoDB write (two when i
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib import clock
 from chalicelib import log
-from chalicelib.domain import dates
 from chalicelib.config import settings
 
 LOG = log.get_logger("wechat.gateway")
@@ -126,7 +125,7 @@ def replay(body: dict) -> None:
     if account is None:
         raise PermanentFailure(f"unknown account {account_id}")
     with log.bind(account_id=account_id):
-        handle(account, message, dates.utcnow(), follow_up=True)
+        handle(account, message, clock.now(), follow_up=True)
 
 
 def verify(account_id: str, query: dict[str, str]) -> Answer:
@@ -138,7 +137,7 @@ def verify(account_id: str, query: dict[str, str]) -> Answer:
     if account is None:
         return NOT_FOUND
     try:
-        return Answer(200, verify_url(_keys(account), query, time.time(), settings().replay_window_s))
+        return Answer(200, verify_url(_keys(account), query, clock.now().timestamp(), settings().replay_window_s))
     except CallbackRejected as exc:
         log.event(LOG, "verification refused", logging.WARNING, reason=exc.reason)
         return Answer(exc.status, exc.reason)
@@ -153,7 +152,7 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     if account is None:
         return NOT_FOUND
     keys = _keys(account)
-    now = now or dates.utcnow()
+    now = now or clock.now()
     try:
         message, encrypted = open_message(keys, query, body, now.timestamp(), settings().replay_window_s)
     except CallbackRejected as exc:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
-from chalicelib import log
+from chalicelib import clock as _clock, log
 from chalicelib.store.tokens import AccessToken
 
 LOG = log.get_logger("wechat.tokens")
@@ -39,7 +39,7 @@ class TokenStore:
     def __init__(self, fetch: Fetcher, clock: Callable[[], datetime] | None = None,
                  sleep: Callable[[float], None] = time.sleep, wait_s: float = 4.0):
         self._fetch = fetch
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or _clock.now
         self._sleep = sleep
         self._wait_s = wait_s
         self._owner = uuid.uuid4().hex
