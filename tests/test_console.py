@@ -13,7 +13,7 @@ from chalice.test import Client
 from chalicelib.routes import console
 
 CONSOLE = Path(console.__file__).resolve().parent.parent / "console"
-PAGES = ["/console", *(f"/console/{p}" for p in console.PAGES)]
+PAGES = ["/console", *(f"/console/{p}" for p in ("login", "home", "inbox", "requests", "canteen", "accounts", "audit"))]
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,17 @@ def test_every_page_answers_the_app_in_utf8(http, path):
     assert "{{" not in page  # the mount point was filled in
     assert 'src="/console/app.js"' in page and 'href="/console/app.css"' in page
     assert 'content="/api/v1"' in page
+
+
+def test_feature_page_scripts_are_loaded_after_the_app_and_served(http):
+    page = http.get("/console").body.decode("utf-8")
+    for name in console.PAGE_SCRIPTS:
+        assert f'src="/console/pages/{name}"' in page
+        assert page.index('src="/console/app.js"') < page.index(f'src="/console/pages/{name}"')
+        answer = http.get(f"/console/pages/{name}")
+        assert answer.status_code == 200 and answer.body == (CONSOLE / "pages" / name).read_bytes()
+    assert http.get("/console/pages/..%2Fapp.js").status_code == 404
+    assert http.get("/console/pages/nothing.js").status_code == 404
 
 
 @pytest.mark.parametrize("name, content_type", sorted(console.ASSETS.items()))

@@ -256,7 +256,8 @@
     for (const li of nav.querySelectorAll("li[data-needs]")) {
       const need = li.dataset.needs;
       li.hidden = (need === "community" && !isCommunityRole()) ||
-        (need === "audit" && !["social_worker", "director", "subdistrict_reviewer", "district_admin"].includes(user.role));
+        (need === "audit" && !["social_worker", "director", "subdistrict_reviewer", "district_admin"].includes(user.role)) ||
+        (need.startsWith("role:") && !need.slice(5).split(",").includes(user.role));
     }
     for (const a of nav.querySelectorAll("a")) {
       const current = a.dataset.page === page || (page === "requests" && a.dataset.page === "inbox");
@@ -717,5 +718,25 @@
   document.getElementById("skip").addEventListener("click", (e) => { e.preventDefault(); main.focus(); });
   window.addEventListener("hashchange", route);
   route.moved = false;
-  route();
+
+  // ---- extension point: pages of other features live in console/pages/*.js ------------------------
+  // Each such file (loaded after this one, before DOMContentLoaded) calls
+  //   window.Console.register("posts", pageFn, { nav: "发稿", needs: "community" })
+  // and uses the same helpers as the pages above, so a feature adds a file, not lines here.
+  window.Console = {
+    h, field, select, fmt, today, addDays, yuan, stateBadge, toast, errorBox, session, api, get, post, qs,
+    submitting, communities, currentCommunity, communityDetail, communityPicker, go, route,
+    STATES, CATEGORIES, ACTIONS, ROLES, MEALS,
+    register(name, page, options) {
+      if (PAGES[name]) throw new Error("console page registered twice: " + name);
+      PAGES[name] = page;
+      const opts = options || {};
+      if (opts.nav) {
+        const li = h("li", opts.needs ? { "data-needs": opts.needs } : {},
+          h("a", { href: "#/" + name, "data-page": name }, opts.nav));
+        document.querySelector("#nav ul").append(li);
+      }
+    },
+  };
+  document.addEventListener("DOMContentLoaded", route);
 })();

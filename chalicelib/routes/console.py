@@ -24,8 +24,13 @@ ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
 }
-# The page names the app knows; `/console/<page>` answers the app, which opens that page.
-PAGES = ("login", "home", "inbox", "requests", "canteen", "accounts", "audit")
+# Feature pages: every `console/pages/<name>.js` is served as `/console/pages/<name>.js` and loaded by
+# index.html after app.js; each registers its own page(s) with `window.Console.register`.
+PAGE_SCRIPTS = tuple(sorted(p.name for p in (ROOT / "pages").glob("*.js"))) if (ROOT / "pages").is_dir() else ()
+# The page names the app knows (its own and one per feature file); `/console/<page>` answers the app,
+# which opens that page.
+PAGES = ("login", "home", "inbox", "requests", "canteen", "accounts", "audit",
+         *(name.removesuffix(".js") for name in PAGE_SCRIPTS))
 ASSET_CACHE = "public, max-age=300"  # short: a deploy shows within five minutes
 SECURITY = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -51,7 +56,9 @@ def _mount(actual_path: str) -> str:
 
 
 def _app(actual_path: str) -> Response:
-    page = _read("index.html").replace("{{ROOT}}", html.escape(_mount(actual_path), quote=True))
+    root = html.escape(_mount(actual_path), quote=True)
+    scripts = "\n".join(f'<script src="{root}/console/pages/{name}" defer></script>' for name in PAGE_SCRIPTS)
+    page = _read("index.html").replace("{{PAGE_SCRIPTS}}", scripts).replace("{{ROOT}}", root)
     return Response(page, status_code=200, headers={"Content-Type": "text/html; charset=utf-8",
                                                    "Cache-Control": "no-cache", **SECURITY})
 
@@ -74,4 +81,12 @@ def console_file(name):
                                                                "Cache-Control": ASSET_CACHE, **SECURITY})
     if name in PAGES or name == "index.html":
         return _app(f"/console/{name}")
+    return _not_found()
+
+
+@bp.route("/console/pages/{name}", methods=["GET"])
+def console_page_script(name):
+    if name in PAGE_SCRIPTS:
+        return Response((ROOT / "pages" / name).read_text(encoding="utf-8"), status_code=200,
+                        headers={"Content-Type": ASSETS["app.js"], "Cache-Control": ASSET_CACHE, **SECURITY})
     return _not_found()
