@@ -16,7 +16,7 @@ from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.wechat import gateway
+from chalicelib.services import chat
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -65,4 +65,4 @@ def outbox_worker(event):
 
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")
 def inbound_worker(event):
-    return handle_batch("inbound", event, gateway.replay, job="inbound")
+    return handle_batch("inbound", event, chat.replay, job="inbound")

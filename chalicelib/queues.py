@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
+from chalicelib import log
 from chalicelib.config import APP_NAME, settings
+
+LOG = log.get_logger("queues")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,16 @@ def send(queue: str, bodies: Iterable[dict[str, Any]]) -> int:
         else:
             raise SendFailed(f"queue {queue}: {len(entries)} message(s) refused: {failed}")
     return len(items)
+
+
+def publish_outbox(outbox_ids: list[str]) -> None:
+    """Hand committed outbox items to the `outbox` queue. If SQS fails they stay `pending` in the table and
+    the `outbox-redrive` job hands them over later: logged, never raised (the commit already happened)."""
+    try:
+        send("outbox", ({"outbox_id": i} for i in outbox_ids))
+    except Exception as exc:  # noqa: BLE001 - the items are stored; the redrive job sends them later
+        LOG.error("outbox enqueue failed; the redrive job will pick the items up (%s: %s, %d items)",
+                  type(exc).__name__, exc, len(outbox_ids))
 
 
 def dead_letter(queue: str, body: str, reason: str) -> None:

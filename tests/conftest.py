@@ -22,7 +22,7 @@ os.environ.update({
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from chalicelib import config, queues, secrets  # noqa: E402
+from chalicelib import bootstrap, config, queues, secrets  # noqa: E402
 from chalicelib.queues import create_queues  # noqa: E402
 from chalicelib.store.registry import ALL_MODELS, create_tables  # noqa: E402
 from chalicelib.store import ports, unit_of_work  # noqa: E402
@@ -38,6 +38,7 @@ def reset_connections() -> None:
                    wechat_client.token_store, unit_of_work._connection):
         cached.cache_clear()
     ports.ACCOUNT_CACHE.clear()
+    bootstrap.reset()
     ports.RULES_CACHE.clear()
 
 

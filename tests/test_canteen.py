@@ -148,7 +148,7 @@ def test_a_relative_registers_and_orders_for_an_elder_and_the_profile_can_be_del
 # ---- capacity race -------------------------------------------------------------------------------
 
 def test_two_last_orders_cannot_both_take_the_last_place(moto_server, seed_on_server, morning):
-    from chalicelib.wechat import gateway
+    from chalicelib.services import chat as gateway
 
     canteen = Canteen.get(CANTEEN)
     meals = json.loads(canteen.meals)

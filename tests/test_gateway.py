@@ -14,7 +14,7 @@ from chalicelib.store.inbox import Delivery
 from chalicelib.store.requests import HelpRequest
 from chalicelib.store.residents import Resident
 from chalicelib.store.rules import RuleSet
-from chalicelib.wechat import gateway
+from chalicelib.services import chat as gateway
 from tests.wechat_driver import WeChat, message_xml, sign
 
 SAFE = "xianggang-huayuan"

@@ -9,7 +9,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import queues
-from chalicelib.domain.router import Notify
+from chalicelib.domain.effects import Notify
 from chalicelib.jobs import outbox
 from chalicelib.store.accounts import Account
 from chalicelib.store.outbox import OutboxMessage
@@ -121,7 +121,7 @@ def test_after_the_last_try_the_message_is_marked_failed_for_staff(seed, wechat,
 def test_the_gateway_path_enqueues_and_the_queue_handler_sends(seed, wechat):
     wechat.record_interaction(appid(SUBSCRIPTION), "o-elder")
     outbox_id = notify(SUBSCRIPTION)
-    outbox.enqueue([outbox_id])
+    queues.publish_outbox([outbox_id])
     with Client(app, stage_name="test") as client:
         assert drain(client, "outbox", "outbox_worker") == {"queue": "outbox", "handled": 1, "failed_deliveries": 0}
     assert OutboxMessage.get(outbox_id).state == "sent"

@@ -6,13 +6,11 @@
 * `current_principal(request) -> Principal`: who is calling;
 * `require(principal, action, obj=None)`: allow or raise `NotFound` (out of scope) / `Forbidden`;
   `communities_in_scope`, `can_see_request`, `can`, `ROLE_ACTIONS` (scope.py);
-* `json_errors`, `read_json`, `text_fields`, `json_response` (http.py): JSON answers and bodies;
 * login, logout and password change: `service.py`; tokens: `tokens.py`.
 """
 from chalicelib.auth.authorizer import staff_authorizer
 from chalicelib.auth.errors import (AuthError, BadRequest, Forbidden, InvalidCredentials, Locked, NotFound,
                                     Unauthenticated, WeakPassword, WrongPassword)
-from chalicelib.auth.http import json_errors, json_response, read_json, text_fields
 from chalicelib.auth.principal import Principal, current_principal
 from chalicelib.auth.scope import (ACTIONS, ROLE_ACTIONS, can, can_see_request, communities_in_scope, require,
                                    transition_action)
@@ -29,6 +27,5 @@ def reset_caches() -> None:
 __all__ = [
     "ACTIONS", "AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "Locked", "NotFound", "Principal",
     "ROLE_ACTIONS", "Unauthenticated", "WeakPassword", "WrongPassword", "can", "can_see_request",
-    "communities_in_scope", "current_principal", "json_errors", "json_response", "read_json", "require",
-    "reset_caches", "staff_authorizer", "text_fields", "transition_action",
+    "communities_in_scope", "current_principal", "require", "reset_caches", "staff_authorizer", "transition_action",
 ]

@@ -1,59 +1,20 @@
-"""The errors of authentication and authorisation, each with an HTTP status, a stable English `code` and a
-message in simplified Chinese for staff.
+"""The errors of authentication and authorisation that only the auth adapter raises.
 
-They subclass Chalice's `ChaliceViewError`, so a view that lets one escape still answers with the right
-status (in Chalice's own body shape); views wrapped in `chalicelib.auth.http.json_errors` answer
-`{"code": ..., "message": ...}`.
+The general outcomes (BadRequest, Unauthenticated, Forbidden, NotFound …) live in `chalicelib.domain.errors`
+and are re-exported here for the auth modules; `chalicelib.web.http` maps them all to HTTP in one place.
 """
 from __future__ import annotations
 
-from chalice.app import ChaliceViewError
+from chalicelib.domain.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthenticated
+
+AuthError = DomainError  # every auth error is a domain outcome with a status
 
 
-class AuthError(ChaliceViewError):
-    STATUS_CODE = 400
-    code = "bad_request"
-    message = "请求有误"
-
-    def __init__(self, message: str | None = None, code: str | None = None):
-        if message is not None:
-            self.message = message
-        if code is not None:
-            self.code = code
-        super().__init__(self.message)
-
-    def body(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-
-class BadRequest(AuthError):
-    STATUS_CODE = 400
-    code = "bad_request"
-    message = "请求有误"
-
-
-class Unauthenticated(AuthError):
-    """No (valid) token: the request did not pass the staff authorizer."""
-
-    STATUS_CODE = 401
-    code = "unauthenticated"
-    message = "请先登录"
-
-
-class InvalidCredentials(AuthError):
+class InvalidCredentials(Unauthenticated):
     """Unknown user or wrong password: one answer for both."""
 
-    STATUS_CODE = 401
     code = "invalid_credentials"
     message = "用户名或密码错误"
-
-
-class Forbidden(AuthError):
-    """The principal sees the object but may not do this to it."""
-
-    STATUS_CODE = 403
-    code = "forbidden"
-    message = "没有权限执行此操作"
 
 
 class WrongPassword(Forbidden):
@@ -61,16 +22,8 @@ class WrongPassword(Forbidden):
     message = "原密码错误"
 
 
-class NotFound(AuthError):
-    """Missing, or out of the principal's scope: the two must look the same."""
-
-    STATUS_CODE = 404
-    code = "not_found"
-    message = "未找到该记录"
-
-
-class Locked(AuthError):
-    STATUS_CODE = 423
+class Locked(DomainError):
+    status = 423
     code = "locked"
     message = "登录失败次数过多，账号已临时锁定，请15分钟后再试"
 
@@ -78,3 +31,7 @@ class Locked(AuthError):
 class WeakPassword(BadRequest):
     code = "weak_password"
     message = "新密码不符合要求"
+
+
+__all__ = ["AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "Locked", "NotFound", "Unauthenticated",
+           "WeakPassword", "WrongPassword"]

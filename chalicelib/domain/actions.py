@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from chalicelib.domain.messages import Article, Reply
-from chalicelib.domain.router import Context, Decision, FollowChanged, router
+from chalicelib.domain.effects import Decision, FollowChanged
+from chalicelib.domain.router import Context, router
 
 MAX_DIRECTORY_LINES = 10
 

@@ -20,16 +20,15 @@ from chalicelib.domain.canteen import (
 from chalicelib.domain.dates import local_date, resolve_day
 from chalicelib.domain.meals import MEAL_NAMES, MEAL_WORDS
 from chalicelib.domain.messages import Reply
-from chalicelib.domain.router import (
-    Context,
+from chalicelib.domain.effects import (
     Decision,
     DeleteProfile,
     EndConversation,
     ReserveCapacity,
     SaveConversation,
     SaveProfile,
-    router,
 )
+from chalicelib.domain.router import Context, router
 from chalicelib.domain.text import normalise
 from chalicelib.log import mask_address, mask_phone
 

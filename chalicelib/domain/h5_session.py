@@ -47,7 +47,7 @@ def issue(account_id: str, openid: str, now: datetime | None = None) -> tuple[st
     """A signed session for the resident, with a fresh CSRF token."""
     import jwt
 
-    from chalicelib.auth.tokens import expiry_ok, issuer, signing_key_store
+    from chalicelib.auth.tokens import issuer, signing_key_store
 
     if not ACCOUNT_ID_RE.match(account_id) or not OPENID_RE.match(openid):
         raise ValueError("malformed account id or openid")

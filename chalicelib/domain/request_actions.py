@@ -22,7 +22,9 @@ from chalicelib.domain.requests import (
     parse_number,
     plan_transition,
 )
-from chalicelib.domain.router import AccountView, Context, Decision, NewRequest, Ports, Transition, router
+from chalicelib.domain.effects import Decision, NewRequest, Transition
+from chalicelib.domain.ports import AccountView, Ports
+from chalicelib.domain.router import Context, router
 from chalicelib.domain.text import normalise
 
 _MEANINGFUL = re.compile(r"[^\W_]")  # a letter, digit or Chinese character

@@ -152,21 +152,18 @@ def counts_for(principal, community_id: str) -> dict[str, Any]:
 
 
 def _commit(effects: tuple) -> None:
-    from chalicelib.jobs.outbox import enqueue
-    from chalicelib.store import unit_of_work
+    from chalicelib import bootstrap
 
-    outbox_ids = unit_of_work.commit(None, NO_REPLY, effects, _now())
-    if outbox_ids:
-        enqueue(outbox_ids)
+    bootstrap.unit_of_work().commit(None, NO_REPLY, effects, _now())
 
 
 def move(principal, number: str, action: str, note: str = "", team_id: str | None = None,
          department_id: str | None = None) -> dict[str, Any]:
     """One transition (accept, assign, start, complete, reject, cancel, reopen) by staff."""
     from chalicelib.domain.requests import plan_transition
-    from chalicelib.domain.router import Transition
+    from chalicelib.domain.effects import Transition
     from chalicelib.store.ports import request_view
-    from chalicelib.store.unit_of_work import StaleState
+    from chalicelib.domain.errors import StaleState
 
     request = load(principal, number)
     to_state = TRANSITIONS.get((request.state, action), "")

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from chalicelib.domain.canteen import capacity_counter
 from chalicelib.domain.errors import ConflictError, DomainError
-from chalicelib.domain.router import Notify
+from chalicelib.domain.effects import Notify
 
 # ---- categories, and the district default policy -------------------------------------------------
 

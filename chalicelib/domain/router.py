@@ -5,150 +5,22 @@
 
 `decide` normalises the text, finds the first rule that matches (`chalicelib.domain.rules`), and calls
 that rule's action. Actions are plain functions of a `Context` returning a `Decision`: the reply and
-the effects (records to write, messages to send) that the gateway commits exactly once.
+the effects (records to write, messages to send) that the chat service commits exactly once.
+
+Actions register where they are defined; `chalicelib.domain.handlers` imports every such module once
+and is what callers use (`handlers.ROUTER`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable
 
-from chalicelib.domain.messages import NO_REPLY, Inbound, Reply
-from chalicelib.domain.rules import DEFAULT_RULES, Rule, first_match
+from chalicelib.domain.effects import Decision
+from chalicelib.domain.messages import Inbound
+from chalicelib.domain.ports import AccountView, Ports
+from chalicelib.domain.rules import DEFAULT_RULES, Rule
 from chalicelib.domain.text import normalise
-
-
-@dataclass(frozen=True)
-class AccountView:
-    account_id: str
-    name: str
-    account_type: str  # subscription | service
-    district_id: str
-    community_id: str | None
-    request_prefix: str  # the community's code (or the district's) in public request numbers
-
-
-@dataclass(frozen=True)
-class NewRequest:
-    """Effect: file a 便民纸条 (with its first audit event, its duplicate guard and its counters)."""
-
-    number: str
-    account_id: str
-    district_id: str
-    community_id: str | None
-    openid: str | None
-    channel: str
-    text: str
-    media_id: str | None = None
-    category: str = "other"
-    team_id: str | None = None
-    department_id: str | None = None
-    due_at: datetime | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    guard_key: str | None = None  # account#openid#fingerprint: one open request per need
-    grid: str | None = None
-    contact: dict[str, str] = field(default_factory=dict)  # name, phone, address: kept apart
-    actor: str = "resident"
-    partner: str | None = None
-    delivery_key: str | None = None  # meal delivery: canteen#day#meal (the delivery team's list)
-    profile_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Notify:
-    """Effect: a message to a resident through the outbox (customer service, else template/subscribe)."""
-
-    account_id: str
-    openid: str
-    purpose: str
-    body: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FollowChanged:
-    """Effect: a resident followed (with the QR scene, if any) or unfollowed an account."""
-
-    account_id: str
-    openid: str
-    subscribed: bool
-    scene: str | None = None
-
-
-@dataclass(frozen=True)
-class ReserveCapacity:
-    """Effect: take `portions` of a meal's delivery capacity, refused once `limit` would be passed."""
-
-    counter_id: str
-    portions: int
-    limit: int
-    refused_reply: str  # what the resident hears when the last places are gone
-
-
-@dataclass(frozen=True)
-class SaveConversation:
-    """Effect: remember a question asked of the resident (until `expires_at`)."""
-
-    account_id: str
-    openid: str
-    awaiting: str
-    pending: dict[str, Any]
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class EndConversation:
-    account_id: str
-    openid: str
-
-
-@dataclass(frozen=True)
-class SaveProfile:
-    """Effect: create or update the resident's household profile (with consent) and link the openid."""
-
-    account_id: str
-    openid: str
-    profile_id: str
-    community_id: str | None
-    fields: dict[str, Any]
-    relation: str = "self"
-
-
-@dataclass(frozen=True)
-class DeleteProfile:
-    account_id: str
-    openid: str
-    profile_id: str
-
-
-@dataclass(frozen=True)
-class Transition:
-    """Effect: apply a planned transition of a 便民纸条 (`chalicelib.domain.requests.TransitionPlan`)."""
-
-    plan: Any
-
-
-@dataclass(frozen=True)
-class Decision:
-    reply: Reply = NO_REPLY
-    effects: tuple[Any, ...] = ()
-
-
-class Ports(Protocol):
-    """What actions may ask of the outside world (implemented over DynamoDB in `chalicelib.store.ports`)."""
-
-    def directory(self, district_id: str) -> list[AccountView]: ...
-    def next_request_number(self, prefix: str, now: datetime) -> str: ...
-    def open_requests(self, account_id: str, openid: str) -> list[dict]: ...
-    def policy(self, district_id: str, community_id: str | None) -> Any: ...
-    def team_of_kind(self, community_id: str, kind: str) -> tuple[str, str] | None: ...
-    def team_name(self, district_id: str, community_id: str | None, team_id: str | None,
-                  department_id: str | None) -> str | None: ...
-    def request(self, number: str) -> Any: ...
-    def canteen_for(self, community_id: str) -> Any: ...
-    def menu(self, canteen_id: str, day: Any) -> dict | None: ...
-    def household(self, account_id: str, openid: str) -> Any: ...
-    def conversation(self, account_id: str, openid: str, now: datetime) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -184,22 +56,23 @@ class Router:
 
     def decide(self, message: Inbound, account: AccountView, ports: Ports, now: datetime,
                rules: Iterable[Rule] = DEFAULT_RULES) -> Decision:
+        """The first rule that matches and names a known action answers. A rule naming an action this
+        version lacks is passed over (rules are validated when saved, so only an old stored rule can),
+        so the message still reaches the rules after it: a resident's need is never swallowed."""
         text = normalise(message.text)
-        found = first_match(rules, message, text)
-        if found is None:
-            return Decision()
-        rule, captured = found
-        action = self._actions.get(rule.action)
-        if action is None:  # a rule naming an action this version lacks: answer nothing rather than fail
-            return Decision()
-        return action(Context(message, account, text, {**rule.params, **captured}, ports, now))
+        for rule in rules:
+            captured = rule.matches(message, text)
+            if captured is None:
+                continue
+            action = self._actions.get(rule.action)
+            if action is None:
+                continue
+            return action(Context(message, account, text, {**rule.params, **captured}, ports, now))
+        return Decision()
+
+    def missing(self, rules: Iterable[Rule]) -> list[str]:
+        """The action names `rules` use that are not in the table (a test and the rule editor ask)."""
+        return sorted({r.action for r in rules} - set(self._actions))
 
 
 router = Router()
-
-
-def load_actions() -> Router:
-    """Import every module that registers actions, and return the router."""
-    from chalicelib.domain import actions, canteen_actions, request_actions  # noqa: F401 - registrations
-
-    return router

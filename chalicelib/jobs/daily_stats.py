@@ -10,7 +10,7 @@ from chalicelib.config import settings
 from chalicelib import clock
 from chalicelib.domain.dates import yesterday
 from chalicelib.domain.statistics import figures_for_day
-from chalicelib.jobs.sqs import PermanentFailure
+from chalicelib.domain.errors import PermanentFailure
 
 LOG = log.get_logger("jobs.daily_stats")
 QUEUE = "stats"

@@ -10,12 +10,12 @@ it. Sending takes a short lease first, so a message enqueued twice is still sent
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, timedelta
 
 from chalicelib import clock
 from chalicelib import log
-from chalicelib.jobs.sqs import PermanentFailure
+from chalicelib.domain.errors import PermanentFailure
+from chalicelib.queues import publish_outbox
 
 LOG = log.get_logger("jobs.outbox")
 QUEUE = "outbox"
@@ -26,17 +26,6 @@ QUOTA = 45047  # out of response count limit
 
 class LeaseBusy(RuntimeError):
     """Another worker is sending the item (or crashed while sending): retried after the lease."""
-
-
-def enqueue(outbox_ids: list[str]) -> None:
-    """Hand committed outbox items to the queue. If SQS fails they stay pending for `outbox-redrive`."""
-    from chalicelib import queues
-
-    try:
-        queues.send(QUEUE, ({"outbox_id": i} for i in outbox_ids))
-    except Exception as exc:  # noqa: BLE001 - the items are stored; the redrive job sends them later
-        log.event(LOG, "outbox enqueue failed; the redrive job will pick the items up", logging.ERROR,
-                  error=f"{type(exc).__name__}: {exc}", count=len(outbox_ids))
 
 
 def _now() -> datetime:
@@ -160,6 +149,6 @@ def redrive(now: datetime | None = None, older_than: timedelta = timedelta(minut
     cutoff = (now or _now()) - older_than
     stuck = [i.outbox_id for i in OutboxMessage.by_state.query("pending", OutboxMessage.created_at < cutoff)]
     if stuck:
-        enqueue(stuck)
+        publish_outbox(stuck)
     log.event(LOG, "outbox redrive", requeued=len(stuck))
     return {"requeued": len(stuck)}

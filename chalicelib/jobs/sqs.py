@@ -12,12 +12,11 @@ import logging
 from typing import Any, Callable, Iterable
 
 from chalicelib import log
+from chalicelib.domain.errors import PermanentFailure
 
 LOG = log.get_logger("jobs.sqs")
 
-
-class PermanentFailure(ValueError):
-    """A message that can never succeed (malformed): moved to the dead-letter queue at once, not retried."""
+__all__ = ["PermanentFailure", "handle_batch"]
 
 
 def handle_batch(queue: str, records: Iterable[Any], handle: Callable[[dict], None], job: str,

@@ -2,7 +2,8 @@
 are `{"code": ..., "message": ...}` with a stable English code and a message in Chinese."""
 from chalice import Blueprint
 
-from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer, text_fields
+from chalicelib.auth import current_principal, staff_authorizer
+from chalicelib.web.http import json_errors, json_response, read_json, text_fields
 from chalicelib.auth import service
 
 bp = Blueprint(__name__)

@@ -7,7 +7,8 @@ import html
 from chalice import Blueprint, Response
 
 from chalicelib import clock
-from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer
+from chalicelib.auth import current_principal, staff_authorizer
+from chalicelib.web.http import json_errors, json_response, read_json
 from chalicelib.auth.errors import BadRequest
 from chalicelib.domain import canteen_desk
 

@@ -27,7 +27,8 @@ from urllib.parse import parse_qs, quote
 
 from chalice import Blueprint, Response
 
-from chalicelib import clock
+from chalicelib import bootstrap, clock
+from chalicelib.domain.errors import DuplicateNeed
 from chalicelib import log
 from chalicelib.config import settings
 from chalicelib.domain import h5_session
@@ -270,7 +271,6 @@ def request_submit(ctx: Ctx) -> Response:
 
     from chalicelib.domain.messages import NO_REPLY
     from chalicelib.domain.request_actions import MAX_TEXT, _MEANINGFUL, intake
-    from chalicelib.store import unit_of_work
     from chalicelib.store.ports import DynamoPorts
 
     session = _session(ctx)
@@ -308,17 +308,13 @@ def request_submit(ctx: Ctx) -> Response:
                 return _page(ctx, "请在公众号里订餐", _meal_in_chat_html(ctx, session, form, canteen))
         request = replace(request, number=ports.next_request_number(view.request_prefix, now))
         try:
-            outbox_ids = unit_of_work.commit(None, NO_REPLY, (request,), now)
-        except unit_of_work.DuplicateNeed as duplicate:
+            bootstrap.unit_of_work().commit(None, NO_REPLY, (request,), now)
+        except DuplicateNeed as duplicate:
             return _page(ctx, "已经提交过了", _duplicate_html(ctx, duplicate.number))
     except (PynamoDBException, BotoCoreError) as exc:
         log.event(LOG, "h5 request not filed: storage failed", logging.ERROR, error=type(exc).__name__)
         return _page(ctx, "便民纸条", _request_form_html(
             ctx, session, form, ["系统正忙，这张纸条还没有提交。请稍等一会儿再点“提交”。"]), status=503)
-    if outbox_ids:
-        from chalicelib.jobs.outbox import enqueue
-
-        enqueue(outbox_ids)
     team = ports.team_name(request.district_id, request.community_id, request.team_id, request.department_id)
     log.event(LOG, "h5 request filed", number=request.number, category=request.category)
     return _page(ctx, "已收到您的便民纸条", _filed_html(ctx, request.number, team))
@@ -360,8 +356,7 @@ def profile_submit(ctx: Ctx) -> Response:
     import uuid
 
     from chalicelib.domain.messages import NO_REPLY
-    from chalicelib.domain.router import DeleteProfile, SaveProfile
-    from chalicelib.store import unit_of_work
+    from chalicelib.domain.effects import DeleteProfile, SaveProfile
     from chalicelib.store.ports import DynamoPorts
 
     session = _session(ctx)
@@ -375,7 +370,7 @@ def profile_submit(ctx: Ctx) -> Response:
             return _page(ctx, "没有资料", _message_html(ctx, "您没有登记过资料", "不需要删除。"))
         if form.get("confirm") != "yes":
             return _page(ctx, "确认删除", _confirm_delete_html(ctx, session))
-        unit_of_work.commit(None, NO_REPLY, (DeleteProfile(ctx.account_id, session.openid, household.profile_id),),
+        bootstrap.unit_of_work().commit(None, NO_REPLY, (DeleteProfile(ctx.account_id, session.openid, household.profile_id),),
                             clock.now())
         log.event(LOG, "h5 profile deleted")
         return _page(ctx, "资料已删除", _message_html(
@@ -388,7 +383,7 @@ def profile_submit(ctx: Ctx) -> Response:
     fields = {k: v for k, v in values.items() if k != "relation"}
     relation = values["relation"]
     profile_id = household.profile_id if household else uuid.uuid4().hex
-    unit_of_work.commit(None, NO_REPLY, (SaveProfile(ctx.account_id, session.openid, profile_id,
+    bootstrap.unit_of_work().commit(None, NO_REPLY, (SaveProfile(ctx.account_id, session.openid, profile_id,
                                                      ctx.account.view.community_id, fields, relation=relation),),
                         clock.now())
     log.event(LOG, "h5 profile saved", saved=sorted(k for k, v in fields.items() if v not in (None, "")))

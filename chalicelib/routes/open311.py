@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
-from chalicelib import clock
+from chalicelib import bootstrap, clock
 from chalicelib.domain import open311
 from chalicelib.domain.open311 import Open311Error
 
@@ -109,8 +109,6 @@ def file_request(fields: dict[str, str]) -> dict[str, Any]:
     """A partner files a request for a resident: through `intake`, like every channel."""
     from chalicelib.domain.messages import NO_REPLY
     from chalicelib.domain.request_actions import intake
-    from chalicelib.jobs.outbox import enqueue
-    from chalicelib.store import unit_of_work
     from chalicelib.store.ports import DynamoPorts
 
     partner = _partner(fields.get("api_key"), required=True)
@@ -123,9 +121,7 @@ def file_request(fields: dict[str, str]) -> dict[str, Any]:
     request = intake(ports, account, now, text=submission.description, channel="open311",
                      category=submission.service_code, contact=submission.contact, grid=submission.grid,
                      actor="partner", partner=partner.partner_id)
-    outbox_ids = unit_of_work.commit(None, NO_REPLY, (request,), now)
-    if outbox_ids:
-        enqueue(outbox_ids)
+    bootstrap.unit_of_work().commit(None, NO_REPLY, (request,), now)
     agency = ports.team_name(request.district_id, request.community_id, request.team_id, request.department_id)
     return open311.created_dict(request.number, open311.filed_notice(request.number, agency, request.due_at))
 

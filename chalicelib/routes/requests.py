@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer
+from chalicelib.auth import current_principal, staff_authorizer
+from chalicelib.web.http import json_errors, json_response, read_json
 from chalicelib.auth.errors import BadRequest
 from chalicelib.domain import request_desk
 

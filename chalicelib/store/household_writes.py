@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from chalicelib.domain.router import DeleteProfile, EndConversation, SaveConversation, SaveProfile
+from chalicelib.domain.effects import DeleteProfile, EndConversation, SaveConversation, SaveProfile
 
 PROFILE_FIELDS = ("name", "address", "phone", "grid", "household_size", "mobility", "dietary_notes")
 

@@ -1,26 +1,17 @@
 """The router's ports over DynamoDB, and the account facts the gateway needs, cached per container."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
 from chalicelib.domain.canteen import Household
-from chalicelib.domain.router import AccountView
+from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.cache import ContainerCache
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
-
-
-@dataclass(frozen=True)
-class GatewayAccount:
-    view: AccountView
-    appid: str
-    original_id: str
-    encryption_mode: str
 
 
 def gateway_account(account_id: str) -> GatewayAccount | None:
@@ -64,6 +55,12 @@ def account_rules(account_id: str) -> tuple[Rule, ...]:
 
 
 class DynamoPorts:
+    def account(self, account_id: str) -> GatewayAccount | None:
+        return gateway_account(account_id)
+
+    def rules(self, account_id: str) -> tuple[Rule, ...]:
+        return account_rules(account_id)
+
     def directory(self, district_id: str) -> list[AccountView]:
         def load() -> list[AccountView]:
             from chalicelib.store.accounts import Account

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 
 from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
-from chalicelib.domain.router import NewRequest, Notify
+from chalicelib.domain.effects import NewRequest, Notify
 
 
 def community_key(district_id: str, community_id: str | None) -> str:

@@ -1,9 +1,12 @@
-"""Committing a routed message exactly once: the delivery record and the decision's effects in one write.
+"""Committing exactly once (工作单元): a delivery record and a decision's effects in one write, then the outbox.
 
 No effects: one conditional PutItem of the delivery. Effects: one TransactWriteItems holding the
 delivery (same condition) and every record the effects make. Either way a second copy of the message
 fails the condition and raises `Duplicate`, with nothing written; its caller answers with the stored
-reply of the first copy.
+reply of the first copy. After the commit, the outbox messages the effects made are handed to the
+outbox queue by the unit of work itself (`publish`), so no caller has to remember it.
+
+`WRITERS` is the table of effect type → writer; a new effect adds a line there.
 """
 from __future__ import annotations
 
@@ -14,10 +17,14 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Callable, Sequence
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
-from chalicelib.domain.messages import Article, Reply
-from chalicelib.domain.router import (
+from chalicelib.domain.effects import (
     DeleteProfile,
     EndConversation,
     FollowChanged,
@@ -28,34 +35,20 @@ from chalicelib.domain.router import (
     SaveProfile,
     Transition,
 )
+from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState
+from chalicelib.domain.messages import Article, Reply
+from chalicelib.store.counters import Counter
+from chalicelib.store.household_writes import write_household
 from chalicelib.store.inbox import Delivery
+from chalicelib.store.outbox import OutboxMessage
+from chalicelib.store.request_writes import write_new_request, write_transition
+from chalicelib.store.requests import RequestGuard
+from chalicelib.store.residents import Resident
 
-DELIVERY_TTL = timedelta(days=2)
-CONFLICT_RETRIES = 3  # shared items (a community's counts, a meal's places) may be busy in another transaction  # WeChat retries within seconds; two days keep the record for inquiries
+DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
+CONFLICT_RETRIES = 3  # shared items (a community's counts, a meal's places) may be busy in another transaction
 
-
-class Duplicate(Exception):
-    """This delivery was already committed (by an earlier or a concurrent copy)."""
-
-
-class DuplicateNeed(Exception):
-    """The resident already has an open request for the same need (its number in `.number`)."""
-
-    def __init__(self, number: str):
-        super().__init__(number)
-        self.number = number
-
-
-class Refused(Exception):
-    """An effect's condition says no (e.g. the last delivery places are gone); `.reply` says so kindly."""
-
-    def __init__(self, reply: str):
-        super().__init__(reply)
-        self.reply = reply
-
-
-class StaleState(Exception):
-    """A transition lost a race: the request's state changed since it was read."""
+__all__ = ["DynamoUnitOfWork", "Duplicate", "DuplicateNeed", "Refused", "StaleState", "commit", "stored_reply"]
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -68,9 +61,7 @@ def reply_from_json(text: str) -> Reply:
 
 
 @lru_cache(maxsize=1)
-def _connection():
-    from pynamodb.connection import Connection
-
+def _connection() -> Connection:
     return Connection(region=settings().region)
 
 
@@ -99,15 +90,13 @@ class _Tx:
         self.roles.append((role, detail))
 
 
-def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime) -> list[str]:
-    """Write the delivery (if any) and its effects once; returns the outbox ids for the outbox queue.
+def commit(delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime) -> list[str]:
+    """Write the delivery (if any) and its effects once; returns the outbox ids it created (not published).
 
     Raises Duplicate (the delivery was handled before), DuplicateNeed (the resident's same need is
-    already open) or StaleState (a transition raced another); in each case nothing was written.
+    already open), Refused (a capacity said no) or StaleState (a change raced another); in each case
+    nothing was written.
     """
-    from pynamodb.exceptions import PutError, TransactWriteError
-    from pynamodb.transactions import TransactWrite
-
     delivery = None
     if delivery_key is not None:
         delivery = Delivery(delivery_key, reply=reply_to_json(reply), created_at=now,
@@ -163,8 +152,6 @@ def _explain(exc, tx: "_Tx | None", delivery_key: str | None) -> None:
 
 
 def _guarded_number(guard_key: str) -> str:
-    from chalicelib.store.requests import RequestGuard
-
     return RequestGuard.get(guard_key, consistent_read=True).number
 
 
@@ -173,44 +160,78 @@ def stored_reply(delivery_key: str) -> Reply:
     return reply_from_json(Delivery.get(delivery_key, consistent_read=True).reply)
 
 
+def _write_new_request(tx: _Tx, effect: NewRequest, now: datetime) -> list[str]:
+    write_new_request(tx, effect, now)
+    return []
+
+
+def _write_transition(tx: _Tx, effect: Transition, now: datetime) -> list[str]:
+    notice = write_transition(tx, effect.plan)
+    return _write_notify(tx, notice, now) if notice else []
+
+
+def _write_notify(tx: _Tx, effect: Notify, now: datetime) -> list[str]:
+    outbox_id = uuid.uuid4().hex
+    tx.save(OutboxMessage(outbox_id, account_id=effect.account_id, openid=effect.openid, purpose=effect.purpose,
+                          body=effect.body, fields=json.dumps(effect.fields, ensure_ascii=False),
+                          state="pending", created_at=now), "outbox")
+    return [outbox_id]
+
+
+def _write_follow(tx: _Tx, effect: FollowChanged, now: datetime) -> list[str]:
+    actions = [Resident.subscribed.set(effect.subscribed), Resident.first_seen_at.set(Resident.first_seen_at | now)]
+    tx.update(Resident(effect.account_id, effect.openid), "resident", actions=actions)
+    return []
+
+
+def _write_capacity(tx: _Tx, effect: ReserveCapacity, now: datetime) -> list[str]:
+    room = effect.limit - effect.portions
+    tx.update(Counter(effect.counter_id), "capacity", effect.refused_reply,
+              actions=[Counter.value.add(effect.portions)],
+              condition=Counter.value.does_not_exist() | (Counter.value <= room))
+    return []
+
+
+def _write_household(tx: _Tx, effect, now: datetime) -> list[str]:
+    write_household(tx, effect, now)
+    return []
+
+
+# Effect type -> writer (adds the effect's records to the transaction; returns the outbox ids it makes).
+WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
+    NewRequest: _write_new_request,
+    Transition: _write_transition,
+    Notify: _write_notify,
+    FollowChanged: _write_follow,
+    ReserveCapacity: _write_capacity,
+    SaveConversation: _write_household,
+    EndConversation: _write_household,
+    SaveProfile: _write_household,
+    DeleteProfile: _write_household,
+}
+
+
 def _write(tx: _Tx, effect, now: datetime) -> list[str]:
-    """Add one effect's records to the transaction; returns outbox ids it creates."""
-    if isinstance(effect, NewRequest):
-        from chalicelib.store.request_writes import write_new_request
+    writer = WRITERS.get(type(effect))
+    if writer is None:
+        raise TypeError(f"no writer for effect {type(effect).__name__}")
+    return writer(tx, effect, now)
 
-        write_new_request(tx, effect, now)
-        return []
-    if isinstance(effect, Transition):
-        from chalicelib.store.request_writes import write_transition
 
-        notice = write_transition(tx, effect.plan)
-        return _write(tx, notice, now) if notice else []
-    if isinstance(effect, Notify):
-        from chalicelib.store.outbox import OutboxMessage
+class DynamoUnitOfWork:
+    """The unit of work over DynamoDB (`domain.ports.UnitOfWork`): commit, then publish the outbox."""
 
-        outbox_id = uuid.uuid4().hex
-        tx.save(OutboxMessage(outbox_id, account_id=effect.account_id, openid=effect.openid, purpose=effect.purpose,
-                              body=effect.body, fields=json.dumps(effect.fields, ensure_ascii=False),
-                              state="pending", created_at=now), "outbox")
-        return [outbox_id]
-    if isinstance(effect, FollowChanged):
-        from chalicelib.store.residents import Resident
+    def __init__(self, publish: Callable[[list[str]], None]):
+        self._publish = publish
 
-        actions = [Resident.subscribed.set(effect.subscribed),
-                   Resident.first_seen_at.set(Resident.first_seen_at | now)]
-        tx.update(Resident(effect.account_id, effect.openid), "resident", actions=actions)
-        return []
-    if isinstance(effect, ReserveCapacity):
-        from chalicelib.store.counters import Counter
+    def commit(self, delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime) -> list[str]:
+        outbox_ids = commit(delivery_key, reply, effects, now)
+        if outbox_ids:
+            self._publish(outbox_ids)
+        return outbox_ids
 
-        room = effect.limit - effect.portions
-        tx.update(Counter(effect.counter_id), "capacity", effect.refused_reply,
-                  actions=[Counter.value.add(effect.portions)],
-                  condition=Counter.value.does_not_exist() | (Counter.value <= room))
-        return []
-    if isinstance(effect, (SaveConversation, EndConversation, SaveProfile, DeleteProfile)):
-        from chalicelib.store.household_writes import write_household
+    def stored_reply(self, delivery_key: str) -> Reply:
+        return stored_reply(delivery_key)
 
-        write_household(tx, effect, now)
-        return []
-    raise TypeError(f"no writer for effect {type(effect).__name__}")
+
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (PynamoDBException,)

@@ -1,4 +1,8 @@
-"""HTTP helpers for JSON routes: errors as `{"code", "message"}` bodies, and strict JSON bodies."""
+"""HTTP helpers: the one place where outcomes become HTTP statuses, JSON responses, strict JSON bodies.
+
+Every route floor (the JSON API, the console's API, Open311 and the H5 pages) answers a
+`chalicelib.domain.errors.DomainError` with the status the error carries: `status_of` is the mapping.
+"""
 from __future__ import annotations
 
 import functools
@@ -7,8 +11,7 @@ from typing import Any, Callable
 
 from chalice import Response
 
-from chalicelib.auth.errors import AuthError, BadRequest
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import BadRequest, DomainError
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -19,27 +22,27 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     status_code=status)
 
 
-def error_response(error: AuthError) -> Response:
-    return json_response(error.body(), status=error.STATUS_CODE)
+def status_of(error: DomainError) -> int:
+    """The HTTP status of an outcome (the one mapping every floor uses)."""
+    status = int(getattr(error, "status", 400))
+    return status if 400 <= status <= 599 else 400
 
 
-def domain_error_response(error: DomainError) -> Response:
-    return json_response({"code": error.code, "message": str(error)}, status=error.status)
+def error_response(error: DomainError) -> Response:
+    return json_response({"code": error.code, "message": str(error)}, status=status_of(error))
 
 
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer `AuthError`s (Forbidden, NotFound, BadRequest …) and the domain's `DomainError`s (a bad
-    category, a transition the state does not allow …) raised in a view as JSON with their status.
+    """Answer the `DomainError`s (Forbidden, NotFound, a bad category, a transition the state does not
+    allow …) raised in a view as JSON with their status.
 
     Put it under `@bp.route(...)`. Other exceptions are left to Chalice (500, nothing leaked)."""
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except AuthError as error:
-            return error_response(error)
         except DomainError as error:
-            return domain_error_response(error)
+            return error_response(error)
     return wrapper
 
 

@@ -1,8 +1,9 @@
-"""One WeChat callback, from bytes to the answer: the use case behind `/wechat/{account_id}`.
+"""One WeChat callback (聊天), from bytes to the answer: the use case behind `/wechat/{account_id}`.
 
-Look up the account (cached), verify and open the message, let the router decide, commit the delivery
-and its effects exactly once, hand outbound messages to the outbox queue, render and seal the reply.
-WeChat gives us five seconds; the warm path makes one DynamoDB write (two when it files a 便民纸条).
+Look up the account (cached), verify and open the message (`wechat.protocol`, a pure codec), let the
+router decide, commit the delivery and its effects exactly once through the unit of work (which hands
+outbound messages to the outbox queue), render and seal the reply. WeChat gives us five seconds; the
+warm path makes one DynamoDB write (two when it files a 便民纸条).
 """
 from __future__ import annotations
 
@@ -10,9 +11,28 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib import clock
-from chalicelib import log
+from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
+from chalicelib.domain.effects import NewRequest, Notify, ReserveCapacity, Transition
+from chalicelib.domain.errors import (
+    Duplicate,
+    DuplicateNeed,
+    PermanentFailure,
+    Refused,
+    StaleState,
+    StorageUnavailable,
+)
+from chalicelib.domain.handlers import ROUTER
+from chalicelib.domain.messages import Reply, inbound_from_dict, inbound_to_dict
+from chalicelib.domain.request_actions import duplicate_reply
+from chalicelib.wechat.protocol import (
+    AccountKeys,
+    CallbackRejected,
+    open_message,
+    render_reply,
+    seal_reply,
+    verify_url,
+)
 
 LOG = log.get_logger("wechat.gateway")
 
@@ -29,10 +49,7 @@ SUCCESS = Answer(200, "success")
 
 
 def _keys(account):
-    from chalicelib.secrets import secret_store
-    from chalicelib.wechat.protocol import AccountKeys
-
-    secrets = secret_store().get(account.view.account_id)
+    secrets = bootstrap.secrets().get(account.view.account_id)
     return AccountKeys(appid=account.appid, token=secrets.token, encoding_aes_key=secrets.encoding_aes_key,
                        mode=account.encryption_mode)
 
@@ -41,10 +58,8 @@ HOLDING_REPLY_TEXT = "已收到您的消息，系统正忙，处理好后会马�
 
 
 def _parkable() -> tuple[type[BaseException], ...]:
-    from botocore.exceptions import BotoCoreError
-    from pynamodb.exceptions import PynamoDBException
-
-    return (PynamoDBException, BotoCoreError)
+    """The store failed (throttled, timed out, down): park the message and answer it later."""
+    return bootstrap.storage_errors() + (StorageUnavailable,)
 
 
 def handle(account, message, now: datetime, follow_up: bool = False):
@@ -53,45 +68,34 @@ def handle(account, message, now: datetime, follow_up: bool = False):
     `follow_up`: the message was parked earlier; its reply goes to the resident through the outbox
     (customer-service message) because WeChat's request is long answered.
     """
-    from chalicelib.domain.router import Notify, load_actions
-    from chalicelib.store import unit_of_work
-    from chalicelib.store.ports import DynamoPorts, account_rules
-
     account_id = account.view.account_id
     delivery_key = f"{account_id}#{message.dedupe_key}"
-    decision = load_actions().decide(message, account.view, DynamoPorts(), now, account_rules(account_id))
+    unit_of_work = bootstrap.unit_of_work()
+    decision = ROUTER.decide(message, account.view, bootstrap.ports(), now, bootstrap.ports().rules(account_id))
     effects = decision.effects
     if follow_up and decision.reply.text:
         effects += (Notify(account_id, message.openid, "reply", decision.reply.text),)
     try:
         try:
-            outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
+            unit_of_work.commit(delivery_key, decision.reply, effects, now)
             reply = decision.reply
-        except (unit_of_work.DuplicateNeed, unit_of_work.Refused, unit_of_work.StaleState) as declined:
+        except (DuplicateNeed, Refused, StaleState) as declined:
             # The resident's need is already open (point to it), an effect said no (the last delivery
             # places are gone), or a request changed under us: answer so, keep the effects that do not
             # depend on it (an address just given), and record the delivery with that answer.
-            from chalicelib.domain.messages import Reply
-            from chalicelib.domain.request_actions import duplicate_reply
-            from chalicelib.domain.router import NewRequest, ReserveCapacity, Transition
-
-            if isinstance(declined, unit_of_work.DuplicateNeed):
+            if isinstance(declined, DuplicateNeed):
                 reply = duplicate_reply(declined.number)
-            elif isinstance(declined, unit_of_work.Refused):
+            elif isinstance(declined, Refused):
                 reply = Reply(text=declined.reply)
             else:
                 reply = Reply(text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
             effects = tuple(e for e in decision.effects if not isinstance(e, (NewRequest, ReserveCapacity, Transition)))
             if follow_up and reply.text:
                 effects += (Notify(account_id, message.openid, "reply", reply.text),)
-            outbox_ids = unit_of_work.commit(delivery_key, reply, effects, now)
-    except unit_of_work.Duplicate:
+            unit_of_work.commit(delivery_key, reply, effects, now)
+    except Duplicate:
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
-        reply, outbox_ids = unit_of_work.stored_reply(delivery_key), []
-    if outbox_ids:
-        from chalicelib.jobs.outbox import enqueue
-
-        enqueue(outbox_ids)
+        reply = unit_of_work.stored_reply(delivery_key)
     log.event(LOG, "callback handled", kind=message.kind, event=message.event, follow_up=follow_up,
               effects=[type(e).__name__ for e in effects])
     return reply
@@ -102,9 +106,6 @@ def park(account_id: str, message, error: Exception):
 
     If even SQS refuses, the exception propagates: WeChat gets an error and retries, nothing is lost.
     """
-    from chalicelib import queues
-    from chalicelib.domain.messages import Reply, inbound_to_dict
-
     log.event(LOG, "storage failed; message parked on the inbound queue", logging.ERROR,
               error=f"{type(error).__name__}: {error}")
     queues.send("inbound", [{"account_id": account_id, "message": inbound_to_dict(message)}])
@@ -113,31 +114,24 @@ def park(account_id: str, message, error: Exception):
 
 def replay(body: dict) -> None:
     """Queue entry (`inbound`): handle a parked message now, answering through the outbox."""
-    from chalicelib.domain.messages import inbound_from_dict
-    from chalicelib.jobs.sqs import PermanentFailure
-    from chalicelib.store.ports import gateway_account
-
     try:
         account_id, message = body["account_id"], inbound_from_dict(body["message"])
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentFailure(f"expected {{account_id, message}}: {exc}") from exc
-    account = gateway_account(account_id)
+    account = bootstrap.ports().account(account_id)
     if account is None:
         raise PermanentFailure(f"unknown account {account_id}")
     with log.bind(account_id=account_id):
-        handle(account, message, clock.now(), follow_up=True)
+        handle(account, message, bootstrap.now(), follow_up=True)
 
 
 def verify(account_id: str, query: dict[str, str]) -> Answer:
     """GET: WeChat's URL verification."""
-    from chalicelib.store.ports import gateway_account
-    from chalicelib.wechat.protocol import CallbackRejected, verify_url
-
-    account = gateway_account(account_id)
+    account = bootstrap.ports().account(account_id)
     if account is None:
         return NOT_FOUND
     try:
-        return Answer(200, verify_url(_keys(account), query, clock.now().timestamp(), settings().replay_window_s))
+        return Answer(200, verify_url(_keys(account), query, bootstrap.now().timestamp(), settings().replay_window_s))
     except CallbackRejected as exc:
         log.event(LOG, "verification refused", logging.WARNING, reason=exc.reason)
         return Answer(exc.status, exc.reason)
@@ -145,14 +139,11 @@ def verify(account_id: str, query: dict[str, str]) -> Answer:
 
 def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime | None = None) -> Answer:
     """POST: one message or event."""
-    from chalicelib.store.ports import gateway_account
-    from chalicelib.wechat.protocol import CallbackRejected, open_message, render_reply, seal_reply
-
-    account = gateway_account(account_id)
+    account = bootstrap.ports().account(account_id)
     if account is None:
         return NOT_FOUND
     keys = _keys(account)
-    now = now or clock.now()
+    now = now or bootstrap.now()
     try:
         message, encrypted = open_message(keys, query, body, now.timestamp(), settings().replay_window_s)
     except CallbackRejected as exc:

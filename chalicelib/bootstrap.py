@@ -1,0 +1,98 @@
+"""The composition root (组装根): which adapters this process uses, built lazily, swapped by tests.
+
+Services reach the outside world only through here:
+
+    from chalicelib import bootstrap
+    bootstrap.ports().policy(...)                  # reads (domain.ports.Ports)
+    bootstrap.unit_of_work().commit(...)           # writes, exactly once, then the outbox is published
+    bootstrap.now()                                # the one clock (chalicelib.clock)
+    bootstrap.wechat(account_id)                   # the account's WeChat API client
+
+In a Lambda container each is built on first use and kept for the container's life. Tests swap any of
+them with `override(ports=FakePorts(), unit_of_work=FakeUnitOfWork())` (a context manager) — see
+`tests/fakes.py` — so services and domain rules run without moto.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Callable, Iterator
+
+from botocore.exceptions import BotoCoreError
+from pynamodb.exceptions import PynamoDBException
+
+from chalicelib import clock
+from chalicelib.domain.ports import Ports, UnitOfWork
+from chalicelib.queues import publish_outbox
+from chalicelib.secrets import SecretStore, secret_store
+from chalicelib.store.ports import DynamoPorts
+from chalicelib.store.unit_of_work import DynamoUnitOfWork
+
+_built: dict[str, Any] = {}
+_overrides: dict[str, Any] = {}
+
+
+def _get(name: str, build: Callable[[], Any]) -> Any:
+    if name in _overrides:
+        return _overrides[name]
+    if name not in _built:
+        _built[name] = build()
+    return _built[name]
+
+
+def ports() -> Ports:
+    return _get("ports", DynamoPorts)
+
+
+def unit_of_work() -> UnitOfWork:
+    return _get("unit_of_work", lambda: DynamoUnitOfWork(publish=publish_outbox))
+
+
+def secrets() -> SecretStore:
+    """Account secrets from SSM (cached per container)."""
+    return _overrides.get("secrets") or secret_store()
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """What the store raises when DynamoDB fails (as opposed to a condition saying no)."""
+    return _overrides.get("storage_errors") or (PynamoDBException, BotoCoreError)
+
+
+def now() -> datetime:
+    return clock.now()
+
+
+def wechat(account_id: str):
+    """The account's WeChat API client (wechatpy, loaded on first use in `chalicelib.wechat.client`)."""
+    factory = _overrides.get("wechat")
+    if factory is not None:
+        return factory(account_id)
+    from chalicelib.wechat.client import client_for  # wechatpy is heavy: its one lazy home is that module
+
+    return client_for(account_id)
+
+
+@contextmanager
+def override(**fakes: Any) -> Iterator[None]:
+    """Use fakes for some adapters inside the block: `ports`, `unit_of_work`, `wechat` (a factory),
+    `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
+    unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors"}
+    if unknown:
+        raise TypeError(f"unknown adapters: {sorted(unknown)}")
+    saved = dict(_overrides)
+    fixed_clock = fakes.pop("clock", None)
+    _overrides.update(fakes)
+    if fixed_clock is not None:
+        clock.set_clock(fixed_clock)
+    try:
+        yield
+    finally:
+        _overrides.clear()
+        _overrides.update(saved)
+        if fixed_clock is not None:
+            clock.reset()
+
+
+def reset() -> None:
+    """Forget every adapter built in this process (tests: each gets a fresh fake AWS)."""
+    _built.clear()

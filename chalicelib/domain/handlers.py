@@ -1,0 +1,11 @@
+"""The handler table, loaded: every module that registers chat actions, imported once.
+
+A new module of actions is added to the import below; `tests/test_router.py` proves that every action the
+default rules and the seed's rules name is registered.
+"""
+from __future__ import annotations
+
+from chalicelib.domain import actions, canteen_actions, request_actions  # noqa: F401 - they register actions
+from chalicelib.domain.router import router
+
+ROUTER = router

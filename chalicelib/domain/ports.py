@@ -1,0 +1,69 @@
+"""Ports (端口): what the domain may ask of the outside world, as typed protocols.
+
+The store implements them over DynamoDB (`chalicelib.store.ports.DynamoPorts`); unit tests use in-memory
+fakes (`tests/fakes.py`). `chalicelib.bootstrap` decides which one a process uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+if TYPE_CHECKING:  # types only: no import cycle at run time
+    from chalicelib.domain.canteen import CanteenView, Household
+    from chalicelib.domain.effects import Effect
+    from chalicelib.domain.messages import Reply
+    from chalicelib.domain.requests import Policy, RequestView
+    from chalicelib.domain.rules import Rule
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account_id: str
+    name: str
+    account_type: str  # subscription | service
+    district_id: str
+    community_id: str | None
+    request_prefix: str  # the community's code (or the district's) in public request numbers
+
+
+@dataclass(frozen=True)
+class GatewayAccount:
+    """What a callback needs of an account: its view, and the facts the protocol checks."""
+
+    view: AccountView
+    appid: str
+    original_id: str
+    encryption_mode: str  # plain | compatible | safe
+
+
+class Ports(Protocol):
+    """What actions and use cases read (implemented over DynamoDB in `chalicelib.store.ports`)."""
+
+    def account(self, account_id: str) -> GatewayAccount | None: ...
+    def rules(self, account_id: str) -> "tuple[Rule, ...]": ...
+    def directory(self, district_id: str) -> list[AccountView]: ...
+    def next_request_number(self, prefix: str, now: datetime) -> str: ...
+    def open_requests(self, account_id: str, openid: str) -> list[dict]: ...
+    def policy(self, district_id: str, community_id: str | None) -> "Policy": ...
+    def teams(self, community_id: str) -> dict[str, tuple[str, str]]: ...
+    def team_of_kind(self, community_id: str, kind: str) -> tuple[str, str] | None: ...
+    def team_name(self, district_id: str, community_id: str | None, team_id: str | None,
+                  department_id: str | None) -> str | None: ...
+    def request(self, number: str) -> "RequestView | None": ...
+    def canteen_for(self, community_id: str) -> "CanteenView | None": ...
+    def menu(self, canteen_id: str, day: date) -> dict | None: ...
+    def household(self, account_id: str, openid: str) -> "Household | None": ...
+    def conversation(self, account_id: str, openid: str, now: datetime) -> dict | None: ...
+
+
+class UnitOfWork(Protocol):
+    """Writes a delivery record (optional) and a decision's effects at once, then publishes the outbox.
+
+    Raises `domain.errors.Duplicate`, `DuplicateNeed`, `Refused` or `StaleState` with nothing written.
+    """
+
+    def commit(self, delivery_key: str | None, reply: "Reply", effects: Sequence["Effect"],
+               now: datetime) -> list[str]: ...
+
+    def stored_reply(self, delivery_key: str) -> "Reply": ...

@@ -1,0 +1,1 @@
+"""The web floor's shared pieces: errors → HTTP in one place, JSON bodies, resident sessions, page templates."""
