@@ -4,7 +4,7 @@ from chalice import Chalice
 from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
+from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
@@ -16,7 +16,7 @@ from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat
+from chalicelib.services import chat, sla
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -43,7 +43,7 @@ def daily_stats(event):
 
 @app.schedule(JOBS["sla-sweep"].schedule, name="sla_sweep")
 def sla_sweep_job(event):
-    return sla_sweep.sweep()
+    return sla.sweep()
 
 
 @app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")

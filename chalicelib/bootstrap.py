@@ -25,6 +25,8 @@ from chalicelib import clock
 from chalicelib.domain.ports import Ports, UnitOfWork
 from chalicelib.queues import publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
+from chalicelib.store import canteen_store, org_store, request_store
+from chalicelib.store import partners as partner_store
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 
@@ -58,6 +60,26 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     return _overrides.get("storage_errors") or (PynamoDBException, BotoCoreError)
 
 
+def requests():
+    """The 便民纸条 repository for staff views (lists, one request, timeline, contact, counts)."""
+    return _overrides.get("requests") or request_store
+
+
+def canteens():
+    """Menus and delivery lists (`store.canteen_store`)."""
+    return _overrides.get("canteens") or canteen_store
+
+
+def directory():
+    """Communities, teams, canteens and staff of the organisation (`store.org_store`)."""
+    return _overrides.get("directory") or org_store
+
+
+def partners():
+    """Open311 partners by API key (`store.partners`)."""
+    return _overrides.get("partners") or partner_store
+
+
 def now() -> datetime:
     return clock.now()
 
@@ -76,7 +98,8 @@ def wechat(account_id: str):
 def override(**fakes: Any) -> Iterator[None]:
     """Use fakes for some adapters inside the block: `ports`, `unit_of_work`, `wechat` (a factory),
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
-    unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors"}
+    unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
+                            "canteens", "directory", "partners"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

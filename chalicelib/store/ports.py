@@ -61,6 +61,9 @@ class DynamoPorts:
     def rules(self, account_id: str) -> tuple[Rule, ...]:
         return account_rules(account_id)
 
+    def community_account(self, community_id: str) -> AccountView | None:
+        return community_account(community_id)
+
     def directory(self, district_id: str) -> list[AccountView]:
         def load() -> list[AccountView]:
             from chalicelib.store.accounts import Account
@@ -197,7 +200,8 @@ def request_view(r) -> RequestView:
 
     portions = int(json.loads(r.details or "{}").get("portions", 0)) if r.delivery_key else 0
     return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
-                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions)
+                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions,
+                       int(r.escalation or 0), tuple(r.flags or ()))
 
 
 def _canteen_view(c):

@@ -7,15 +7,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.requests import STATE_NAMES
 from chalicelib.store.request_writes import count_id
 
 MAX_PAGE = 100
 
 
-class BadCursor(DomainError):
+class BadCursor(BadRequest):
     code = "bad_cursor"
+    message = "cursor 无效"
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,35 @@ def timeline(number: str) -> list:
     return list(RequestEvent.query(number, scan_index_forward=True))
 
 
-def contact(number: str):
+def contact(request):
+    """The contact kept with the request; else, for a resident who registered a household profile, that
+    profile's name, phone and address (a 便民纸条 filed in chat carries none of its own)."""
     from chalicelib.store.requests import RequestContact
+    from chalicelib.store.residents import Profile, Resident
 
     try:
-        return RequestContact.get(number)
+        return RequestContact.get(request.number)
     except RequestContact.DoesNotExist:
+        pass
+    profile_id = request.profile_id
+    if not profile_id and request.openid:
+        try:
+            profile_id = Resident.get(request.account_id, request.openid).profile_id
+        except Resident.DoesNotExist:
+            return None
+    if not profile_id:
         return None
+    try:
+        return Profile.get(profile_id)
+    except Profile.DoesNotExist:
+        return None
+
+
+def as_view(request):
+    """What the domain's rules need of a stored request (`domain.requests.RequestView`)."""
+    from chalicelib.store.ports import request_view
+
+    return request_view(request)
 
 
 def counts(community_key: str) -> dict[str, int]:
@@ -123,3 +146,26 @@ def community_events(community_key: str, limit: int = 50, cursor: str | None = N
                                              last_evaluated_key=_decode(cursor))
     items = list(result)
     return Page(items, _encode(result.last_evaluated_key))
+
+
+def many(numbers, community_key: str) -> list:
+    """The named requests of this community, in the order asked (one BatchGetItem)."""
+    from chalicelib.store.requests import HelpRequest
+
+    found = {r.number: r for r in HelpRequest.batch_get(list(numbers))}
+    return [found[n] for n in numbers if n in found and found[n].community_key == community_key]
+
+
+def addresses(numbers: list[str]) -> dict[str, str]:
+    """The contact addresses of these requests (one BatchGetItem); phones and names stay unread here."""
+    from chalicelib.store.requests import RequestContact
+
+    return {c.number: c.address for c in RequestContact.batch_get(numbers, attributes_to_get=["number", "address"])
+            if c.address}
+
+
+def to_escalate(district_id: str, now) -> list:
+    """Open requests whose next escalation is due (the sparse `by_escalation` index)."""
+    from chalicelib.store.requests import HelpRequest
+
+    return list(HelpRequest.by_escalation.query(district_id, HelpRequest.escalate_at <= now))
