@@ -4,7 +4,7 @@ from chalice import Chalice
 from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox
+from chalicelib.jobs import JOBS, daily_stats as daily_stats_job
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
@@ -16,7 +16,7 @@ from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat, sla
+from chalicelib.services import chat, notices, sla
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -48,7 +48,7 @@ def sla_sweep_job(event):
 
 @app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")
 def outbox_redrive(event):
-    return outbox.redrive()
+    return notices.redrive()
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------
@@ -60,7 +60,7 @@ def stats_worker(event):
 
 @app.on_sqs_message(queue=queue_name("outbox"), batch_size=QUEUES["outbox"].batch_size, name="outbox_worker")
 def outbox_worker(event):
-    return handle_batch("outbox", event, outbox.deliver, job="outbox", give_up=outbox.give_up)
+    return handle_batch("outbox", event, notices.deliver, job="outbox", give_up=notices.give_up)
 
 
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")
