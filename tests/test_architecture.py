@@ -21,7 +21,8 @@ LIB = ROOT / "chalicelib"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 
 HEAVY_LAZY = {"wechatpy": "chalicelib/wechat/client.py", "zhconv": "chalicelib/domain/text.py",
-              "argon2": "chalicelib/domain/passwords.py"}
+              "argon2": "chalicelib/domain/passwords.py",
+              "requests": "chalicelib/wechat/client.py"}  # wechatpy's transport, loaded with it
 
 
 def imports_of(path: Path) -> list[tuple[str, int, bool]]:
