@@ -111,6 +111,7 @@ class FakeWorld:
     published: list[str] = field(default_factory=list)
     saved_menus: dict[tuple[str, str], dict] = field(default_factory=dict)
     commits: int = 0
+    claims: dict[str, list[str]] = field(default_factory=dict)
 
     def adapters(self) -> dict[str, Any]:
         return {"ports": FakePorts(self), "unit_of_work": FakeUnitOfWork(self), "requests": FakeRequests(self),
@@ -138,10 +139,14 @@ class FakePorts:
     def directory(self, district_id):
         return list(self.w.accounts.values())
 
-    def next_request_number(self, prefix: str, now: datetime) -> str:
+    def next_request_number(self, prefix: str, now: datetime, claim: str | None = None) -> str:
         day = now.strftime("%Y%m%d")
         key = f"request#{prefix}#{day}"
+        claims = self.w.claims.setdefault(key, [])
+        if claim and claim in claims:
+            return format_number(prefix, day, claims.index(claim) + 1)
         self.w.counters[key] = self.w.counters.get(key, 0) + 1
+        claims.append(claim or "")
         return format_number(prefix, day, self.w.counters[key])
 
     def open_requests(self, account_id, openid):
