@@ -16,8 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# The laptop stack; LOCAL_CLOCK=2026-12-01T09:30+08:00 runs its clock from that moment. It keeps its state in
+# .local/ between runs; `make reset` starts the next run from the seed again.
 run: $(STAMP)
 	$(PY) -m local.stack
+
+reset: $(STAMP)
+	$(PY) -m local.stack --reset
 
 # The browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts for readable screenshots.
 chromium:

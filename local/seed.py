@@ -5,6 +5,7 @@ Every record is checked before anything is written, so a bad file stops with a m
 file, the record and the field, and leaves nothing half-loaded. Loading twice gives the same state.
 
     python -m local.seed [path]
+    python -m local.seed --tables-only     # create missing tables and queues, load nothing
 """
 from __future__ import annotations
 
@@ -315,12 +316,14 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
 
 def demo_menus(seed: Seed, days: int = 7) -> list:
     """Published menus for the coming week (from today, Shanghai), from each canteen's weekly template."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from chalicelib.domain.dates import SHANGHAI
     from chalicelib.store.canteens import Menu
 
-    today = datetime.now(SHANGHAI).date()
+    from chalicelib import clock
+
+    today = clock.now().astimezone(SHANGHAI).date()  # the laptop's clock: LOCAL_CLOCK moves the demo week
     templates = seed.data.get("menu_templates", {})
     menus = []
     for canteen in seed.records("canteens"):
@@ -340,8 +343,14 @@ def main(argv: list[str]) -> int:
     from chalicelib.queues import create_queues
     from chalicelib.store.registry import create_tables
 
+    args = [a for a in argv[1:] if a != "--tables-only"]
+    if "--tables-only" in argv:  # the state of an earlier run was restored: only what is missing
+        made = create_tables()
+        create_queues()
+        print("seed: state restored; tables and queues checked" + (f", created {', '.join(made)}" if made else ""))
+        return 0
     try:
-        seed = read(argv[1] if len(argv) > 1 else None)
+        seed = read(args[0] if args else None)
     except SeedError as exc:
         print(f"seed: {exc}", file=sys.stderr)
         return 2
