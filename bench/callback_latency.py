@@ -3,7 +3,9 @@
 Starts the laptop's AWS endpoint and `chalice local` on free ports, loads the seed, then interleaves
 N rounds of: GET /health, one keyword callback (香港花园社区, safe mode: signed and encrypted), and one
 conditional PutItem made directly to the endpoint. Goal: median(callback) - median(health) is at most
-2x median(PutItem): the callback's own work costs no more than the one write it must make.
+2x median(PutItem): the callback's own work costs no more than the one write it must make. Then a burst of
+BURST connections at once: the laptop's server (local/chalice_local.py, a larger listen backlog) answers
+them all. It is still a development server; Lambda is the real scale.
 
     python -m bench.callback_latency [--rounds 200]
 """
@@ -23,6 +25,7 @@ from bench.table import Figure, render
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+BURST = 200  # connections at once: chalice local's own listen backlog (5) resets some of them
 
 
 def free_port() -> int:
@@ -116,6 +119,7 @@ def run(argv: list[str] | None = None) -> list[Figure]:
             put.append(time.perf_counter() - t)
         m_health, m_callback, m_put = (statistics.median(x) * 1000 for x in (health, callback, put))
         own = m_callback - m_health
+        burst_s, burst_failed = burst(base + "/health", BURST)
         p95 = sorted(callback)[int(len(callback) * 0.95)] * 1000
         figures = [
             Figure(f"GET /health (median of {args.rounds})", f"{m_health:.2f} ms"),
@@ -123,6 +127,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
             Figure("keyword callback, safe mode (p95)", f"{p95:.2f} ms"),
             Figure("conditional PutItem, direct (median)", f"{m_put:.2f} ms"),
             Figure("(callback - health) / PutItem", f"{own / m_put:.2f}", "<= 2", own / m_put <= 2),
+            Figure(f"burst: {BURST} GET /health at once, failed", str(burst_failed), "0", burst_failed == 0),
+            Figure(f"burst: {BURST} GET /health at once, all answered in", f"{burst_s:.2f} s"),
         ]
     finally:
         for child in reversed(children):
@@ -130,6 +136,33 @@ def run(argv: list[str] | None = None) -> list[Figure]:
         for child in children:
             child.wait(timeout=10)
     return figures
+
+
+def burst(url: str, count: int) -> tuple[float, int]:
+    """`count` connections at once (the dev server's listen backlog decides whether they are reset):
+    (seconds until all answered, how many failed)."""
+    import threading
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    gate = threading.Barrier(count)
+    failed: list[str] = []
+
+    def hit() -> None:
+        gate.wait()
+        try:
+            with opener.open(url, timeout=10) as answer:
+                answer.read()
+        except OSError as exc:
+            failed.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=hit) for _ in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, len(failed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -340,6 +340,13 @@ class Stack:
         return subprocess.run(args, cwd=ROOT, env=self.env).returncode
 
 
+def _pad(text: str, columns: int) -> str:
+    """Pad for a terminal, where a CJK character takes two columns."""
+    import unicodedata
+
+    return text + " " * max(1, columns - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
+
+
 def banner(env: dict[str, str], restored: bool = False, clock_start: datetime | None = None) -> str:
     from local import seed as seed_module
 
@@ -377,10 +384,10 @@ def banner(env: dict[str, str], restored: bool = False, clock_start: datetime | 
         "  demo staff logins (demo passwords, laptop only):",
         *[f"    {role:<22} {u['username']:<32} {u['demo_password']}" for role, u in logins.items()],
         "  residents' H5 pages (the emulator's sign-in page lets you pick the resident):",
-        *[f"    {a['name']:<14} {base}/h5/{a['id']}/request   {base}/h5/{a['id']}/profile" for a in accounts],
+        *[f"    {_pad(a['name'], 14)}{base}/h5/{a['id']}/request   {base}/h5/{a['id']}/profile" for a in accounts],
         "    (any account: /h5/<account_id>/request | /profile)",
-        "  canteens (large-type menu page, and the staff delivery list):",
-        *[f"    {c['name']:<18} {base}/h5/canteens/{c['id']}      id: {c['id']}" for c in seed.records("canteens")],
+        "  canteens (the large-type menu page; the id is its last part, e.g. for the staff delivery list):",
+        *[f"    {_pad(c['name'], 24)}{base}/h5/canteens/{c['id']}" for c in seed.records("canteens")],
         "  try: a resident of 香港花园社区 writes to the community's account (the emulator signs, encrypts and",
         "  posts it as WeChat would, then opens the reply) —",
         f"    curl -s -X POST {env['WECHAT_API_BASE']}/__emulator/user-message -H 'content-type: application/json' \\",

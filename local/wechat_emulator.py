@@ -310,7 +310,7 @@ def load_residents(seed_file: str | os.PathLike) -> list[dict]:
     data = json.loads(Path(seed_file).read_text(encoding="utf-8"))
     residents = [r for r in data.get("demo_residents", []) if OPENID_RE.match(str(r.get("openid", "")))]
     if not any(r["openid"] == DEFAULT_OPENID for r in residents):
-        residents.insert(0, {"openid": DEFAULT_OPENID, "name": "微信示例用户", "note": "WeChat's sample openid"})
+        residents.insert(0, {"openid": DEFAULT_OPENID, "name": "微信示例用户", "note": "微信文档里的示例用户"})
     return residents
 
 
@@ -326,7 +326,7 @@ class Emulator:
                  log_path: str | os.PathLike | None = None, platform_url: str | None = None,
                  residents: list[dict] | None = None):
         self.residents = residents if residents is not None else [
-            {"openid": DEFAULT_OPENID, "name": "微信示例用户", "note": "WeChat's sample openid"}]
+            {"openid": DEFAULT_OPENID, "name": "微信示例用户", "note": "微信文档里的示例用户"}]
         self.clock = clock or Clock()
         self.log_path = Path(log_path) if log_path else None
         self.platform_url = (platform_url or os.environ.get("PLATFORM_URL") or DEFAULT_PLATFORM_URL).rstrip("/")
@@ -716,7 +716,7 @@ class Emulator:
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>选择居民 · 微信授权（模拟）</title>
 <style>body{{font:18px/1.6 sans-serif;max-width:34em;margin:1em auto;padding:0 1em}}
 li{{list-style:none;margin:.5em 0}}button{{font-size:1em;padding:.4em 1em;margin-right:.6em;min-width:8em}}
-small{{color:#555}}input[type=text]{{font-size:1em;padding:.3em}}</style></head><body>
+small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}</style></head><body>
 <h1>以哪位居民的身份进入？</h1>
 <p>这是笔记本环境的微信模拟器：真实微信会静默授权（snsapi_base），这里请选择居民。
 公众号：{escape(account.get("name", account["id"]))}</p>
