@@ -24,9 +24,13 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(PY) -m local.stack --reset
 
-# The browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts for readable screenshots.
+# The browser tests drive Debian's Chromium (never a downloaded browser); CJK fonts so that the pages (and the
+# screenshots) show Chinese. Installed with apt-get when missing: as root, or through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	@test -x /usr/bin/chromium && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+		echo "make: installing Debian's chromium and fonts-noto-cjk with apt-get (browser tests)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }
 
 test: $(STAMP) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
