@@ -335,6 +335,7 @@ class Emulator:
         self.calls: deque[dict] = deque(maxlen=1000)
         self._lock = threading.RLock()
         self._log_lock = threading.Lock()
+        self._request = threading.local()  # what a handler may need of the HTTP request (its Accept header)
         self.reset()
 
     def reset(self) -> None:
@@ -688,8 +689,10 @@ class Emulator:
         openid = query.get("openid") or ""
         if not openid and (query.get("new_resident") or "").strip():
             openid = new_resident_openid(query["new_resident"])
-        if not openid:  # WeChat signs the user in silently; the emulator asks which resident this is
+        if not openid and getattr(self._request, "wants_html", False):
+            # WeChat signs the user in silently; in a browser, the emulator asks which resident this is
             return self._choose_resident(query)
+        openid = openid or DEFAULT_OPENID  # a script (no text/html in Accept): WeChat's sample user
         if not OPENID_RE.match(openid):
             return Response("<h1>参数错误</h1><p>openid 无效。</p>", status=400,
                             content_type="text/html; charset=utf-8")
@@ -743,6 +746,7 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
 
     def _api(self, request: Request) -> Response:
         path, query = request.path, request.args.to_dict()
+        self._request.wants_html = "text/html" in request.headers.get("Accept", "")
         route = ROUTES.get(path)
         body: Any = None
         files: dict[str, dict] = {}

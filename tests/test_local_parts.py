@@ -78,7 +78,9 @@ def test_the_oauth_page_lets_you_choose_the_resident(tmp_path):
         appid = next(a["appid"] for a in seed.data["accounts"] if a["id"] == "xianggang-huayuan")
         query = f"appid={appid}&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fh5%2Fx%2Foauth&response_type=code" \
                 "&scope=snsapi_base&state=s1"
-        page = urllib.request.urlopen(f"{base}/connect/oauth2/authorize?{query}").read().decode()
+        browser = urllib.request.Request(f"{base}/connect/oauth2/authorize?{query}",
+                                         headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        page = urllib.request.urlopen(browser).read().decode()
         assert "以哪位居民的身份进入" in page and "王阿姨" in page and 'name="new_resident"' in page
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -86,7 +88,8 @@ def test_the_oauth_page_lets_you_choose_the_resident(tmp_path):
                 return None
 
         opener = urllib.request.build_opener(NoRedirect)
-        for extra, openid in (("&openid=o-demo-resident", "o-demo-resident"),
+        for extra, openid in (("", DEFAULT_OPENID),  # a script, not a browser: WeChat's silent sign-in
+                              ("&openid=o-demo-resident", "o-demo-resident"),
                               ("&new_resident=%E8%B5%B5%E5%A4%A7%E7%88%B7", new_resident_openid("赵大爷"))):
             try:
                 opener.open(f"{base}/connect/oauth2/authorize?{query}{extra}")
