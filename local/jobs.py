@@ -3,7 +3,8 @@
 The running stack is found through `.local/stack.env` (written by `make run`), whatever ports it uses.
 This invokes the job's Lambda function through Chalice's test client (the same handler code as in AWS),
 then drains every queue the job fills by feeding the received messages to the queue's handler in Lambda's
-SQS event shape (local/pump.py, which `make run` also runs continuously). Messages a handler reports as
+SQS event shape (local/pump.py, which `make run` also runs continuously: messages the pump holds are
+waited for, and the two share the work). Messages a handler reports as
 failed are made visible again at once, so SQS's redrive (maxReceiveCount) moves them to the dead-letter
 queue just as in AWS. An SQS error is counted and retried after a pause; the drain goes on. When the
 command returns, the job's effects are done.
@@ -28,20 +29,30 @@ from local.stack import ROOT, StackNotRunning, attach_env
 MAX_CONSECUTIVE_ERRORS = 5
 
 
-def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: float = 1.0) -> dict:
+def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: float = 1.0,
+          settle_s: float = 20.0) -> dict:
     """Feed the queue's messages to its handler until the queue is empty; count handled and failed.
 
     SQS errors do not stop it: each is counted, and the drain tries again after a pause; only after
-    MAX_CONSECUTIVE_ERRORS in a row does it give up (the messages stay on the queue for the next run)."""
+    MAX_CONSECUTIVE_ERRORS in a row does it give up (the messages stay on the queue for the next run).
+    Messages another consumer holds (the pump of `make run`) are waited for, up to settle_s seconds,
+    so that the queue's work is done when it returns; those still held then are reported as in flight."""
     from chalicelib import queues
 
     sqs = queues._sqs()
     tap = QueueTap(queue, function)
     handled = failed = errors = consecutive = 0
+    in_flight = 0
     last_error = None
+    settle_until = None
     for _ in range(max_rounds):
         try:
             outcome = poll(client, sqs, tap, retry_now=True)
+            if not outcome.received:
+                counts = sqs.get_queue_attributes(QueueUrl=tap.url, AttributeNames=[
+                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+                in_flight = int(counts.get("ApproximateNumberOfMessagesNotVisible", 0))
+                visible = int(counts.get("ApproximateNumberOfMessages", 0))
         except Exception as exc:  # noqa: BLE001 - SQS refused or unreachable: count it and keep going
             errors += 1
             consecutive += 1
@@ -52,11 +63,19 @@ def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: fl
             time.sleep(pause_s)
             continue
         consecutive = 0
-        if not outcome.received:
-            break
         handled += outcome.handled
         failed += len(outcome.failed)
+        if outcome.received or visible:
+            continue
+        if not in_flight:
+            break
+        settle_until = settle_until or time.monotonic() + settle_s
+        if time.monotonic() >= settle_until:
+            break
+        time.sleep(0.3)
     result = {"queue": queue, "handled": handled, "failed_deliveries": failed}
+    if in_flight:
+        result["in_flight_elsewhere"] = in_flight  # held by another consumer (the pump), or waiting out a back-off
     if errors:
         result.update(sqs_errors=errors, last_error=last_error)
     return result

@@ -423,9 +423,14 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack()
 
     def on_signal(signum, _frame):
+        # Once: the group's processes get the signal too, and a second one (Ctrl-C twice, `timeout`
+        # signalling its whole group) must not interrupt the orderly stop.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         return stack.run()
     except KeyboardInterrupt:
