@@ -154,3 +154,12 @@ def test_botocores_credential_line_is_silenced_in_the_laptops_processes():
 
     quiet_botocore()
     assert not logging.getLogger("botocore.credentials").isEnabledFor(logging.INFO)
+
+
+def test_make_reset_forgets_the_kept_state_but_not_while_the_stack_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCAL_DIR", str(tmp_path))
+    (tmp_path / laptop.STATE_FILE).write_bytes(b"state")
+    (tmp_path / "stack.env").write_text(f"STACK_PID={os.getpid()}\n")  # a running stack (this process)
+    assert laptop.reset() == 1 and (tmp_path / laptop.STATE_FILE).exists()
+    (tmp_path / "stack.env").unlink()
+    assert laptop.reset() == 0 and not (tmp_path / laptop.STATE_FILE).exists()

@@ -139,3 +139,12 @@ def test_make_jobs_drain_survives_sqs_errors_and_finishes(aws, monkeypatch):
     result = jobs.drain(client, "stats", "stats_worker", pause_s=0)
     assert result["handled"] == 2 and result["sqs_errors"] == 2
     assert "EndpointConnectionError" in result["last_error"]
+
+
+def test_the_pump_feeds_every_queue_to_the_apps_handler():
+    from app import app
+    from chalicelib.queues import QUEUES
+
+    the_pump = pump.Pump(client=None, sqs=None)
+    assert {t.queue for t in the_pump.taps} == set(QUEUES)  # stats, outbox and inbound (parked callbacks)
+    assert all(t.function in app.handler_map for t in the_pump.taps)
