@@ -14,7 +14,7 @@ import time
 
 from bench import callback_latency, callback_requests, import_time
 from bench.table import render
-from local.quiet import quiet_botocore
+from local.quiet import quiet_laptop_logs
 from local.stack import StackNotRunning, attach_env, local_dir
 
 BENCHES = [
@@ -31,7 +31,7 @@ def main() -> int:
     log_path = folder / "bench.log"
     log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed at the end
     logging.basicConfig(level=logging.INFO, stream=log_file, format="%(asctime)s %(name)s %(message)s", force=True)
-    quiet_botocore()
+    quiet_laptop_logs()
     try:
         running = attach_env()
         print(f"a laptop stack is running at {running.get('PLATFORM_URL')} (.local/stack.env): left alone, the "

@@ -14,7 +14,7 @@ import sys
 
 from chalice import local as chalice_local
 
-from local.quiet import quiet_botocore
+from local.quiet import quiet_laptop_logs
 
 LISTEN_BACKLOG = 256  # capped by the kernel's net.core.somaxconn
 
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     raise_backlog()
-    quiet_botocore()
+    quiet_laptop_logs()
     from chalice.cli import main as chalice_main
 
     sys.argv = ["chalice", "local", "--stage", args.stage, "--host", args.host, "--port", str(args.port),

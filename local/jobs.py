@@ -23,7 +23,7 @@ import sys
 import time
 
 from local.pump import QueueTap, lambda_sqs_event, poll  # noqa: F401 - lambda_sqs_event is used by tests
-from local.quiet import quiet_botocore
+from local.quiet import quiet_laptop_logs
 from local.stack import ROOT, StackNotRunning, attach_env
 
 MAX_CONSECUTIVE_ERRORS = 5
@@ -131,7 +131,7 @@ def attach() -> int:
     except StackNotRunning as exc:
         print(f"job: {exc}", file=sys.stderr)
         return 1
-    quiet_botocore()
+    quiet_laptop_logs()
     return main(sys.argv[1:])
 
 

@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from local.quiet import quiet_botocore
+from local.quiet import quiet_laptop_logs
 
 LOG = logging.getLogger("local.pump")
 POLL_S = 0.5
@@ -157,7 +157,7 @@ class Pump:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(message)s")
-    quiet_botocore()
+    quiet_laptop_logs()
     from chalice.test import Client
 
     from app import app

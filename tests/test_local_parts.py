@@ -150,9 +150,9 @@ def test_chalice_local_listens_with_a_larger_backlog(monkeypatch):
 def test_botocores_credential_line_is_silenced_in_the_laptops_processes():
     import logging
 
-    from local.quiet import quiet_botocore
+    from local.quiet import quiet_laptop_logs
 
-    quiet_botocore()
+    quiet_laptop_logs()
     assert not logging.getLogger("botocore.credentials").isEnabledFor(logging.INFO)
 
 

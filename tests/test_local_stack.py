@@ -142,7 +142,7 @@ def test_make_run_pumps_queues_reads_stack_env_and_keeps_state_across_a_restart(
     banner = stack.output()
     assert "2026-12-01 09:30 Asia/Shanghai" in banner  # LOCAL_CLOCK is shown ...
     assert f"{base}/h5/xianggang-huayuan/request" in banner and f"{base}/h5/canteens/" in banner
-    assert "Found credentials" not in banner
+    assert "Found credentials" not in banner and "Using Default settings" not in banner  # quiet libraries
 
     # A resident files a request through WeChat (a fixed MsgId, so that WeChat's retry can be replayed later).
     wx = WeChat(Platform(base), "xianggang-huayuan")
