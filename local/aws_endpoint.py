@@ -125,6 +125,9 @@ def make_server(host: str, port: int):
 
     app = Serialized(DomainDispatcherApplication(create_backend_app))
     server = werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    # Closing must not wait for clients' keep-alive connections (botocore keeps them open): the threads of
+    # requests are daemons, and a stop that joined them held the port until every client went away.
+    server.block_on_close = False
     server.serialized = app  # type: ignore[attr-defined]
     return server
 
@@ -177,10 +180,10 @@ def main(argv: list[str]) -> int:
             checkpoint(server, state)
             next_save = time.monotonic() + args.checkpoint
     server.shutdown()
-    server.server_close()
     if state:
         checkpoint(server, state, force=True)
         print(f"aws endpoint: state saved to {state}", flush=True)
+    server.server_close()
     return 0
 
 

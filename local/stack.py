@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from local import seed as seed_module
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # demo values, not secrets
 STATE_FILE = "moto-state.pickle"
@@ -307,7 +309,6 @@ class Stack:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.clock_start = write_clock(env)
         state = self.folder / STATE_FILE
-        self.restored = own_moto and state.exists()
         if own_moto:
             moto = self.start("moto", [py, "-m", "local.aws_endpoint", "--port", env["MOTO_PORT"],
                                        "--state", str(state)], quiet=True)
@@ -334,10 +335,13 @@ class Stack:
         return 1
 
     def prepare(self) -> int:
-        """Tables and queues, and the seed unless the last run's state was restored; in a child so that it
-        sees exactly the stack's environment."""
-        args = [sys.executable, "-m", "local.seed"] + (["--tables-only"] if self.restored else [])
-        return subprocess.run(args, cwd=ROOT, env=self.env).returncode
+        """Tables and queues, and the seed unless the district is already there (the last run's state was
+        restored); in a child so that it sees exactly the stack's environment."""
+        done = subprocess.run([sys.executable, "-m", "local.seed", "--if-empty"], cwd=ROOT, env=self.env,
+                              stdout=subprocess.PIPE, text=True)
+        print(done.stdout, end="", flush=True)
+        self.restored = seed_module.KEPT_STATE in done.stdout
+        return done.returncode
 
 
 def _pad(text: str, columns: int) -> str:
@@ -348,8 +352,6 @@ def _pad(text: str, columns: int) -> str:
 
 
 def banner(env: dict[str, str], restored: bool = False, clock_start: datetime | None = None) -> str:
-    from local import seed as seed_module
-
     seed = seed_module.read(env.get("SEED_FILE"))
     logins = {}
     home = next((c for c in seed.records("communities") if c["id"] == "xianggang-huayuan"), None)
@@ -359,7 +361,7 @@ def banner(env: dict[str, str], restored: bool = False, clock_start: datetime | 
         logins.setdefault(user["role"], user)
     base = env["PLATFORM_URL"]
     folder = env.get("LOCAL_DIR", ".local")
-    state = (f"restored from {folder}/{STATE_FILE} (`make reset` starts again from the seed)" if restored
+    state = (f"kept from the last run ({folder}/{STATE_FILE}); `make reset` starts again from the seed" if restored
              else f"fresh from the seed; kept in {folder}/{STATE_FILE} when stopped")
     if clock_start:
         shanghai = clock_start.astimezone(ZoneInfo("Asia/Shanghai"))

@@ -926,6 +926,7 @@ def start_in_thread(port: int = 0, host: str = "127.0.0.1", *, accounts: list[di
         accounts = load_accounts(seed_file or os.environ.get("SEED_FILE") or DEFAULT_SEED)
     emulator = Emulator(accounts, clock=clock, log_path=log_path, platform_url=platform_url, residents=residents)
     server = make_server(host, port, emulator.wsgi, threaded=True, request_handler=_RedactingHandler)
+    server.block_on_close = False  # closing does not wait for clients' keep-alive connections to end
     server.emulator = emulator  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      name="wechat-emulator", daemon=True).start()

@@ -163,3 +163,50 @@ def test_make_reset_forgets_the_kept_state_but_not_while_the_stack_runs(tmp_path
     assert laptop.reset() == 1 and (tmp_path / laptop.STATE_FILE).exists()
     (tmp_path / "stack.env").unlink()
     assert laptop.reset() == 0 and not (tmp_path / laptop.STATE_FILE).exists()
+
+
+def test_make_run_loads_the_seed_only_when_the_district_is_not_there(aws):
+    from local import seed as seed_module
+
+    data = seed_module.read()
+    assert not seed_module.has_district(data)  # empty (or a state that could not be restored): load the seed
+    seed_module.load(data)
+    assert seed_module.has_district(data)  # the kept state: loading again would overwrite staff's edits
+
+
+@pytest.mark.parametrize("module", ["local.aws_endpoint", "local.wechat_emulator"])
+def test_a_server_stops_at_once_with_a_client_keeping_its_connection_open(module, tmp_path):
+    """A stopped stack frees its ports at once: a client holding a connection open (a browser's preconnect,
+    a half-sent request) holds neither the AWS endpoint (which saves its state first) nor the emulator."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [sys.executable, "-m", module, "--port", str(port)]
+    args += ["--state", str(tmp_path / "state.pickle")] if module == "local.aws_endpoint" else \
+        ["--log", str(tmp_path / "calls.jsonl")]
+    server = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        path = "/moto-api/" if module == "local.aws_endpoint" else "/__emulator/health"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        idle = socket.create_connection(("127.0.0.1", port))
+        idle.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\n")  # and nothing more
+        time.sleep(0.5)
+        server.terminate()
+        assert server.wait(timeout=10) == 0  # with that connection still open
+        if module == "local.aws_endpoint":
+            assert (tmp_path / "state.pickle").stat().st_size > 0
+        idle.close()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -176,7 +176,7 @@ def test_make_run_pumps_queues_reads_stack_env_and_keeps_state_across_a_restart(
     assert (stack.folder / laptop.STATE_FILE).stat().st_size > 0
 
     again = stack_dir()
-    assert "restored from" in again.output()
+    assert "kept from the last run" in again.output()
     token = login(base)
     kept = http("GET", f"{base}/api/v1/requests/{number}", headers={"Authorization": f"Bearer {token}"})
     assert kept.status_code == 200 and json.loads(kept.body)["state"] == "accepted"
