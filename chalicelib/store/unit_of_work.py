@@ -1,7 +1,8 @@
 """Committing a routed message exactly once: the delivery record and the decision's effects in one write.
 
-No effects: one conditional PutItem of the delivery. Effects: one TransactWriteItems holding the
-delivery (same condition) and every record the effects make. Either way a second copy of the message
+No effects: one conditional PutItem of the delivery, or, for a callback, one TransactWriteItems of the
+delivery and the callback's stamp (timestamp, nonce, signature: single use). Effects: one
+TransactWriteItems holding the stamp, the delivery (same condition) and every record the effects make. Either way a second copy of the message
 fails the condition and raises `Duplicate`, with nothing written; its caller answers with the stored
 reply of the first copy.
 """
@@ -11,7 +12,7 @@ import json
 import random
 import time
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -58,6 +59,43 @@ class StaleState(Exception):
     """A transition lost a race: the request's state changed since it was read."""
 
 
+class Replayed(Exception):
+    """This callback URL (timestamp, nonce, signature) already carried another delivery: a replay."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A callback's (timestamp, nonce, signature) to record with its delivery, and when it may be forgotten."""
+
+    key: str  # account_id#timestamp#nonce#signature
+    expires_at: datetime
+
+
+def _stamp_item(stamp: Stamp, delivery_key: str, now: datetime):
+    """The stamp's item and its condition: unseen, forgotten, or seen with this same delivery (a retry)."""
+    from chalicelib.store.inbox import CallbackStamp
+
+    condition = (CallbackStamp.stamp_key.does_not_exist() | (CallbackStamp.expires_at < now)
+                 | (CallbackStamp.delivery_key == delivery_key))
+    return CallbackStamp(stamp.key, delivery_key=delivery_key, expires_at=stamp.expires_at), condition
+
+
+def remember_stamp(stamp: Stamp | None, delivery_key: str, now: datetime) -> None:
+    """Record a stamp alone (a retry of a committed delivery arriving with a new URL); `Replayed` when it
+    already carried another delivery."""
+    from pynamodb.exceptions import PutError
+
+    if stamp is None:
+        return
+    item, condition = _stamp_item(stamp, delivery_key, now)
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if _is_condition_failure(exc):
+            raise Replayed(stamp.key) from exc
+        raise
+
+
 def reply_to_json(reply: Reply) -> str:
     return json.dumps({"text": reply.text, "articles": [asdict(a) for a in reply.articles]}, ensure_ascii=False)
 
@@ -99,11 +137,16 @@ class _Tx:
         self.roles.append((role, detail))
 
 
-def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime) -> list[str]:
+def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime,
+           stamp: Stamp | None = None) -> list[str]:
     """Write the delivery (if any) and its effects once; returns the outbox ids for the outbox queue.
 
-    Raises Duplicate (the delivery was handled before), DuplicateNeed (the resident's same need is
-    already open) or StaleState (a transition raced another); in each case nothing was written.
+    `stamp`: the callback's (timestamp, nonce, signature), recorded in the same request (a keyword reply
+    stays one TransactWriteItems).
+
+    Raises Replayed (the stamp carried another delivery), Duplicate (the delivery was handled before),
+    DuplicateNeed (the resident's same need is already open) or StaleState (a transition raced another);
+    in each case nothing was written.
     """
     from pynamodb.exceptions import PutError, TransactWriteError
     from pynamodb.transactions import TransactWrite
@@ -113,7 +156,9 @@ def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime
         delivery = Delivery(delivery_key, reply=reply_to_json(reply), created_at=now,
                             expires_at=now + DELIVERY_TTL)
     fresh = Delivery.delivery_key.does_not_exist() | (Delivery.expires_at < now)
-    if not effects:
+    if delivery is None:
+        stamp = None
+    if not effects and stamp is None:
         if delivery is None:
             return []
         try:
@@ -129,6 +174,9 @@ def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime
         try:
             with TransactWrite(connection=_connection()) as raw:
                 tx = _Tx(raw)
+                if stamp is not None:
+                    item, stamp_ok = _stamp_item(stamp, delivery_key, now)
+                    tx.save(item, "stamp", condition=stamp_ok)
                 if delivery is not None:
                     tx.save(delivery, "delivery", condition=fresh)
                 for effect in effects:
@@ -152,6 +200,8 @@ def _explain(exc, tx: "_Tx | None", delivery_key: str | None) -> None:
     for (role, detail), reason in zip(roles, reasons):
         if reason is None or reason.code != "ConditionalCheckFailed":
             continue
+        if role == "stamp":
+            raise Replayed(delivery_key or "") from exc
         if role == "delivery":
             raise Duplicate(delivery_key or "") from exc
         if role == "guard":

@@ -47,11 +47,13 @@ def _parkable() -> tuple[type[BaseException], ...]:
     return (PynamoDBException, BotoCoreError)
 
 
-def handle(account, message, now: datetime, follow_up: bool = False):
+def handle(account, message, now: datetime, follow_up: bool = False, stamp=None):
     """Route and commit one message exactly once; the reply to answer with.
 
     `follow_up`: the message was parked earlier; its reply goes to the resident through the outbox
-    (customer-service message) because WeChat's request is long answered.
+    (customer-service message) because WeChat's request is long answered. `stamp`: the callback URL's
+    (timestamp, nonce, signature), recorded with the delivery; `unit_of_work.Replayed` when it was used
+    for another message.
     """
     from chalicelib.domain.router import Notify, load_actions
     from chalicelib.store import unit_of_work
@@ -65,7 +67,7 @@ def handle(account, message, now: datetime, follow_up: bool = False):
         effects += (Notify(account_id, message.openid, "reply", decision.reply.text),)
     try:
         try:
-            outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now)
+            outbox_ids = unit_of_work.commit(delivery_key, decision.reply, effects, now, stamp)
             reply = decision.reply
         except (unit_of_work.DuplicateNeed, unit_of_work.Refused, unit_of_work.StaleState) as declined:
             # The resident's need is already open (point to it), an effect said no (the last delivery
@@ -84,8 +86,9 @@ def handle(account, message, now: datetime, follow_up: bool = False):
             effects = tuple(e for e in decision.effects if not isinstance(e, (NewRequest, ReserveCapacity, Transition)))
             if follow_up and reply.text:
                 effects += (Notify(account_id, message.openid, "reply", reply.text),)
-            outbox_ids = unit_of_work.commit(delivery_key, reply, effects, now)
+            outbox_ids = unit_of_work.commit(delivery_key, reply, effects, now, stamp)
     except unit_of_work.Duplicate:
+        unit_of_work.remember_stamp(stamp, delivery_key, now)  # a retry's new URL is used up too
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
         reply, outbox_ids = unit_of_work.stored_reply(delivery_key), []
     if outbox_ids:
@@ -128,6 +131,23 @@ def replay(body: dict) -> None:
         handle(account, message, clock.now(), follow_up=True)
 
 
+def _stamp(account_id: str, query: dict[str, str], now: datetime):
+    """The callback URL's stamp, kept until its timestamp leaves the replay window (two days when the
+    window is off: then the timestamp says nothing and a URL stays refused for as long as deliveries)."""
+    from datetime import timedelta, timezone
+
+    from chalicelib.store.unit_of_work import DELIVERY_TTL, Stamp
+    from chalicelib.wechat.protocol import replay_stamp
+
+    key, signed_at = replay_stamp(query)
+    window = settings().replay_window_s
+    if window:
+        expires_at = datetime.fromtimestamp(signed_at, timezone.utc) + timedelta(seconds=window + 1)
+    else:
+        expires_at = now + DELIVERY_TTL
+    return Stamp(f"{account_id}#{key}", expires_at)
+
+
 def verify(account_id: str, query: dict[str, str]) -> Answer:
     """GET: WeChat's URL verification."""
     from chalicelib.store.ports import gateway_account
@@ -160,8 +180,13 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
         return Answer(exc.status, exc.reason)
     if message.kind == "unknown":
         return SUCCESS
+    from chalicelib.store.unit_of_work import Replayed
+
     try:
-        reply = handle(account, message, now)
+        reply = handle(account, message, now, stamp=_stamp(account_id, query, now))
+    except Replayed:
+        log.event(LOG, "callback refused", logging.WARNING, reason="replayed signature", status=403)
+        return Answer(403, "replayed callback")
     except _parkable() as exc:
         reply = park(account_id, message, exc)
     if reply.empty:
