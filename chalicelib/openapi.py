@@ -23,7 +23,7 @@ PUBLIC: list = []
 _STATUS_TEXT = {
     200: "成功", 201: "已创建", 400: "请求有误（字段缺失、格式错误、未知的类别或状态等）",
     401: "未登录，或令牌无效、过期、已注销", 403: "没有权限执行此操作", 404: "不存在，或不在您的管辖范围内（二者不作区分）",
-    409: "状态已变化，或当前状态下不能执行此操作", 423: "登录失败次数过多，账号已临时锁定",
+    409: "状态已变化，或当前状态下不能执行此操作", 429: "登录尝试过于频繁，请稍后再试",
 }
 
 
@@ -212,13 +212,13 @@ PATHS: dict[str, dict[str, Any]] = {
 
     # auth
     "/api/v1/auth/login": {"post": _op(
-        "login", "auth", "工作人员登录", {200: _ok("Session"), **_errors(400, 401, 423)}, public=True,
+        "login", "auth", "工作人员登录", {200: _ok("Session"), **_errors(400, 401, 429)}, public=True,
         body=_body("Credentials"))},
     "/api/v1/auth/logout": {"post": _op(
         "logout", "auth", "退出登录（此前签发的令牌全部作废）", {200: _ok("Ok"), **_errors(401)})},
     "/api/v1/auth/password": {"post": _op(
         "changePassword", "auth", "修改密码（返回新的会话，旧令牌作废）",
-        {200: _ok("Session"), **_errors(400, 401, 403, 423)}, body=_body("PasswordChange"))},
+        {200: _ok("Session"), **_errors(400, 401, 403)}, body=_body("PasswordChange"))},
     "/api/v1/auth/me": {"get": _op("me", "auth", "当前登录用户及其管辖范围", {200: _ok("Me"), **_errors(401)})},
 
     # 便民纸条

@@ -10,7 +10,7 @@
 * login, logout and password change: `service.py`; tokens: `tokens.py`.
 """
 from chalicelib.auth.authorizer import staff_authorizer
-from chalicelib.auth.errors import (AuthError, BadRequest, Forbidden, InvalidCredentials, Locked, NotFound,
+from chalicelib.auth.errors import (AuthError, BadRequest, Forbidden, InvalidCredentials, NotFound,
                                     Unauthenticated, WeakPassword, WrongPassword)
 from chalicelib.auth.http import json_errors, json_response, read_json, text_fields
 from chalicelib.auth.principal import Principal, current_principal
@@ -27,7 +27,7 @@ def reset_caches() -> None:
 
 
 __all__ = [
-    "ACTIONS", "AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "Locked", "NotFound", "Principal",
+    "ACTIONS", "AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "NotFound", "Principal",
     "ROLE_ACTIONS", "Unauthenticated", "WeakPassword", "WrongPassword", "can", "can_see_request",
     "communities_in_scope", "current_principal", "json_errors", "json_response", "read_json", "require",
     "reset_caches", "staff_authorizer", "text_fields", "transition_action",

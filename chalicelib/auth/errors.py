@@ -69,10 +69,12 @@ class NotFound(AuthError):
     message = "未找到该记录"
 
 
-class Locked(AuthError):
-    STATUS_CODE = 423
-    code = "locked"
-    message = "登录失败次数过多，账号已临时锁定，请15分钟后再试"
+class TooManyRequests(AuthError):
+    """Too many login requests from one address in a minute (whatever the usernames)."""
+
+    STATUS_CODE = 429
+    code = "too_many_requests"
+    message = "登录尝试过于频繁，请一分钟后再试"
 
 
 class WeakPassword(BadRequest):
