@@ -2,6 +2,7 @@
 from chalice import Chalice
 
 from chalicelib import log
+from chalicelib.auth import deployment
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
 from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
@@ -22,6 +23,7 @@ log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 
 app.register_middleware(log.request_context_middleware, "all")
+app.register_middleware(deployment.refuse_unsafe_stage, "http")  # no demo or weak keys on a deployed stage
 app.register_blueprint(staff_authorizer_bp)  # the staff authorizer (chalicelib/auth), used by the API blueprints
 app.register_blueprint(health_routes)
 app.register_blueprint(wechat_routes)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 APP_NAME = "wechat-alliance"
+# Stages that only ever run on a laptop or in the test suite and benchmarks (moto, the WeChat emulator):
+# the only ones where the seed's demo keys, passwords and secrets may be written or accepted.
+LAPTOP_STAGES = ("local", "test", "bench")
 
 def table_env_var(table: str) -> str:
     """`accounts` -> `TABLE_ACCOUNTS`."""
@@ -49,6 +52,12 @@ class Settings:
             replay_window_s=int(os.environ.get("WECHAT_REPLAY_WINDOW_S", "300")),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
         )
+
+
+    @property
+    def deployed(self) -> bool:
+        """A real stage: any stage but the laptop's and the tests', and anything running inside Lambda."""
+        return self.stage not in LAPTOP_STAGES or bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,7 @@
 """The router's ports over DynamoDB, and the account facts the gateway needs, cached per container."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,8 +12,14 @@ from chalicelib.domain.router import AccountView
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.cache import ContainerCache
 
-ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
+ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory (unknown ids: ContainerCache's brief miss)
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
+_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what an account or canteen id can look like
+
+
+def plausible_id(value: str) -> bool:
+    """Could be an id: anything else is unknown without a read, and never enters a cache."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,8 @@ class GatewayAccount:
 
 def gateway_account(account_id: str) -> GatewayAccount | None:
     """The account behind /wechat/{account_id}, or None when there is no such account."""
+    if not plausible_id(account_id):
+        return None
     return ACCOUNT_CACHE.get(("account", account_id), lambda: _load_account(account_id))
 
 
@@ -215,6 +224,9 @@ def _canteen_view(c):
 
 
 def canteen_view(canteen_id: str):
+    if not plausible_id(canteen_id):
+        return None
+
     def load():
         from chalicelib.store.canteens import Canteen
 

@@ -25,16 +25,25 @@ class Answer:
 
 
 NOT_FOUND = Answer(404, "unknown account")
+NOT_READY = Answer(503, "account not ready")
 SUCCESS = Answer(200, "success")
 
 
+class AccountNotReady(Exception):
+    """The account's secrets are missing in SSM, or do not fit its mode: 503, never a 500."""
+
+
 def _keys(account):
-    from chalicelib.secrets import secret_store
+    from chalicelib.secrets import SecretsMissing, secret_store
     from chalicelib.wechat.protocol import AccountKeys
 
-    secrets = secret_store().get(account.view.account_id)
-    return AccountKeys(appid=account.appid, token=secrets.token, encoding_aes_key=secrets.encoding_aes_key,
-                       mode=account.encryption_mode)
+    try:
+        secrets = secret_store().get(account.view.account_id)
+        return AccountKeys(appid=account.appid, token=secrets.token, encoding_aes_key=secrets.encoding_aes_key,
+                           mode=account.encryption_mode)
+    except (SecretsMissing, ValueError) as exc:
+        log.event(LOG, "account not ready: secrets missing or unfit", logging.ERROR, error=str(exc))
+        raise AccountNotReady(str(exc)) from None
 
 
 HOLDING_REPLY_TEXT = "已收到您的消息，系统正忙，处理好后会马上回复您。"
@@ -158,6 +167,8 @@ def verify(account_id: str, query: dict[str, str]) -> Answer:
         return NOT_FOUND
     try:
         return Answer(200, verify_url(_keys(account), query, clock.now().timestamp(), settings().replay_window_s))
+    except AccountNotReady:
+        return NOT_READY
     except CallbackRejected as exc:
         log.event(LOG, "verification refused", logging.WARNING, reason=exc.reason)
         return Answer(exc.status, exc.reason)
@@ -171,7 +182,10 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     account = gateway_account(account_id)
     if account is None:
         return NOT_FOUND
-    keys = _keys(account)
+    try:
+        keys = _keys(account)
+    except AccountNotReady:
+        return NOT_READY
     now = now or clock.now()
     try:
         message, encrypted = open_message(keys, query, body, now.timestamp(), settings().replay_window_s)
