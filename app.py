@@ -5,6 +5,7 @@ from chalicelib import log
 from chalicelib.auth import deployment
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
+from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
@@ -21,6 +22,7 @@ from chalicelib.wechat import gateway
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
+app.api.binary_types.append(XLSX_TYPE)  # exported spreadsheets (chalicelib/domain/exports.py)
 
 app.register_middleware(log.request_context_middleware, "all")
 app.register_middleware(deployment.refuse_unsafe_stage, "http")  # no demo or weak keys on a deployed stage

@@ -277,11 +277,13 @@ PATHS: dict[str, dict[str, Any]] = {
         "deliveries", "canteens", "送餐单（JSON、CSV 或可打印的网页）",
         {200: {"description": _STATUS_TEXT[200], "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/DeliveryList"}},
-            "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}},
+            "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}}}},
          **_errors(400, 401, 403, 404)},
         parameters=[CANTEEN, DATE_Q, _query_param("meal", "餐次", {"type": "string", "enum": MEALS,
                                                                   "default": "lunch"}),
-                    _query_param("format", "格式", {"type": "string", "enum": ["json", "csv", "html"],
+                    _query_param("format", "格式", {"type": "string", "enum": ["json", "csv", "xlsx", "html"],
                                                     "default": "json"})])},
     "/api/v1/canteens/{canteen_id}/deliveries/{number}/delivered": {"post": _op(
         "markDelivered", "canteens", "标记已送达（办结该送餐纸条）",

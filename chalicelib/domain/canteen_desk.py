@@ -2,8 +2,6 @@
 delivery list of a meal, and marking an order delivered (which completes its 便民纸条)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,7 +10,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.auth.errors import NotFound
 from chalicelib.auth.scope import can, can_see_request, require
-from chalicelib.domain import dates
+from chalicelib.domain import dates, exports
 from chalicelib.domain.canteen import MenuInvalid, validate_meals, week_of
 from chalicelib.domain.meals import MEAL_NAMES
 from chalicelib.domain.requests import STATE_NAMES
@@ -135,14 +133,20 @@ def deliveries(principal, canteen_id: str, day_text: str | None, meal: str) -> l
     return sorted(rows, key=lambda x: (x["grid"] or "", x["address"] or ""))
 
 
+DELIVERY_HEADER = ("编号", "状态", "份数", "菜品", "姓名", "电话", "地址", "网格", "居民留言")
+
+
+def _delivery_cells(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[r["number"], r["state_name"], r["portions"], "、".join(r["dishes"]), r["name"], r["phone"],
+             r["address"], r["grid"], r["note"]] for r in rows]
+
+
 def deliveries_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["编号", "状态", "份数", "菜品", "姓名", "电话", "地址", "网格", "居民留言"])
-    for r in rows:
-        writer.writerow([r["number"], r["state_name"], r["portions"], "、".join(r["dishes"]), r["name"] or "",
-                         r["phone"] or "", r["address"] or "", r["grid"] or "", r["note"]])
-    return "\ufeff" + out.getvalue()  # BOM: spreadsheet programs then read the Chinese correctly
+    return exports.csv_text(DELIVERY_HEADER, _delivery_cells(rows))  # every cell neutralised
+
+
+def deliveries_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    return exports.xlsx_bytes(DELIVERY_HEADER, _delivery_cells(rows), "送餐名单")
 
 
 def mark_delivered(principal, canteen_id: str, number: str) -> dict[str, Any]:

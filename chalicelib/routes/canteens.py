@@ -55,6 +55,12 @@ def deliveries(canteen_id):
         return Response(canteen_desk.deliveries_csv(rows), status_code=200, headers={
             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
             "Content-Disposition": f'attachment; filename="deliveries-{canteen_id}-{q.get("date", "today")}.csv"'})
+    if fmt == "xlsx":
+        from chalicelib.domain.exports import XLSX_TYPE
+
+        return Response(canteen_desk.deliveries_xlsx(rows), status_code=200, headers={
+            "Content-Type": XLSX_TYPE, "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="deliveries-{canteen_id}-{q.get("date", "today")}.xlsx"'})
     if fmt == "html":
         return Response(print_page(canteen_id, q, rows), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
