@@ -85,3 +85,27 @@ def shanghai_day(now: datetime) -> str:
 
 def shanghai_hour(now: datetime) -> str:
     return now.astimezone(SHANGHAI).strftime("%Y%m%d%H")
+
+
+@dataclass(frozen=True)
+class SenderQuota:
+    """Effect: count one 便民纸条 against its sender's hourly and daily windows, written with the request in
+    one transaction and refused (with `refused_reply`) once a window is full, or while staff have blocked
+    the sender (with BLOCKED_REPLY). Nothing is filed when refused."""
+
+    account_id: str
+    openid: str
+    windows: tuple[tuple[str, int, datetime], ...]  # (counter id, limit, forget after)
+    refused_reply: str
+
+
+def sender_quota(account_id: str, openid: str, now: datetime, limits: ResidentLimits,
+                 senders: tuple[str, ...] = ()) -> SenderQuota:
+    """The quota effect of one filing by (account, openid), also counted for each of `senders` (e.g. an H5
+    session); windows are the Shanghai clock hour and day."""
+    hour, day = shanghai_hour(now), shanghai_day(now)
+    windows = []
+    for sender in (f"{account_id}#{openid}",) + senders:
+        windows.append((f"quota#{sender}#h{hour}", limits.per_hour, now + timedelta(days=1)))
+        windows.append((f"quota#{sender}#d{day}", limits.per_day, now + timedelta(days=2)))
+    return SenderQuota(account_id, openid, tuple(windows), limits.refusal(limits.per_hour, limits.per_day) or "")

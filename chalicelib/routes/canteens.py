@@ -8,11 +8,22 @@ from chalice import Blueprint, Response
 
 from chalicelib import clock
 from chalicelib.auth import current_principal, json_errors, json_response, read_json, staff_authorizer
-from chalicelib.auth.errors import BadRequest
 from chalicelib.domain import canteen_desk
+from chalicelib.domain.canteen import MARKS
+from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.schema import Bool, Day, Int, List, Obj, Text
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+
+# ---- input schemas (chalicelib/schema.py): types and limits, 400 naming the field ----
+_PRICE = Int(0, 100_000, label="价格，单位：分")
+_NAME = Text(30, label="名称")
+_DISH = Obj({"name": _NAME, "price_fen": _PRICE, "marks": List(Text(10, choices=MARKS), 8, required=False)})
+_SET = Obj({"name": _NAME, "price_fen": _PRICE, "dishes": List(Text(30), 20, required=False)})
+_MEAL = Obj({"dishes": List(_DISH, 40, required=False), "sets": List(_SET, 10, required=False)}, required=False)
+MENU_INPUT = Obj({"meals": Obj({meal: _MEAL for meal in MEAL_NAMES}), "published": Bool(required=False)})
+COPY_WEEK = Obj({"from": Day(), "to": Day(), "publish": Bool(required=False)})
 
 
 def _q() -> dict[str, str]:
@@ -29,7 +40,7 @@ def public_menus(canteen_id):
 @bp.route("/api/v1/canteens/{canteen_id}/menus/{day}", methods=["PUT"], authorizer=staff_authorizer)
 @json_errors
 def save_menu(canteen_id, day):
-    body = read_json(bp.current_request)
+    body = MENU_INPUT.check(read_json(bp.current_request))
     return json_response(canteen_desk.save_menu(current_principal(bp.current_request), canteen_id, day,
                                                 body.get("meals"), bool(body.get("published", False))))
 
@@ -37,9 +48,7 @@ def save_menu(canteen_id, day):
 @bp.route("/api/v1/canteens/{canteen_id}/menus/copy-week", methods=["POST"], authorizer=staff_authorizer)
 @json_errors
 def copy_week(canteen_id):
-    body = read_json(bp.current_request)
-    if not isinstance(body.get("from"), str) or not isinstance(body.get("to"), str):
-        raise BadRequest("需要 from 和 to（YYYY-MM-DD，各取所在的那一周）", code="missing_field")
+    body = COPY_WEEK.check(read_json(bp.current_request))
     return json_response(canteen_desk.copy_week(current_principal(bp.current_request), canteen_id, body["from"],
                                                 body["to"], bool(body.get("publish", False))))
 

@@ -307,10 +307,13 @@ def request_submit(ctx: Ctx) -> Response:
             if canteen is not None:  # ordering (cut-off, address, capacity) is chat-only: nothing filed
                 return _page(ctx, "请在公众号里订餐", _meal_in_chat_html(ctx, session, form, canteen))
         request = replace(request, number=ports.next_request_number(view.request_prefix, now))
+        quota = h5_quota(view, session, now)  # per openid and per session (domain/limits.py)
         try:
-            outbox_ids = unit_of_work.commit(None, NO_REPLY, (request,), now)
+            outbox_ids = unit_of_work.commit(None, NO_REPLY, (request, quota), now)
         except unit_of_work.DuplicateNeed as duplicate:
             return _page(ctx, "已经提交过了", _duplicate_html(ctx, duplicate.number))
+        except unit_of_work.Refused as refused:
+            return _page(ctx, "暂时不能提交", _message_html(ctx, "暂时不能提交", refused.reply), status=429)
     except (PynamoDBException, BotoCoreError) as exc:
         log.event(LOG, "h5 request not filed: storage failed", logging.ERROR, error=type(exc).__name__)
         return _page(ctx, "便民纸条", _request_form_html(
@@ -322,6 +325,17 @@ def request_submit(ctx: Ctx) -> Response:
     team = ports.team_name(request.district_id, request.community_id, request.team_id, request.department_id)
     log.event(LOG, "h5 request filed", number=request.number, category=request.category)
     return _page(ctx, "已收到您的便民纸条", _filed_html(ctx, request.number, team))
+
+
+def h5_quota(view, session: h5_session.Session, now):
+    """The 便民纸条 limits of this resident, counted for the openid and for this H5 session too."""
+    import hashlib
+
+    from chalicelib.domain.limits import sender_quota
+    from chalicelib.store.windows import resident_limits
+
+    session_key = "h5#" + hashlib.sha256(session.csrf.encode()).hexdigest()[:24]
+    return sender_quota(view.account_id, session.openid, now, resident_limits(view.district_id), (session_key,))
 
 
 def _check_csrf(ctx: Ctx, session: h5_session.Session, form: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from chalicelib.config import settings
+from chalicelib.domain.limits import SenderQuota
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.domain.router import (
     DeleteProfile,
@@ -121,20 +122,30 @@ class _Tx:
 
     def __init__(self, tx):
         self.tx = tx
-        self.roles: list[tuple[str, str]] = []  # (role, detail) per item, in order
+        self._roles: dict[str, list[tuple[str, str]]] = {"check": [], "delete": [], "put": [], "update": []}
         self.after: list = []  # best-effort follow-ups once the transaction has committed
+
+    @property
+    def roles(self) -> list[tuple[str, str]]:
+        """(role, detail) per item in the order DynamoDB gets them: PynamoDB sends condition checks,
+        deletes, puts, then updates, whatever order they were added in."""
+        return [r for kind in ("check", "delete", "put", "update") for r in self._roles[kind]]
 
     def save(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.save(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["put"].append((role, detail))
 
     def update(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.update(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["update"].append((role, detail))
 
     def delete(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.delete(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["delete"].append((role, detail))
+
+    def condition_check(self, model, hash_key, role: str = "", detail: str = "", **kwargs) -> None:
+        self.tx.condition_check(model, hash_key, **kwargs)
+        self._roles["check"].append((role, detail))
 
 
 def commit(delivery_key: str | None, reply: Reply, effects: tuple, now: datetime,
@@ -257,6 +268,11 @@ def _write(tx: _Tx, effect, now: datetime) -> list[str]:
         tx.update(Counter(effect.counter_id), "capacity", effect.refused_reply,
                   actions=[Counter.value.add(effect.portions)],
                   condition=Counter.value.does_not_exist() | (Counter.value <= room))
+        return []
+    if isinstance(effect, SenderQuota):
+        from chalicelib.store.windows import write_sender_quota
+
+        write_sender_quota(tx, effect, now)
         return []
     if isinstance(effect, (SaveConversation, EndConversation, SaveProfile, DeleteProfile)):
         from chalicelib.store.household_writes import write_household

@@ -41,9 +41,38 @@ def clear(key: str, now: datetime, window: timedelta) -> None:
         Counter(_id(key, start)).delete()
 
 
-def count_in(key: str, bucket: str) -> int:
-    """The count of a named window (e.g. a Shanghai day) without changing it (one GetItem)."""
-    try:
-        return int(Counter.get(f"{key}@{bucket}").value or 0)
-    except Counter.DoesNotExist:
-        return 0
+def block_id(account_id: str, openid: str) -> str:
+    """The counters item that marks a sender blocked by staff (value 1; absent or 0: not blocked)."""
+    return f"block#{account_id}#{openid}"
+
+
+def write_sender_quota(tx, effect, now: datetime) -> None:
+    """Add a `SenderQuota` to a filing transaction: the sender must not be blocked (a condition on the
+    block item), and each window's counter goes up by one only while below its limit."""
+    from chalicelib.domain.limits import BLOCKED_REPLY
+
+    tx.condition_check(Counter, block_id(effect.account_id, effect.openid), "capacity", BLOCKED_REPLY,
+                       condition=Counter.value.does_not_exist() | (Counter.value < 1))
+    for counter_id, limit, forget_after in effect.windows:
+        tx.update(Counter(counter_id), "capacity", effect.refused_reply,
+                  actions=[Counter.value.add(1), Counter.expires_at.set(forget_after)],
+                  condition=Counter.value.does_not_exist() | (Counter.value < limit))
+
+
+def resident_limits(district_id: str):
+    """The district's 便民纸条 limits per sender (`"resident_limits"` in its request policy item), else the
+    defaults; cached like the policy itself."""
+    from chalicelib.domain.limits import DEFAULT_RESIDENT_LIMITS, ResidentLimits
+    from chalicelib.store.ports import RULES_CACHE
+
+    def load():
+        import json
+
+        from chalicelib.store.policies import RequestPolicy
+
+        try:
+            data = json.loads(RequestPolicy.get(f"district#{district_id}").policy)
+        except RequestPolicy.DoesNotExist:
+            return DEFAULT_RESIDENT_LIMITS
+        return ResidentLimits.from_policy(data.get("resident_limits") if isinstance(data, dict) else None)
+    return RULES_CACHE.get(("resident_limits", district_id), load)

@@ -71,7 +71,7 @@ def handle(account, message, now: datetime, follow_up: bool = False, stamp=None)
     account_id = account.view.account_id
     delivery_key = f"{account_id}#{message.dedupe_key}"
     decision = load_actions().decide(message, account.view, DynamoPorts(), now, account_rules(account_id))
-    effects = decision.effects
+    effects = _with_sender_quota(account.view, message.openid, decision.effects, now)
     if follow_up and decision.reply.text:
         effects += (Notify(account_id, message.openid, "reply", decision.reply.text),)
     try:
@@ -107,6 +107,18 @@ def handle(account, message, now: datetime, follow_up: bool = False, stamp=None)
     log.event(LOG, "callback handled", kind=message.kind, event=message.event, follow_up=follow_up,
               effects=[type(e).__name__ for e in effects])
     return reply
+
+
+def _with_sender_quota(account_view, openid: str, effects: tuple, now: datetime) -> tuple:
+    """A resident's new 便民纸条 counts against their limits (and is refused while they are blocked): the
+    quota goes into the filing's own transaction, so it costs no extra request."""
+    from chalicelib.domain.limits import sender_quota
+    from chalicelib.domain.router import NewRequest
+    from chalicelib.store.windows import resident_limits
+
+    if not any(isinstance(e, NewRequest) and e.actor == "resident" for e in effects):
+        return effects
+    return effects + (sender_quota(account_view.account_id, openid, now, resident_limits(account_view.district_id)),)
 
 
 def park(account_id: str, message, error: Exception):

@@ -46,7 +46,7 @@ _OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # FromUserName (an openid, 28 cha
 _ORIGINAL_ID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")  # ToUserName (gh_…)
 _MSG_ID = re.compile(r"[0-9]{1,32}")
 _NAME = re.compile(r"[A-Za-z_]{1,64}")  # MsgType, Event
-MAX_FIELD = 4096  # characters in any other field (Content is at most 2048 bytes on WeChat's side)
+MAX_FIELD = 8192  # characters in any one field (a resident's Content is far shorter on WeChat's side)
 MAX_FIELDS = 64  # top-level fields of one message
 # Characters outside XML 1.0's Char production (C0 controls other than TAB/LF/CR, lone surrogates,
 # U+FFFE and U+FFFF). Compiled on first use (re caches it): about 6 ms that a cold start without a reply skips.
@@ -327,12 +327,12 @@ class _Fields:
             raise CallbackRejected(400, "too many fields")
         self.groups = _groups(root.children)
 
-    def take(self, name: str) -> str | None:
+    def take(self, name: str, limit: int = MAX_FIELD) -> str | None:
         nodes = self.groups.pop(name, None)
         if not nodes:
             return None
         text = nodes[0].text
-        if len(text) > MAX_FIELD:
+        if len(text) > limit:
             raise CallbackRejected(400, f"{name} too long")
         return text
 
@@ -464,7 +464,7 @@ def open_message(keys: AccountKeys, query: dict[str, str], body: bytes, now: flo
 
     if encrypted:
         envelope = _Fields(root)
-        encrypt = envelope.take("Encrypt")
+        encrypt = envelope.take("Encrypt", MAX_BODY)  # the whole message, sealed
         if not encrypt:
             raise CallbackRejected(400, "missing Encrypt")
         if not _same(_sha1_sorted(keys.token, timestamp, nonce, encrypt), _param(query, "msg_signature")):
