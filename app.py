@@ -17,6 +17,7 @@ from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
+from chalicelib.routes.residents import bp as resident_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.wechat import gateway
 
@@ -31,6 +32,7 @@ app.register_blueprint(health_routes)
 app.register_blueprint(wechat_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)
+app.register_blueprint(resident_routes)
 app.register_blueprint(canteen_routes)
 app.register_blueprint(h5_routes)
 app.register_blueprint(open311_routes)

@@ -37,6 +37,7 @@ class Settings:
     secrets_cache_seconds: int
     replay_window_s: int  # WeChat callbacks older (or newer) than this are refused; 0 turns the check off
     log_level: str
+    login_rate_per_address: int = 20  # logins a minute from one client address (429 beyond)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -51,6 +52,7 @@ class Settings:
             secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "900")),
             replay_window_s=int(os.environ.get("WECHAT_REPLAY_WINDOW_S", "300")),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
+            login_rate_per_address=int(os.environ.get("LOGIN_RATE_PER_ADDRESS", "20")),
         )
 
 

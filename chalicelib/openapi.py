@@ -149,6 +149,10 @@ SCHEMAS: dict[str, Any] = {
     "Recategorise": {"type": "object", "required": ["category"], "properties": {
         "category": {"type": "string", "enum": CATEGORIES}, "note": _STR}},
     "Note": {"type": "object", "required": ["note"], "properties": {"note": {"type": "string", "minLength": 1}}},
+    "SenderBlock": {"type": "object", "required": ["number", "reason"], "properties": {
+        "number": {"type": "string", "description": "显示滥用的便民纸条编号（居民在微信或网页上提交的）"},
+        "reason": {"type": "string", "maxLength": 200, "description": "原因（记入审计）"}}},
+    "SenderBlockResult": {"type": "object", "properties": {"number": _STR, "blocked": {"type": "boolean"}}},
     "AuditPage": {"type": "object", "properties": {"items": {"type": "array", "items": {"allOf": [
         {"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {"number": _STR}}]}},
         "cursor": _NSTR}},
@@ -248,6 +252,12 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/requests/{number}/notes": {"post": _op(
         "noteRequest", "requests", "添加内部备注", {200: _ok("RequestDetail"), **_errors(400, 401, 403, 404)},
         parameters=[NUMBER], body=_body("Note"))},
+    "/api/v1/residents/block": {"post": _op(
+        "blockSender", "residents", "屏蔽某张纸条的发送者：此后其便民纸条一律不受理（记入审计）",
+        {200: _ok("SenderBlockResult"), **_errors(400, 401, 403, 404)}, body=_body("SenderBlock"))},
+    "/api/v1/residents/unblock": {"post": _op(
+        "unblockSender", "residents", "解除对某张纸条发送者的屏蔽（记入审计）",
+        {200: _ok("SenderBlockResult"), **_errors(400, 401, 403, 404)}, body=_body("SenderBlock"))},
     "/api/v1/audit": {"get": _op(
         "auditLog", "requests", "社区审计记录（只读）", {200: _ok("AuditPage"), **_errors(400, 401, 403, 404)},
         parameters=[COMMUNITY_Q, LIMIT_Q, CURSOR_Q])},
@@ -302,7 +312,7 @@ DOCUMENT: dict[str, Any] = {
     "servers": [{"url": "/"}],
     "tags": [{"name": n, "description": d} for n, d in (
         ("meta", "接口文档"), ("auth", "登录与会话"), ("requests", "便民纸条"), ("directory", "社区目录"),
-        ("canteens", "社区食堂"))],
+        ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"))],
     "security": copy.deepcopy(BEARER),
     "paths": PATHS,
     "components": {

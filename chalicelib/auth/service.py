@@ -9,7 +9,7 @@ table, chalicelib/store/windows.py, expiry checked in code):
   nothing, and the user signing in from anywhere else is not locked out;
 * a username failing from many addresses is not locked either: every answer for it is slowed
   progressively (`limits.login_delay`), which makes guessing slow without handing attackers a lock;
-* each address may send LOGIN_RATE_PER_ADDRESS login requests a minute (429 beyond), on top of API
+* each address may send `login_rate_per_address` login requests a minute (429 beyond), on top of API
   Gateway's throttling of the route (tools/gen_resources.py);
 * `token_version` is carried by every token as `ver`; logout and a password change add 1 to it, which
   refuses every token issued before. The authorizer reads the item (one consistent GetItem per request,
@@ -32,6 +32,7 @@ from chalicelib.auth.errors import (InvalidCredentials, TooManyRequests, Unauthe
                                     WrongPassword)
 from chalicelib.auth.principal import Principal
 from chalicelib import clock
+from chalicelib.config import settings
 from chalicelib.domain import limits
 
 MIN_PASSWORD_LENGTH = 10
@@ -144,7 +145,7 @@ def client_address(address: str | None) -> str:
 def _rate_limit(address: str, at: datetime) -> None:
     from chalicelib.store import windows
 
-    if windows.add(f"login-rate#{address}", at, limits.LOGIN_RATE_WINDOW) > limits.LOGIN_RATE_PER_ADDRESS:
+    if windows.add(f"login-rate#{address}", at, limits.LOGIN_RATE_WINDOW) > settings().login_rate_per_address:
         log.event(logger, "login refused", logging.WARNING, reason="rate limit", address=address)
         raise TooManyRequests()
 

@@ -18,8 +18,7 @@ LOGIN_PAIR_LIMIT = 5  # failures of one username from one address: that address 
 LOGIN_ADDRESS_LIMIT = 20  # failures from one address over all usernames (password spraying): likewise
 LOGIN_DELAY_AFTER = 5  # failures of one username from anywhere: from then on every answer is slowed
 LOGIN_MAX_DELAY_S = 4.0
-LOGIN_RATE_WINDOW = timedelta(minutes=1)
-LOGIN_RATE_PER_ADDRESS = 10  # login requests per address per minute; more are answered 429
+LOGIN_RATE_WINDOW = timedelta(minutes=1)  # login requests per address in it: settings().login_rate_per_address
 
 
 def login_delay(username_failures: int) -> float:
