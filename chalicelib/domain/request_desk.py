@@ -264,7 +264,7 @@ def add_note(principal, number: str, note: str) -> dict[str, Any]:
 def file_for_resident(principal, community_id: str, text: str, category: str | None = None,
                       contact: dict[str, str] | None = None, grid: str | None = None) -> dict[str, Any]:
     """A request taken by phone or at the door (the resident may have no WeChat)."""
-    from chalicelib.store.ports import DynamoPorts, community_account
+    from chalicelib.store.ports import DynamoPorts, community_account, community_grids
 
     if not text or not text.strip():
         raise DeskError("请写下居民的需求")
@@ -274,6 +274,8 @@ def file_for_resident(principal, community_id: str, text: str, category: str | N
 
         raise NotFound("社区不存在")
     require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
+    if grid and grid not in community_grids(community_id):
+        raise DeskError(f"网格 {grid} 不属于该社区")
     request = intake(DynamoPorts(), account, _now(), text=text.strip(), channel="staff", category=category,
                      contact={k: str(v) for k, v in (contact or {}).items() if v}, grid=grid,
                      actor=principal.username)

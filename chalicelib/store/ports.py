@@ -60,6 +60,18 @@ def community_account(community_id: str) -> AccountView | None:
     return account.view if account and account.view.community_id == community_id else None
 
 
+def community_grids(community_id: str) -> tuple[str, ...]:
+    """The community's grids (网格), cached with the directory."""
+    def load() -> tuple[str, ...]:
+        from chalicelib.store.org import Community
+
+        try:
+            return tuple(Community.get(community_id).grids or ())
+        except Community.DoesNotExist:
+            return ()
+    return ACCOUNT_CACHE.get(("grids", community_id), load)
+
+
 def account_rules(account_id: str) -> tuple[Rule, ...]:
     """The account's own rules, or the defaults."""
     def load() -> tuple[Rule, ...]:
