@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import callback_latency, callback_requests, import_time
+from bench import callback_fuzz, callback_latency, callback_requests, import_time
 
 BENCHES = [
     ("import time", import_time.main),
     ("DynamoDB requests per callback", callback_requests.main),
     ("callback latency", callback_latency.main),
+    ("callback fuzz (hypothesis)", callback_fuzz.main),
 ]
 
 
