@@ -6,16 +6,14 @@ return (or their full-width forms) would be read as a formula by spreadsheet pro
 OWASP advises); every export goes through `csv_text` or `xlsx_bytes`, which apply it to every cell.
 
 The XLSX writer is minimal on purpose (stdlib zipfile, one sheet, inline strings): no library to load
-on the Lambda.
+on the Lambda. csv and zipfile are imported when a file is made (this module is loaded at every cold
+start, through the canteen routes).
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
-import zipfile
 from typing import Any, Iterable, Sequence
-from xml.sax.saxutils import escape
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,12 +33,22 @@ def safe_cell(value: Any) -> Any:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def escape(text: str, extra: dict[str, str] | None = None) -> str:
+    """XML character data (xml.sax.saxutils would pull in urllib and http at cold start)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char, entity in (extra or {}).items():
+        text = text.replace(char, entity)
+    return text
+
+
 def _cells(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
     return [[safe_cell(v) for v in row] for row in rows]
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """CSV with a BOM (spreadsheet programs then read the Chinese correctly), every cell safe."""
+    import csv
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([safe_cell(h) for h in header])
@@ -100,6 +108,8 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str 
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet {ns}>'
             f'<sheetData>{sheet_rows}</sheetData></worksheet>'),
     }
+    import zipfile
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
