@@ -2,9 +2,9 @@
 
 No effects: one conditional PutItem of the delivery, or, for a callback, one TransactWriteItems of the
 delivery and the callback's stamp (timestamp, nonce, signature: single use). Effects: one
-TransactWriteItems holding the stamp, the delivery (same condition) and every record the effects make. Either way a second copy of the message
-fails the condition and raises `Duplicate`, with nothing written; its caller answers with the stored
-reply of the first copy.
+TransactWriteItems holding the stamp, the delivery (same condition) and every record the effects make.
+Either way a second copy of the message fails the condition and raises `Duplicate`, with nothing
+written; its caller answers with the stored reply of the first copy.
 """
 from __future__ import annotations
 
