@@ -2,8 +2,10 @@
 from chalice import Chalice
 
 from chalicelib import log
+from chalicelib.auth import deployment
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
+from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.jobs import JOBS
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
@@ -15,20 +17,24 @@ from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
+from chalicelib.routes.residents import bp as resident_routes
 from chalicelib.routes.site import bp as site_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.services import chat, notices, sla, stats
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
+app.api.binary_types.append(XLSX_TYPE)  # exported spreadsheets (chalicelib/domain/exports.py)
 
 app.register_middleware(log.request_context_middleware, "all")
+app.register_middleware(deployment.refuse_unsafe_stage, "http")  # no demo or weak keys on a deployed stage
 app.register_blueprint(staff_authorizer_bp)  # the staff authorizer (chalicelib/auth), used by the API blueprints
 app.register_blueprint(health_routes)
 app.register_blueprint(site_routes)  # GET / -> /console, /favicon.ico
 app.register_blueprint(wechat_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)
+app.register_blueprint(resident_routes)
 app.register_blueprint(canteen_routes)
 app.register_blueprint(h5_routes)
 app.register_blueprint(open311_routes)

@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 
-from bench import callback_latency, callback_requests, import_time
+from bench import callback_fuzz, callback_latency, callback_requests, import_time
 from bench.table import render
 from local.quiet import quiet_laptop_logs
 from local.stack import StackNotRunning, attach_env, local_dir
@@ -21,6 +21,7 @@ BENCHES = [
     ("import time", import_time.run),
     ("DynamoDB requests per callback", callback_requests.run),
     ("callback latency through chalice local", callback_latency.run),
+    ("callback fuzz (hypothesis, 10,000 inputs)", callback_fuzz.run),
 ]
 
 

@@ -1,29 +1,58 @@
 """Per-container caches (no heavy imports: the authorizer and scope use them too)."""
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+
+DEFAULT_MAX_ENTRIES = 2048
+DEFAULT_MISS_SECONDS = 10.0
 
 
 class ContainerCache:
-    """A per-container cache whose entries live `seconds`: directory data that staff rarely change.
+    """A per-container cache (容器缓存) whose entries live `seconds`: directory data that staff rarely change.
 
-    Every Lambda copy keeps its own; a change reaches all copies within `seconds`.
+    Every Lambda copy keeps its own; a change reaches all copies within `seconds`. Bounded: at most
+    `max_entries`, the least recently used going first, so requests for random ids cannot grow the
+    process; a load that finds nothing (None: an unknown id) is kept only `miss_seconds`, so a new
+    account or canteen is seen soon and misses do not crowd out the directory.
     """
 
-    def __init__(self, seconds: float, clock=None):
+    def __init__(self, seconds: float, clock=None, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 miss_seconds: float = DEFAULT_MISS_SECONDS):
 
         self._seconds = seconds
+        self._miss_seconds = min(miss_seconds, seconds)
+        self._max = max(1, max_entries)
         self._clock = clock or time.monotonic
-        self._entries: dict = {}
+        self._entries: OrderedDict = OrderedDict()  # key -> (expires at, value), least recently used first
+        self._lock = threading.Lock()
 
     def get(self, key, load):
         now = self._clock()
-        hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self._seconds:
-            return hit[1]
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                if now < hit[0]:
+                    self._entries.move_to_end(key)
+                    return hit[1]
+                del self._entries[key]
         value = load()
-        self._entries[key] = (now, value)
+        lifetime = self._miss_seconds if value is None else self._seconds
+        with self._lock:
+            self._entries[key] = (now + lifetime, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
         return value
 
+    def forget(self, key) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 APP_NAME = "wechat-alliance"
+# Stages that only ever run on a laptop or in the test suite and benchmarks (moto, the WeChat emulator):
+# the only ones where the seed's demo keys, passwords and secrets may be written or accepted.
+LAPTOP_STAGES = ("local", "test", "bench")
 
 def table_env_var(table: str) -> str:
     """`accounts` -> `TABLE_ACCOUNTS`."""
@@ -38,6 +41,7 @@ class Settings:
     storage_read_timeout_s: float
     storage_retries: int
     log_level: str
+    login_rate_per_address: int = 20  # logins a minute from one client address (429 beyond)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -56,7 +60,14 @@ class Settings:
             storage_read_timeout_s=float(os.environ.get("STORAGE_READ_TIMEOUT_S", "2")),
             storage_retries=int(os.environ.get("STORAGE_RETRIES", "2")),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
+            login_rate_per_address=int(os.environ.get("LOGIN_RATE_PER_ADDRESS", "20")),
         )
+
+
+    @property
+    def deployed(self) -> bool:
+        """A real stage: any stage but the laptop's and the tests', and anything running inside Lambda."""
+        return self.stage not in LAPTOP_STAGES or bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 @lru_cache(maxsize=1)

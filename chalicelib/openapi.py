@@ -25,7 +25,7 @@ PUBLIC: list = []
 _STATUS_TEXT = {
     200: "成功", 201: "已创建", 400: "请求有误（字段缺失、格式错误、未知的类别或状态等）",
     401: "未登录，或令牌无效、过期、已注销", 403: "没有权限执行此操作", 404: "不存在，或不在您的管辖范围内（二者不作区分）",
-    409: "状态已变化，或当前状态下不能执行此操作", 423: "登录失败次数过多，账号已临时锁定",
+    409: "状态已变化，或当前状态下不能执行此操作", 429: "登录尝试过于频繁，请稍后再试",
 }
 
 
@@ -150,6 +150,10 @@ SCHEMAS: dict[str, Any] = {
     "Recategorise": {"type": "object", "required": ["category"], "properties": {
         "category": {"type": "string", "enum": CATEGORIES}, "note": _STR}},
     "Note": {"type": "object", "required": ["note"], "properties": {"note": {"type": "string", "minLength": 1}}},
+    "SenderBlock": {"type": "object", "required": ["number", "reason"], "properties": {
+        "number": {"type": "string", "description": "显示滥用的便民纸条编号（居民在微信或网页上提交的）"},
+        "reason": {"type": "string", "maxLength": 200, "description": "原因（记入审计）"}}},
+    "SenderBlockResult": {"type": "object", "properties": {"number": _STR, "blocked": {"type": "boolean"}}},
     "AuditPage": {"type": "object", "properties": {"items": {"type": "array", "items": {"allOf": [
         {"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {"number": _STR}}]}},
         "cursor": _NSTR}},
@@ -213,13 +217,13 @@ PATHS: dict[str, dict[str, Any]] = {
 
     # auth
     "/api/v1/auth/login": {"post": _op(
-        "login", "auth", "工作人员登录", {200: _ok("Session"), **_errors(400, 401, 423)}, public=True,
+        "login", "auth", "工作人员登录", {200: _ok("Session"), **_errors(400, 401, 429)}, public=True,
         body=_body("Credentials"))},
     "/api/v1/auth/logout": {"post": _op(
         "logout", "auth", "退出登录（此前签发的令牌全部作废）", {200: _ok("Ok"), **_errors(401)})},
     "/api/v1/auth/password": {"post": _op(
         "changePassword", "auth", "修改密码（返回新的会话，旧令牌作废）",
-        {200: _ok("Session"), **_errors(400, 401, 403, 423)}, body=_body("PasswordChange"))},
+        {200: _ok("Session"), **_errors(400, 401, 403)}, body=_body("PasswordChange"))},
     "/api/v1/auth/me": {"get": _op("me", "auth", "当前登录用户及其管辖范围", {200: _ok("Me"), **_errors(401)})},
 
     # 便民纸条
@@ -249,6 +253,12 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/requests/{number}/notes": {"post": _op(
         "noteRequest", "requests", "添加内部备注", {200: _ok("RequestDetail"), **_errors(400, 401, 403, 404)},
         parameters=[NUMBER], body=_body("Note"))},
+    "/api/v1/residents/block": {"post": _op(
+        "blockSender", "residents", "屏蔽某张纸条的发送者：此后其便民纸条一律不受理（记入审计）",
+        {200: _ok("SenderBlockResult"), **_errors(400, 401, 403, 404)}, body=_body("SenderBlock"))},
+    "/api/v1/residents/unblock": {"post": _op(
+        "unblockSender", "residents", "解除对某张纸条发送者的屏蔽（记入审计）",
+        {200: _ok("SenderBlockResult"), **_errors(400, 401, 403, 404)}, body=_body("SenderBlock"))},
     "/api/v1/audit": {"get": _op(
         "auditLog", "requests", "社区审计记录（只读）", {200: _ok("AuditPage"), **_errors(400, 401, 403, 404)},
         parameters=[COMMUNITY_Q, LIMIT_Q, CURSOR_Q])},
@@ -278,11 +288,13 @@ PATHS: dict[str, dict[str, Any]] = {
         "deliveries", "canteens", "送餐单（JSON、CSV 或可打印的网页）",
         {200: {"description": _STATUS_TEXT[200], "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/DeliveryList"}},
-            "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}}},
+            "text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}}}},
          **_errors(400, 401, 403, 404)},
         parameters=[CANTEEN, DATE_Q, _query_param("meal", "餐次", {"type": "string", "enum": MEALS,
                                                                   "default": "lunch"}),
-                    _query_param("format", "格式", {"type": "string", "enum": ["json", "csv", "html"],
+                    _query_param("format", "格式", {"type": "string", "enum": ["json", "csv", "xlsx", "html"],
                                                     "default": "json"})])},
     "/api/v1/canteens/{canteen_id}/deliveries/{number}/delivered": {"post": _op(
         "markDelivered", "canteens", "标记已送达（办结该送餐纸条）",
@@ -301,7 +313,7 @@ DOCUMENT: dict[str, Any] = {
     "servers": [{"url": "/"}],
     "tags": [{"name": n, "description": d} for n, d in (
         ("meta", "接口文档"), ("auth", "登录与会话"), ("requests", "便民纸条"), ("directory", "社区目录"),
-        ("canteens", "社区食堂"))],
+        ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"))],
     "security": copy.deepcopy(BEARER),
     "paths": PATHS,
     "components": {

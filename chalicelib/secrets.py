@@ -5,19 +5,17 @@ Path per stage and account: `{SSM_PREFIX}/accounts/{account_id}/{name}` where na
 """
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
 from botocore.session import get_session  # imported on first use: keeps cold start low
 
+from chalicelib.cache import ContainerCache
 from chalicelib.config import settings
+from chalicelib.domain.errors import SecretsMissing
 
 SECRET_NAMES = ("app_secret", "token", "encoding_aes_key")
-
-
-class SecretsMissing(LookupError):
-    """An account has no (or incomplete) secrets in SSM."""
+MISS_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -36,10 +34,9 @@ class SecretStore:
 
     def __init__(self, ssm_client=None, ttl_seconds: int | None = None, clock=time.monotonic):
         self._client = ssm_client
-        self._ttl = settings().secrets_cache_seconds if ttl_seconds is None else ttl_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, AccountSecrets]] = {}
-        self._lock = threading.Lock()
+        ttl = settings().secrets_cache_seconds if ttl_seconds is None else ttl_seconds
+        # A miss (no or incomplete parameters) is kept briefly: a broken account does not ask SSM per call.
+        self._cache = ContainerCache(ttl, clock=clock, max_entries=512, miss_seconds=MISS_SECONDS)
 
     def _ssm(self):
         if self._client is None:
@@ -48,20 +45,19 @@ class SecretStore:
         return self._client
 
     def get(self, account_id: str) -> AccountSecrets:
-        now = self._clock()
-        cached = self._cache.get(account_id)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
+        """The account's secrets; `SecretsMissing` when SSM lacks them (remembered MISS_SECONDS)."""
+        secrets = self._cache.get(account_id, lambda: self._load(account_id))
+        if secrets is None:
+            raise SecretsMissing(f"account {account_id}: no or incomplete SSM parameters")
+        return secrets
+
+    def _load(self, account_id: str) -> AccountSecrets | None:
         names = [parameter_path(account_id, n) for n in SECRET_NAMES]
         answer = self._ssm().get_parameters(Names=names, WithDecryption=True)
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in answer.get("Parameters", [])}
-        missing = [n for n in ("app_secret", "token") if not values.get(n)]
-        if missing:
-            raise SecretsMissing(f"account {account_id}: no SSM parameter {', '.join(missing)}")
-        secrets = AccountSecrets(values["app_secret"], values["token"], values.get("encoding_aes_key"))
-        with self._lock:
-            self._cache[account_id] = (now, secrets)
-        return secrets
+        if not values.get("app_secret") or not values.get("token"):
+            return None
+        return AccountSecrets(values["app_secret"], values["token"], values.get("encoding_aes_key"))
 
     def put(self, account_id: str, secrets: AccountSecrets) -> None:
         """Write (or overwrite) an account's parameters as SecureString; used when onboarding an account."""
@@ -70,8 +66,7 @@ class SecretStore:
             if value:
                 self._ssm().put_parameter(Name=parameter_path(account_id, name), Value=value,
                                           Type="SecureString", Overwrite=True)
-        with self._lock:
-            self._cache.pop(account_id, None)
+        self._cache.forget(account_id)
 
 
 _STORE: SecretStore | None = None

@@ -25,6 +25,14 @@ DEFAULT_SEED = ROOT / "local" / "seed.json"
 # DEMO ONLY, laptop and tests: the console's JWT signing key ({SSM_PREFIX}/console/jwt_key). A deployed
 # stage gets its own random SecureString (e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`).
 DEMO_JWT_KEY = "DEMO-ONLY-console-jwt-key-laptop-and-tests-never-deploy-0000000000"
+# DEMO ONLY: the residents' H5 session key ({SSM_PREFIX}/h5/session_key), a key of its own.
+DEMO_H5_KEY = "DEMO-ONLY-h5-session-key-laptop-and-tests-never-deploy-00000000000"
+# Every demo key carries the marker a deployed stage refuses (chalicelib.auth.tokens.demo_or_weak).
+UNUSABLE_PASSWORD_HASH = "!no-password-set"  # verifies nothing: an operator sets a real password
+
+
+class SeedRefused(RuntimeError):
+    """The seed would write demo material where it must never go."""
 
 
 class SeedError(ValueError):
@@ -239,8 +247,14 @@ def read(path: str | os.PathLike | None = None) -> Seed:
 
 # ---- loading -------------------------------------------------------------------------------------
 
-def load(seed: Seed, secret_store=None) -> dict[str, int]:
-    """Write a validated seed: tables (batch puts, overwriting) and account secrets in SSM."""
+def load(seed: Seed, secret_store=None, demo_material: bool | None = None) -> dict[str, int]:
+    """Write a validated seed: tables (batch puts, overwriting) and, on a laptop stage only, the demo
+    material: account secrets and signing keys in SSM, staff passwords, partner api keys.
+
+    On a deployed stage (`settings().deployed`) only the directory data is written: staff get no usable
+    password (an existing one is kept), accounts and partners no secrets, and `demo_material=True` is
+    refused with SeedRefused."""
+    from chalicelib.config import settings
     from chalicelib.domain.passwords import hash_password, verify_password
     from chalicelib.secrets import AccountSecrets, secret_store as default_store
     from chalicelib.store.accounts import Account
@@ -249,6 +263,12 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
     from chalicelib.store.staff import ROLE_SCOPE, StaffUser, scope_key
     from chalicelib.store.teams import Team
 
+    deployed = settings().deployed
+    if demo_material is None:
+        demo_material = not deployed
+    if demo_material and deployed:
+        raise SeedRefused(f"stage {settings().stage!r} is deployed: demo keys, passwords and secrets are "
+                          "never written there")
     district = seed.data["district"]
     d_id = district["id"]
     sub_of = {c["id"]: c["subdistrict_id"] for c in seed.records("communities")}
@@ -276,13 +296,20 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
             existing = StaffUser.get(u["username"]).password_hash
         except StaffUser.DoesNotExist:
             existing = None
-        keep = existing is not None and verify_password(existing, u["demo_password"])
+        if not demo_material:
+            if existing is not None:
+                continue  # a real user's password and state are left alone
+            password_hash = UNUSABLE_PASSWORD_HASH
+        elif existing is not None and verify_password(existing, u["demo_password"]):
+            password_hash = existing
+        else:
+            password_hash = hash_password(u["demo_password"])
         items.append(StaffUser(
             u["username"], display_name=u["display_name"], role=u["role"],
             scope_key=scope_key(u["role"], scope_id), district_id=d_id,
             subdistrict_id=u.get("subdistrict_id") or sub_of.get(community), community_id=community,
             team_id=u.get("team_id"), department_id=u.get("department_id"),
-            password_hash=existing if keep else hash_password(u["demo_password"])))
+            password_hash=password_hash))
 
     items += demo_menus(seed)
     counts: dict[str, int] = {}
@@ -295,6 +322,8 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
                 batch.save(item)
         counts[model.Meta.table_name] = len(batch_items)
 
+    if not demo_material:
+        return counts
     from chalicelib.store.partners import Partner, register_partner  # Open311 partners: only key hashes are stored
 
     for p in seed.records("partners"):
@@ -306,10 +335,11 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
         s = a["demo_secrets"]
         store.put(a["id"], AccountSecrets(s["app_secret"], s["token"], s["encoding_aes_key"]))
     counts["ssm parameters"] = 3 * len(seed.records("accounts"))
-    from chalicelib.auth.tokens import signing_key_store  # the demo console signing key (overwrites: idempotent)
+    from chalicelib.auth.tokens import h5_key_store, signing_key_store  # demo signing keys (overwrites: idempotent)
 
     signing_key_store().put(DEMO_JWT_KEY)
-    counts["ssm parameters"] += 1
+    h5_key_store().put(DEMO_H5_KEY)
+    counts["ssm parameters"] += 2
     return counts
 
 
@@ -352,19 +382,36 @@ def has_district(seed: Seed) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """Validate the seed, then create the tables and queues and load it."""
+    """Validate the seed, then create the tables and queues and load it.
+
+    Only into stage `local`: any other stage is refused unless named with `--allow-stage <stage>`, and
+    even then no demo key, password or secret is written to a deployed stage."""
+    import argparse
+
+    from chalicelib.config import settings
     from chalicelib.queues import create_queues
     from chalicelib.store.registry import create_tables
 
-    args = [a for a in argv[1:] if a != "--if-empty"]
+    parser = argparse.ArgumentParser(prog="python -m local.seed")
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--if-empty", action="store_true", help="load only when the district is not there yet")
+    parser.add_argument("--allow-stage", help="load into this stage although it is not 'local' (directory "
+                                              "data only on a deployed stage)")
+    args = parser.parse_args(argv[1:])
+    stage = settings().stage
+    if stage != "local" and args.allow_stage != stage:
+        print(f"seed: refusing to load into stage {stage!r}: the seed is for the laptop stack (STAGE=local). "
+              f"Pass --allow-stage {stage} to load the directory data there; demo keys, passwords and "
+              "secrets are never written to a deployed stage.", file=sys.stderr)
+        return 3
     try:
-        seed = read(args[0] if args else None)
+        seed = read(args.path)
     except SeedError as exc:
         print(f"seed: {exc}", file=sys.stderr)
         return 2
     made = create_tables()
     create_queues()
-    if "--if-empty" in argv and has_district(seed):  # an earlier run's state was restored: load nothing
+    if args.if_empty and has_district(seed):  # an earlier run's state was restored: load nothing
         print(f"seed: {KEPT_STATE}; tables and queues checked" + (f", created {', '.join(made)}" if made else ""))
         return 0
     counts = load(seed)

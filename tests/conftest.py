@@ -17,6 +17,7 @@ os.environ.update({
     "SSM_PREFIX": "/wechat-alliance/test",
     "WECHAT_API_BASE": "http://wechat.invalid",
     "ARGON2_PROFILE": "CHEAPEST",
+    "LOGIN_RATE_PER_ADDRESS": "10000",  # every test client is 127.0.0.1 on a fixed clock; test_auth checks the limit
 })
 
 import pytest  # noqa: E402

@@ -136,6 +136,14 @@ class FakePorts:
     def account_templates(self, account_id):
         return "{}"
 
+    def community_grids(self, community_id):
+        return ("1网格", "2网格")
+
+    def resident_limits(self, district_id):
+        from chalicelib.domain.limits import DEFAULT_RESIDENT_LIMITS
+
+        return DEFAULT_RESIDENT_LIMITS
+
     def directory(self, district_id):
         return list(self.w.accounts.values())
 
@@ -209,7 +217,10 @@ class FakeUnitOfWork:
     def stored_reply(self, delivery_key):
         return self.w.deliveries[delivery_key]
 
-    def commit(self, delivery_key, reply, effects, now):
+    def remember_stamp(self, stamp, delivery_key, now):
+        pass
+
+    def commit(self, delivery_key, reply, effects, now, stamp=None):
         w = self.w
         if delivery_key is not None and delivery_key in w.deliveries:
             raise Duplicate(delivery_key)
@@ -232,6 +243,11 @@ class FakeUnitOfWork:
                 held = w.requests.get(w.guards[effect.guard_key])
                 if held and held.state in OPEN_STATES:
                     raise DuplicateNeed(held.number)
+            if type(effect).__name__ == "SenderQuota" and any(
+                    w.counters.get(c, 0) >= limit for c, limit, _ in effect.windows):
+                from chalicelib.domain.errors import OverLimit
+
+                raise OverLimit(effect.refused_reply)
             if isinstance(effect, ReserveCapacity) and \
                     w.counters.get(effect.counter_id, 0) + effect.portions > effect.limit:
                 raise Refused(effect.refused_reply)
@@ -295,6 +311,10 @@ class FakeUnitOfWork:
             return []
         if isinstance(effect, ClaimDelivery):
             w.deliveries[effect.key] = Reply()
+            return []
+        if type(effect).__name__ == "SenderQuota":
+            for counter_id, limit, _ in effect.windows:
+                w.counters[counter_id] = w.counters.get(counter_id, 0) + 1
             return []
         if isinstance(effect, (SaveProfile, DeleteProfile, FollowChanged)):
             return []

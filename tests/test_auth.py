@@ -17,6 +17,7 @@ from chalicelib import auth
 from chalicelib.auth import scope, service, tokens
 from chalicelib.auth.errors import Forbidden, NotFound
 from chalicelib.auth.principal import Principal
+from chalicelib.domain import limits
 from chalicelib.clock import now as utcnow
 from chalicelib.store.staff import StaffUser
 from local.seed import DEMO_JWT_KEY
@@ -141,30 +142,116 @@ def test_unknown_user_and_wrong_password_get_one_answer_and_bad_bodies_get_400(s
     assert PASSWORD not in out and "Wrong#Password1" not in out and token not in out
 
 
-def test_lockout_after_five_failures_and_unlock_after_fifteen_minutes(seed, client, monkeypatch):
+def from_address(monkeypatch, address: str) -> None:
+    """Requests through the test client come from `address` (API Gateway's sourceIp)."""
+    from chalice.local import LambdaEventConverter
+
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", address)
+
+
+def test_a_lockout_attempt_from_one_address_does_not_lock_another_users_login(seed, client, monkeypatch):
     username = "director.xianggang-huayuan"
-    # A success resets the count.
+    monkeypatch.setattr(service, "sleep", lambda s: None)
+    # A success resets this address's count for the user.
+    from_address(monkeypatch, "198.51.100.7")
     for _ in range(3):
         assert login(client, username, "wrong-password")[0] == 401
     assert login(client, username)[0] == 200
-    assert StaffUser.get(username).failed_logins == 0
-
-    for _ in range(4):
-        assert login(client, username, "wrong-password")[0] == 401
-    status, body = login(client, username, "wrong-password")  # the fifth locks
-    assert status == 423 and body["code"] == "locked" and "15分钟" in body["message"]
-    status, body = login(client, username)  # even the right password, while locked
-    assert status == 423 and body["code"] == "locked"
-    user = StaffUser.get(username)
-    assert timedelta(minutes=14) < user.locked_until - utcnow() <= timedelta(minutes=15)
-    assert user.failed_logins == 0
-    assert login(client, "sw.xianggang-huayuan")[0] == 200  # others are not affected
-
-    later = utcnow() + timedelta(minutes=15, seconds=1)
-    monkeypatch.setattr(service, "now", lambda: later)
+    # The attacker's address: after five failures even the right password is answered as a wrong one.
+    from_address(monkeypatch, "203.0.113.66")
+    for _ in range(5):
+        assert login(client, username, "wrong-password") == (401, {"code": "invalid_credentials",
+                                                                   "message": "用户名或密码错误"})
+    assert login(client, username) == (401, {"code": "invalid_credentials", "message": "用户名或密码错误"})
+    # The director, from the office, is not locked out, and nothing on the user's item was touched.
+    from_address(monkeypatch, "198.51.100.7")
     assert login(client, username)[0] == 200
     user = StaffUser.get(username)
     assert user.locked_until is None and user.failed_logins == 0
+    # Failure counts expire: the attacker's address is in good standing again two windows later.
+    later = utcnow() + 2 * limits.LOGIN_FAILURE_WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr(service, "now", lambda: later)
+    from_address(monkeypatch, "203.0.113.66")
+    assert login(client, username)[0] == 200
+
+
+def test_a_barred_answer_is_a_wrong_password_answer_in_status_body_and_time(seed, client, monkeypatch):
+    """Same status and body, the same argon2 work and the same writes; measured times agree."""
+    import statistics
+    import time as time_module
+
+    from argon2 import PasswordHasher
+
+    from chalicelib.domain import passwords
+
+    username = "director.xianggang-huayuan"
+    user = StaffUser.get(username)
+    user.update(actions=[StaffUser.password_hash.set(  # a costly hash, so that skipped work would show
+        PasswordHasher(time_cost=3, memory_cost=32768, parallelism=1).hash(PASSWORD))])
+    work = []
+    real_verify = passwords.verify_password
+    monkeypatch.setattr(passwords, "verify_password", lambda h, p: work.append("argon2") or real_verify(h, p))
+    from chalicelib.store import windows
+
+    real_add = windows.add
+    monkeypatch.setattr(windows, "add", lambda key, *a, **k: work.append(key.split("#")[0]) or real_add(key, *a, **k))
+    from_address(monkeypatch, "203.0.113.9")
+    monkeypatch.setattr(service, "sleep", lambda s: None)  # the username's delay grows alike for both
+
+    def timed(password):
+        del work[:]
+        started = time_module.perf_counter()
+        answer = login(client, username, password)
+        return answer, time_module.perf_counter() - started, list(work)
+
+    wrong = [timed("wrong-password") for _ in range(5)]  # the fifth bars this address
+    barred = [timed(PASSWORD) for _ in range(4)]  # the right password, answered as wrong
+    for answer, _, _ in wrong + barred:
+        assert answer == (401, {"code": "invalid_credentials", "message": "用户名或密码错误"})
+    assert {tuple(w[2]) for w in wrong} == {tuple(b[2]) for b in barred} == {
+        ("login-rate", "argon2", "login-fail", "login-fail", "login-fail-from")}
+    wrong_time = statistics.median(w[1] for w in wrong[1:])
+    barred_time = statistics.median(b[1] for b in barred)
+    assert 0.6 < barred_time / wrong_time < 1.6, (wrong_time, barred_time)
+
+
+def test_a_username_under_attack_from_many_addresses_is_slowed_not_locked(seed, client, monkeypatch):
+    username = "sw.xianggang-huayuan"
+    delays = []
+    monkeypatch.setattr(service, "sleep", delays.append)
+    for n in range(10):
+        from_address(monkeypatch, f"192.0.2.{n}")
+        assert login(client, username, "wrong-password")[0] == 401
+    assert delays == [limits.login_delay(n) for n in range(6, 10)] == [0.25, 0.5, 1.0, 2.0]
+    from_address(monkeypatch, "198.51.100.20")
+    assert login(client, username)[0] == 200  # the right password still works, after the delay
+    assert delays[-1] == limits.LOGIN_MAX_DELAY_S
+    assert limits.login_delay(50) == limits.LOGIN_MAX_DELAY_S
+
+
+def test_logins_from_one_address_are_rate_limited(seed, client, monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.delenv("LOGIN_RATE_PER_ADDRESS")
+    config.settings.cache_clear()
+    rate = config.settings().login_rate_per_address
+    assert rate == 20  # the default
+    from_address(monkeypatch, "203.0.113.200")
+    answers = [login(client, f"guess.{n}", "x")[0] for n in range(rate + 5)]
+    assert answers == [401] * rate + [429] * 5
+    status, body = login(client, "admin.shinan")
+    assert status == 429 and body["code"] == "too_many_requests" and "频繁" in body["message"]
+    from_address(monkeypatch, "203.0.113.201")
+    assert login(client, "admin.shinan")[0] == 200  # another address is not affected
+    later = utcnow() + limits.LOGIN_RATE_WINDOW
+    monkeypatch.setattr(service, "now", lambda: later)
+    from_address(monkeypatch, "203.0.113.200")
+    # The next minute it may try again, but its 20 failures over many usernames (password spraying) bar
+    # it: even the right password is answered as a wrong one, until its failures expire.
+    assert login(client, "admin.shinan") == (401, {"code": "invalid_credentials", "message": "用户名或密码错误"})
+    much_later = utcnow() + 2 * limits.LOGIN_FAILURE_WINDOW + timedelta(seconds=1)
+    monkeypatch.setattr(service, "now", lambda: much_later)
+    assert login(client, "admin.shinan")[0] == 200
 
 
 # ---- tokens and the authorizer -------------------------------------------------------------------------
@@ -242,7 +329,10 @@ def test_password_change(seed, client):
 
     status, body = change("Wrong#Password1", "a-good-new-password")
     assert status == 403 and body["code"] == "wrong_password"
-    assert StaffUser.get(username).failed_logins == 1  # counts as a failed login
+    from chalicelib.store import windows
+
+    counted = windows.recent([f"login-fail#{username}"], utcnow(), limits.LOGIN_FAILURE_WINDOW)
+    assert counted == {f"login-fail#{username}": 1}  # counts as a failed login
     for weak, why in (("short#1", "至少"), (username, "用户名"), (username.upper(), "用户名"), (PASSWORD, "至少")):
         status, body = change(PASSWORD, weak)
         assert status == 400 and body["code"] == "weak_password" and why in body["message"], weak
@@ -341,10 +431,11 @@ def test_the_role_table_is_the_one_agreed():
     request_all = {"request.view", "request.transition", "request.progress", "request.assign",
                    "request.recategorise", "request.note", "request.file"}
     assert {role: set(actions) for role, actions in scope.ROLE_ACTIONS.items()} == {
-        "social_worker": request_all | {"canteen.edit", "rules.edit", "audit.view"},
-        "director": request_all | {"canteen.edit", "rules.edit", "audit.view", "staff.view"},
+        "social_worker": request_all | {"canteen.edit", "rules.edit", "audit.view", "resident.block"},
+        "director": request_all | {"canteen.edit", "rules.edit", "audit.view", "staff.view", "resident.block"},
         "subdistrict_reviewer": {"request.view", "request.note", "audit.view"},
-        "district_admin": request_all | {"canteen.edit", "rules.edit", "staff.view", "audit.view"},
+        "district_admin": request_all | {"canteen.edit", "rules.edit", "staff.view", "audit.view",
+                                         "resident.block"},
         "team_member": {"request.view", "request.progress", "request.note"},
         "department": {"request.view", "request.progress", "request.note"},
     }

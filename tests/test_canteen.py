@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
@@ -167,7 +168,7 @@ def test_two_last_orders_cannot_both_take_the_last_place(moto_server, seed_on_se
 
     def deliver(openid: str, content: str) -> str:
         fields = wx.fields(openid, "text", Content=content)
-        ts, nonce = str(int(time.time())), f"n{openid}"
+        ts, nonce = str(int(time.time())), f"n{openid}-{uuid.uuid4().hex[:8]}"  # a URL is used once
         from xml.etree import ElementTree as ET
 
         encrypted = ET.fromstring(wx.crypto().encrypt_message(message_xml(fields), nonce, ts)).findtext("Encrypt")

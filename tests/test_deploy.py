@@ -49,6 +49,15 @@ def test_queues_have_dead_letter_queues_and_partial_batch_failure(package):
         "cron(0 18 * * ? *)"
 
 
+def test_api_gateway_throttles_the_api_and_the_login_route(package):
+    api = json.loads((package / "sam.json").read_text())["Resources"]["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    settings = {(m["ResourcePath"], m["HttpMethod"]): m for m in api["Properties"]["MethodSettings"]}
+    assert settings[("/*", "*")]["ThrottlingRateLimit"] == gen_resources.API_THROTTLE["ThrottlingRateLimit"]
+    login = settings[("/~1api~1v1~1auth~1login", "POST")]
+    assert login["ThrottlingRateLimit"] <= 5 and login["ThrottlingBurstLimit"] <= 20
+
+
 def test_every_table_has_keys_recovery_and_encryption():
     template, policy = gen_resources.build("prod")
     tables = {k: v for k, v in template["Resources"].items() if v.get("Type") == "AWS::DynamoDB::Table"}

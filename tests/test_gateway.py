@@ -68,8 +68,8 @@ def test_plain_and_compatible_modes(http, seed):
     assert "<Encrypt>" not in plain.body and "便民纸条" in plain.text
     compatible = WeChat(http, compatible_account(seed), seed)
     assert "<Encrypt>" in compatible.text("o-resident-1", "帮助").body
-    unencrypted = compatible.text("o-resident-1", "帮助", encrypt=False)  # compatible accepts both
-    assert "<Encrypt>" not in unencrypted.body and "便民纸条" in unencrypted.text
+    # Compatible mode requires (and uses) the encrypted part: its plaintext alone is not authenticated.
+    assert compatible.text("o-resident-1", "帮助", encrypt=False).status == 403
 
 
 @pytest.mark.parametrize("tamper", ["signature", "stale", "foreign_appid", "plaintext_to_safe"])

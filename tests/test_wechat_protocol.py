@@ -178,11 +178,10 @@ def test_plain_mode_checks_signature_and_window():
     assert inbound.text == "你好，社区"
 
 
-def test_compatible_mode_plain_post():
-    inbound, encrypted = post_plain(COMPATIBLE, TEXT)
-    assert not encrypted and inbound.text == "你好，社区"
-    inbound, encrypted = post_plain(COMPATIBLE, TEXT, encrypt_type="raw")
-    assert not encrypted and inbound.text == "你好，社区"
+def test_compatible_mode_requires_the_encrypted_part():
+    """Compatible mode's plaintext copy is not authenticated: without encrypt_type=aes it is refused."""
+    assert rejected(post_plain, COMPATIBLE, TEXT).status == 403
+    assert rejected(post_plain, COMPATIBLE, TEXT, encrypt_type="raw").status == 403
 
 
 def test_compatible_mode_aes_post_uses_the_ciphertext():

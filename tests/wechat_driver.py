@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import secrets
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -71,9 +72,11 @@ class WeChat:
                               headers={"Content-Type": content_type})
 
     def deliver(self, fields: dict[str, Any], encrypt: bool | None = None, appid: str | None = None,
-                timestamp: int | None = None, nonce: str = "nonce123") -> Answer:
-        """Send one message as WeChat would for this account's mode; returns the opened reply."""
+                timestamp: int | None = None, nonce: str | None = None) -> Answer:
+        """Send one message as WeChat would for this account's mode (a fresh nonce unless given);
+        returns the opened reply."""
         ts = str(timestamp or int(time.time()))
+        nonce = nonce or secrets.token_hex(8)
         xml = message_xml(fields)
         encrypt = self.mode != "plain" if encrypt is None else encrypt
         query = {"signature": sign(self.token, ts, nonce), "timestamp": ts, "nonce": nonce,

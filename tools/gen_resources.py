@@ -130,6 +130,21 @@ def queue_resources(stage: str) -> dict:
     return resources
 
 
+# ---- API Gateway throttling (issue 11): a ceiling for the whole API and a tight one for the login route ----
+
+API_THROTTLE = {"ThrottlingRateLimit": 200, "ThrottlingBurstLimit": 400}  # requests/s for every route
+LOGIN_THROTTLE = {"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 20}  # per-address limits are in the code
+
+
+def api_throttling() -> dict:
+    """Method settings merged into Chalice's `RestAPI` (AWS::Serverless::Api): the stage's default
+    throttling, and POST /api/v1/auth/login's own (a resource path escapes '/' as '~1')."""
+    return {"RestAPI": {"Properties": {"MethodSettings": [
+        {"ResourcePath": "/*", "HttpMethod": "*", **API_THROTTLE},
+        {"ResourcePath": "/~1api~1v1~1auth~1login", "HttpMethod": "POST", **LOGIN_THROTTLE},
+    ]}}}
+
+
 def build(stage: str = "prod"):
     """Return (resources, policy) as dicts."""
     from chalicelib.config import table_env_var
@@ -140,6 +155,7 @@ def build(stage: str = "prod"):
     resources = {logical_id(name): table_resource(model) for name, model in tables.items()}
     resources.update(queue_resources(stage))
     resources.update(fixed_egress())
+    resources.update(api_throttling())
     variables = {table_env_var(name): {"Ref": logical_id(name)} for name in tables}
     for queue in QUEUES:
         variables[url_env_var(queue)] = {"Ref": queue_id(queue)}

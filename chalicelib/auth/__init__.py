@@ -15,7 +15,6 @@ from chalicelib.auth.errors import (
     BadRequest,
     Forbidden,
     InvalidCredentials,
-    Locked,
     NotFound,
     Unauthenticated,
     WeakPassword,
@@ -41,7 +40,7 @@ def reset_caches() -> None:
 
 
 __all__ = [
-    "ACTIONS", "AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "Locked", "NotFound", "Principal",
+    "ACTIONS", "AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "NotFound", "Principal",
     "ROLE_ACTIONS", "Unauthenticated", "WeakPassword", "WrongPassword", "can", "can_see_request",
     "communities_in_scope", "current_principal", "require", "reset_caches", "staff_authorizer", "transition_action",
 ]

@@ -5,7 +5,7 @@ and are re-exported here for the auth modules; `chalicelib.web.http` maps them a
 """
 from __future__ import annotations
 
-from chalicelib.domain.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthenticated
+from chalicelib.domain.errors import BadRequest, DomainError, Forbidden, NotFound, TooManyRequests, Unauthenticated
 
 AuthError = DomainError  # every auth error is a domain outcome with a status
 
@@ -22,10 +22,12 @@ class WrongPassword(Forbidden):
     message = "原密码错误"
 
 
-class Locked(DomainError):
-    status = 423
-    code = "locked"
-    message = "登录失败次数过多，账号已临时锁定，请15分钟后再试"
+
+
+class LoginTooFrequent(TooManyRequests):
+    """Too many login requests from one address in a minute (whatever the usernames)."""
+
+    message = "登录尝试过于频繁，请一分钟后再试"
 
 
 class WeakPassword(BadRequest):
@@ -33,5 +35,5 @@ class WeakPassword(BadRequest):
     message = "新密码不符合要求"
 
 
-__all__ = ["AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "Locked", "NotFound", "Unauthenticated",
+__all__ = ["AuthError", "BadRequest", "Forbidden", "InvalidCredentials", "LoginTooFrequent", "NotFound", "Unauthenticated",
            "WeakPassword", "WrongPassword"]

@@ -32,14 +32,16 @@ ACTIONS = frozenset({
     "rules.edit",            # an account's keyword and menu rules
     "staff.view",            # the staff list of a scope
     "audit.view",            # the audit trail
+    "resident.block",        # block / unblock a resident who abuses 便民纸条 (audited)
 })
 
 REQUEST_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("request."))
 
 # Who may do what. Edit here, nowhere else.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view"},
-    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "staff.view"},
+    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "resident.block"},
+    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "staff.view",
+                                               "resident.block"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view"}),
     "district_admin":       ACTIONS,
     "team_member":          frozenset({"request.view", "request.progress", "request.note"}),

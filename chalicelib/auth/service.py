@@ -1,10 +1,16 @@
-"""Staff sign-in use cases: login (with lockout), token check, logout, password change.
+"""Staff sign-in use cases: login (with abuse limits), token check, logout, password change.
 
-Storage is the `StaffUser` item (chalicelib/store/staff.py):
+Login abuse (rules and numbers in chalicelib/domain/limits.py; counts in fixed windows on the counters
+table, chalicelib/store/windows.py, expiry checked in code):
 
-* failed logins are counted with an atomic `ADD`; the 5th failure sets `locked_until` (now + 15 minutes)
-  and resets the counter, by a write conditional on the counter, so racing attempts lock once;
-* a success resets the counter and the lock;
+* failed logins are counted per username, per client address, and per (username, address);
+* an address with too many failures for a username (or over all usernames) gets the wrong-password
+  answer whatever it sends: same status, body, argon2 work and writes as a wrong password, so it tells
+  nothing, and the user signing in from anywhere else is not locked out;
+* a username failing from many addresses is not locked either: every answer for it is slowed
+  progressively (`limits.login_delay`), which makes guessing slow without handing attackers a lock;
+* each address may send `login_rate_per_address` login requests a minute (429 beyond), on top of API
+  Gateway's throttling of the route (tools/gen_resources.py);
 * `token_version` is carried by every token as `ver`; logout and a password change add 1 to it, which
   refuses every token issued before. The authorizer reads the item (one consistent GetItem per request,
   no cache) so that takes effect at the next request.
@@ -14,8 +20,9 @@ Passwords and tokens are never logged.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,18 +30,20 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, log
 from chalicelib.auth import tokens
-from chalicelib.auth.errors import InvalidCredentials, Locked, Unauthenticated, WeakPassword, WrongPassword
+from chalicelib.auth.errors import InvalidCredentials, LoginTooFrequent, Unauthenticated, WeakPassword, WrongPassword
 from chalicelib.auth.principal import Principal
-from chalicelib.domain import passwords
+from chalicelib.config import settings
+from chalicelib.domain import limits, passwords
+from chalicelib.store import windows
 from chalicelib.store.staff import StaffUser
 
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 MAX_USERNAME_LENGTH = 64
+UNKNOWN_ADDRESS = "unknown"
 
 logger = log.get_logger("auth")
+sleep = time.sleep  # the progressive delay (tests replace it)
 
 
 def now() -> datetime:
@@ -70,10 +79,6 @@ def _is_conditional_failure(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def _locked(user, at: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > at
-
-
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A hash of the current cost profile, verified when the user is unknown: same work, same time."""
@@ -91,71 +96,81 @@ def _issue(user, at: datetime) -> Session:
     return Session(token, expires_at, principal)
 
 
-def _record_failure(user, at: datetime) -> bool:
-    """Count a failed login atomically; True when this failure locked the account (or it is locked)."""
+@dataclass(frozen=True)
+class _Attempt:
+    """The failure counters one sign-in attempt touches, and their recent counts."""
 
-    user.update(actions=[StaffUser.failed_logins.add(1)], condition=StaffUser.username.exists())
-    if user.failed_logins < MAX_FAILED_LOGINS:
-        return False
-    try:
-        user.update(actions=[StaffUser.locked_until.set(at + LOCK_DURATION), StaffUser.failed_logins.set(0),
-                             StaffUser.updated_at.set(at)],
-                    condition=StaffUser.failed_logins >= MAX_FAILED_LOGINS)
-    except UpdateError as exc:
-        if not _is_conditional_failure(exc):
-            raise
-        # A racing attempt locked it first.
-    log.event(logger, "staff account locked", logging.WARNING, username=user.username,
-              minutes=int(LOCK_DURATION.total_seconds() // 60))
-    return True
+    pair: str
+    username: str
+    address: str
+    counts: dict[str, int]
+
+    @classmethod
+    def read(cls, username: str, address: str, at: datetime) -> "_Attempt":
+
+        name = username if 0 < len(username) <= MAX_USERNAME_LENGTH else "?"
+        keys = (f"login-fail#{name}#{address}", f"login-fail#{name}", f"login-fail-from#{address}")
+        return cls(*keys, windows.recent(list(keys), at, limits.LOGIN_FAILURE_WINDOW))
+
+    @property
+    def barred(self) -> bool:
+        return limits.login_barred(self.counts[self.pair], self.counts[self.address])
+
+    @property
+    def delay(self) -> float:
+        return limits.login_delay(self.counts[self.username])
+
+    def failed(self, at: datetime) -> None:
+        """The same three writes for every failure: unknown user, wrong password, barred address."""
+
+        for key in (self.pair, self.username, self.address):
+            windows.add(key, at, limits.LOGIN_FAILURE_WINDOW)
+
+    def succeeded(self, at: datetime) -> None:
+
+        if self.counts[self.pair]:
+            windows.clear(self.pair, at, limits.LOGIN_FAILURE_WINDOW)
 
 
-def _count_nothing(username: str) -> None:
-    """For an unknown user, the same write a wrong password costs, refused by its condition (nothing is
-    created): the answer takes as long as for a known user."""
+def client_address(address: str | None) -> str:
+    """The caller's address as API Gateway saw it (never a header the caller sets), bounded."""
+    if not isinstance(address, str) or not 0 < len(address) <= 64:
+        return UNKNOWN_ADDRESS
+    return address
 
 
-    if not 0 < len(username) <= MAX_USERNAME_LENGTH:
-        return
-    try:
-        StaffUser(username).update(actions=[StaffUser.failed_logins.add(1)], condition=StaffUser.username.exists())
-    except UpdateError as exc:
-        if not _is_conditional_failure(exc):
-            raise
+def _rate_limit(address: str, at: datetime) -> None:
 
-
-def _record_success(user) -> None:
-
-    if not user.failed_logins and user.locked_until is None:
-        return  # nothing to reset: no write
-    user.update(actions=[StaffUser.failed_logins.set(0), StaffUser.locked_until.remove()],
-                condition=StaffUser.username.exists())
+    if windows.add(f"login-rate#{address}", at, limits.LOGIN_RATE_WINDOW) > settings().login_rate_per_address:
+        log.event(logger, "login refused", logging.WARNING, reason="rate limit", address=address)
+        raise LoginTooFrequent()
 
 
 # ---- use cases -------------------------------------------------------------------------------------
 
-def login(username: str, password: str, at: datetime | None = None) -> Session:
-    """A session for the right password; `InvalidCredentials` for an unknown user or a wrong password
-    (same answer, same argon2 work), `Locked` while the account is locked (whatever the password)."""
+def login(username: str, password: str, address: str | None = None, at: datetime | None = None) -> Session:
+    """A session for the right password from an address in good standing; otherwise `InvalidCredentials`
+    (unknown user, wrong password, or an address with too many failures: one answer, the same argon2
+    work and writes); `LoginTooFrequent` past the per-address rate. Slowed for a username under attack."""
 
     at = at or now()
+    address = client_address(address)
+    _rate_limit(address, at)
     username = username.strip().lower()
+    attempt = _Attempt.read(username, address, at)
+    if attempt.delay:
+        sleep(attempt.delay)
     user = _get_user(username, consistent=True) if 0 < len(username) <= MAX_USERNAME_LENGTH else None
-    if user is None:
-        passwords.verify_password(_dummy_hash(), password)
-        _count_nothing(username)
-        # Not the name typed: people type their password into the username field.
-        log.event(logger, "login refused", reason="unknown user")
+    right = passwords.verify_password(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not right or attempt.barred:
+        attempt.failed(at)
+        # Not the name typed when unknown: people type their password into the username field.
+        reason = "unknown user" if user is None else "too many failures from this address" if right and \
+            attempt.barred else "wrong password"
+        log.event(logger, "login refused", username=username if user else None, reason=reason,
+                  address=address)
         raise InvalidCredentials()
-    if _locked(user, at):
-        log.event(logger, "login refused", username=username, reason="locked")
-        raise Locked()
-    if not passwords.verify_password(user.password_hash, password):
-        locked = _record_failure(user, at)
-        log.event(logger, "login refused", username=username, reason="wrong password",
-                  failed_logins=user.failed_logins)
-        raise Locked() if locked else InvalidCredentials()
-    _record_success(user)
+    attempt.succeeded(at)
     log.event(logger, "login", username=username, role=user.role)
     return _issue(user, at)
 
@@ -198,21 +213,21 @@ def password_problem(username: str, new_password: str) -> str | None:
 
 
 def change_password(principal: Principal, old_password: str, new_password: str,
-                    at: datetime | None = None) -> Session:
+                    at: datetime | None = None, address: str | None = None) -> Session:
     """Set a new password (the old one required) and refuse every earlier token; the answer is a fresh
-    session. A wrong old password counts as a failed login (a stolen token must not allow guessing)."""
+    session. A wrong old password counts as a failed login (a stolen token must not allow guessing), and
+    a barred address gets the wrong-password answer whatever it sends."""
 
 
     at = at or now()
     user = _get_user(principal.username, consistent=True)
     if user is None:
         raise Unauthenticated()
-    if _locked(user, at):
-        raise Locked()
-    if not passwords.verify_password(user.password_hash, old_password):
-        locked = _record_failure(user, at)
+    attempt = _Attempt.read(user.username, client_address(address), at)
+    if not passwords.verify_password(user.password_hash, old_password) or attempt.barred:
+        attempt.failed(at)
         log.event(logger, "password change refused", username=user.username, reason="wrong old password")
-        raise Locked() if locked else WrongPassword()
+        raise WrongPassword()
     problem = password_problem(user.username, new_password)
     if problem:
         raise WeakPassword(problem)
@@ -225,8 +240,7 @@ def change_password(principal: Principal, old_password: str, new_password: str,
     try:
         user.update(actions=[StaffUser.password_hash.set(passwords.hash_password(new_password)),
                              StaffUser.password_changed_at.set(at), StaffUser.updated_at.set(at),
-                             StaffUser.token_version.add(1), StaffUser.failed_logins.set(0),
-                             StaffUser.locked_until.remove()],
+                             StaffUser.token_version.add(1)],
                     condition=StaffUser.username.exists() & same_version)
     except UpdateError as exc:
         if not _is_conditional_failure(exc):

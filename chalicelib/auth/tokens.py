@@ -35,8 +35,21 @@ class SigningKeyMissing(LookupError):
     """No usable signing key in SSM."""
 
 
+DEMO_KEY_MARKER = "DEMO-ONLY"  # every demo key of the laptop seed (local/seed.py) carries it
+
+
 def key_path() -> str:
     return f"{settings().ssm_prefix}/console/jwt_key"
+
+
+def h5_key_path() -> str:
+    """The residents' H5 session key: its own, so a leaked console key does not forge resident sessions."""
+    return f"{settings().ssm_prefix}/h5/session_key"
+
+
+def demo_or_weak(key: bytes) -> bool:
+    """A key a deployed stage must refuse: a published demo key, or shorter than MIN_KEY_BYTES."""
+    return len(key) < MIN_KEY_BYTES or DEMO_KEY_MARKER.encode() in key
 
 
 def issuer() -> str:
@@ -50,7 +63,8 @@ class SigningKeyStore:
     per container, and whatever replaces that store (a test's fresh fake AWS) replaces this cache too.
     """
 
-    def __init__(self, ssm_client=None, ttl_seconds: int | None = None, clock=time.monotonic):
+    def __init__(self, ssm_client=None, ttl_seconds: int | None = None, clock=time.monotonic, path=key_path):
+        self._path = path
         self._client = ssm_client
         self._ttl = settings().secrets_cache_seconds if ttl_seconds is None else ttl_seconds
         self._clock = clock
@@ -70,12 +84,12 @@ class SigningKeyStore:
         if cached and cached[0] is ssm and now - cached[1] < self._ttl:
             return cached[2]
         try:
-            value = ssm.get_parameter(Name=key_path(), WithDecryption=True)["Parameter"]["Value"]
+            value = ssm.get_parameter(Name=self._path(), WithDecryption=True)["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:
-            raise SigningKeyMissing(f"no SSM parameter {key_path()}") from None
+            raise SigningKeyMissing(f"no SSM parameter {self._path()}") from None
         key = value.encode("utf-8")
         if len(key) < MIN_KEY_BYTES:
-            raise SigningKeyMissing(f"SSM parameter {key_path()} is shorter than {MIN_KEY_BYTES} bytes")
+            raise SigningKeyMissing(f"SSM parameter {self._path()} is shorter than {MIN_KEY_BYTES} bytes")
         with self._lock:
             self._cached = (ssm, now, key)
         return key
@@ -84,12 +98,13 @@ class SigningKeyStore:
         """Write (or overwrite) the key as a SecureString; used by the laptop seed and by operators."""
         if len(value.encode("utf-8")) < MIN_KEY_BYTES:
             raise ValueError(f"the signing key must be at least {MIN_KEY_BYTES} bytes")
-        self._ssm().put_parameter(Name=key_path(), Value=value, Type="SecureString", Overwrite=True)
+        self._ssm().put_parameter(Name=self._path(), Value=value, Type="SecureString", Overwrite=True)
         with self._lock:
             self._cached = None
 
 
 _STORE: SigningKeyStore | None = None
+_H5_STORE: SigningKeyStore | None = None
 
 
 def signing_key_store() -> SigningKeyStore:
@@ -100,10 +115,18 @@ def signing_key_store() -> SigningKeyStore:
     return _STORE
 
 
+def h5_key_store() -> SigningKeyStore:
+    """The store of the residents' H5 session key (`{SSM_PREFIX}/h5/session_key`)."""
+    global _H5_STORE
+    if _H5_STORE is None:
+        _H5_STORE = SigningKeyStore(path=h5_key_path)
+    return _H5_STORE
+
+
 def reset() -> None:
-    """Forget the cached key and client (tests)."""
-    global _STORE
-    _STORE = None
+    """Forget the cached keys and client (tests)."""
+    global _STORE, _H5_STORE
+    _STORE = _H5_STORE = None
 
 
 def _jwt():

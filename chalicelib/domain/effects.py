@@ -114,6 +114,16 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class SenderBlock:
+    """Effect: staff block (or unblock) a sender's 便民纸条 (`domain.limits`; checked in every filing's
+    transaction)."""
+
+    account_id: str
+    openid: str
+    blocked: bool
+
+
+@dataclass(frozen=True)
 class ClaimDelivery:
     """Effect: record that something happened once under `key` (e.g. a parked message's follow-up was
     sent); a later commit that claims the same key again fails as a duplicate."""
@@ -122,7 +132,7 @@ class ClaimDelivery:
     at: datetime
 
 
-Effect = Union[ClaimDelivery, NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
+Effect = Union[ClaimDelivery, SenderBlock, NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
                DeleteProfile, Transition]
 
 

@@ -110,6 +110,23 @@ class Refused(ConflictError):
         self.reply = reply
 
 
+class OverLimit(Refused):
+    """The sender's quota of 便民纸条 is used up (or staff blocked the sender); `.reply` says so kindly and
+    nothing is filed (the one refusal that files nothing: a flood is not a need)."""
+
+    code = "over_limit"
+
+
+class Replayed(Forbidden):
+    """This callback URL (timestamp, nonce, signature) already carried another delivery: a replay."""
+
+    code = "replayed"
+
+    def __init__(self, stamp_key: str = ""):
+        super().__init__("replayed callback")
+        self.stamp_key = stamp_key
+
+
 class StaleState(ConflictError):
     """A change lost a race: the thing's state changed since it was read."""
 
@@ -123,3 +140,7 @@ class StaleState(ConflictError):
 class PermanentFailure(ValueError):
     """A queued message that can never succeed (malformed, or about something that does not exist): the
     queue handler moves it to the dead-letter queue at once instead of retrying it."""
+
+
+class SecretsMissing(LookupError):
+    """An account has no (or incomplete) secrets in SSM: its callbacks answer 503, never 500."""

@@ -171,6 +171,13 @@ def _meal_order(ports: Ports, account: AccountView, now: datetime, need: Need, r
     return Decision(Reply(text=text), effects)
 
 
+def with_sender_quota(decision: Decision, quota) -> Decision:
+    """The filing with its sender's quota (`domain.limits.SenderQuota`) written in the same transaction."""
+    if not any(isinstance(e, NewRequest) for e in decision.effects):
+        return decision
+    return Decision(decision.reply, tuple(decision.effects) + (quota,))
+
+
 def without_capacity(decision: Decision, refused_reply: str) -> Decision:
     """The same filing when the meal's last places went to others meanwhile: the request is still filed,
     flagged 名额已满 for staff, and the resident hears the number and what happens next."""

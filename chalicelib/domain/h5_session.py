@@ -1,8 +1,8 @@
 """Residents' sessions on the H5 pages: who (account, openid) a browser inside WeChat belongs to.
 
-A session is a short-lived JWT (HS256) signed with the console's key from SSM
-(`chalicelib.auth.tokens.signing_key_store`), but with its own audience, "h5": a console token is no
-resident session and a resident session is no console token (`tokens.decode` wants aud "console").
+A session is a short-lived JWT (HS256) signed with its own key from SSM (`{SSM_PREFIX}/h5/session_key`,
+`chalicelib.auth.tokens.h5_key_store`), not the console's, and with its own audience, "h5": a console
+token is no resident session and a resident session is no console token, even if one key leaks.
 Claims: `account_id`, `openid`, `csrf` (the per-session token the pages put in a hidden field),
 `iss` (app and stage), `aud`, `iat`, `exp` (two hours). The web layer carries it in an HttpOnly cookie.
 
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.auth import tokens
 
 SESSION_LIFETIME = timedelta(hours=2)
 AUDIENCE = "h5"
@@ -45,39 +46,26 @@ class Session:
 
 def issue(account_id: str, openid: str, now: datetime | None = None) -> tuple[str, Session]:
     """A signed session for the resident, with a fresh CSRF token."""
-    import jwt
-
-    from chalicelib.auth.tokens import issuer, signing_key_store
-
     if not ACCOUNT_ID_RE.match(account_id) or not OPENID_RE.match(openid):
         raise ValueError("malformed account id or openid")
     now = now or clock.now()
     expires_at = (now + SESSION_LIFETIME).replace(microsecond=0)
     csrf = secrets.token_urlsafe(24)
-    payload = {"account_id": account_id, "openid": openid, "csrf": csrf, "iss": issuer(), "aud": AUDIENCE,
+    payload = {"account_id": account_id, "openid": openid, "csrf": csrf, "iss": tokens.issuer(), "aud": AUDIENCE,
                "iat": int(now.timestamp()), "exp": int(expires_at.timestamp())}
-    token = jwt.encode(payload, signing_key_store().get(), algorithm=ALGORITHM)
+    token = tokens.sign(payload, key=tokens.h5_key_store().get())
     return token, Session(account_id, openid, csrf, expires_at)
 
 
 def decode(token: str, account_id: str) -> Session:
     """The session in `token`, if valid and for `account_id`; SessionInvalid otherwise. Only HS256, expiry
     checked with no leeway."""
-    import jwt
-
-    from chalicelib.auth.tokens import expiry_ok, issuer, signing_key_store
-
     if not token or len(token) > MAX_TOKEN:
         raise SessionInvalid("missing or oversized token")
     try:
-        claims: dict[str, Any] = jwt.decode(token, signing_key_store().get(), algorithms=[ALGORITHM],
-                                            audience=AUDIENCE, issuer=issuer(),
-                                            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
-                                                     "verify_iat": False})
-    except jwt.PyJWTError as exc:
-        raise SessionInvalid(type(exc).__name__) from None
-    if not expiry_ok(claims):
-        raise SessionInvalid("ExpiredSignatureError")
+        claims: dict[str, Any] = tokens.verify(token, AUDIENCE, tuple(REQUIRED_CLAIMS), key=tokens.h5_key_store().get())
+    except tokens.TokenInvalid as exc:
+        raise SessionInvalid(str(exc)) from None
     openid, csrf = claims.get("openid"), claims.get("csrf")
     if not isinstance(openid, str) or not OPENID_RE.match(openid) or not isinstance(csrf, str) or not csrf:
         raise SessionInvalid("malformed claims")

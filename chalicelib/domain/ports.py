@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 if TYPE_CHECKING:  # types only: no import cycle at run time
     from chalicelib.domain.canteen import CanteenView, Household
     from chalicelib.domain.effects import Effect
+    from chalicelib.domain.limits import ResidentLimits
     from chalicelib.domain.messages import Reply
     from chalicelib.domain.requests import Policy, RequestView
     from chalicelib.domain.rules import Rule
@@ -37,6 +38,15 @@ class GatewayAccount:
     encryption_mode: str  # plain | compatible | safe
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A callback's (timestamp, nonce, signature) to record with its delivery (single use), and when it may
+    be forgotten (its timestamp has left the replay window)."""
+
+    key: str  # account_id#timestamp#nonce#signature
+    expires_at: datetime
+
+
 class Ports(Protocol):
     """What actions and use cases read (implemented over DynamoDB in `chalicelib.store.ports`)."""
 
@@ -44,6 +54,8 @@ class Ports(Protocol):
     def rules(self, account_id: str) -> "tuple[Rule, ...]": ...
     def community_account(self, community_id: str) -> AccountView | None: ...
     def account_templates(self, account_id: str) -> str | None: ...
+    def community_grids(self, community_id: str) -> tuple[str, ...]: ...
+    def resident_limits(self, district_id: str) -> "ResidentLimits": ...
     def directory(self, district_id: str) -> list[AccountView]: ...
     def next_request_number(self, prefix: str, now: datetime, claim: str | None = None) -> str:
         """The next public number of the day; with `claim` (a delivery key), the number that claim took
@@ -69,7 +81,9 @@ class UnitOfWork(Protocol):
     """
 
     def commit(self, delivery_key: str | None, reply: "Reply", effects: Sequence["Effect"],
-               now: datetime) -> list[str]: ...
+               now: datetime, stamp: Stamp | None = None) -> list[str]: ...
+
+    def remember_stamp(self, stamp: Stamp | None, delivery_key: str, now: datetime) -> None: ...
 
     def stored_reply(self, delivery_key: str) -> "Reply": ...
 

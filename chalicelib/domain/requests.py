@@ -308,6 +308,15 @@ def plan_contact(request: RequestView, actor: Actor, at: datetime, contact: dict
                           district_id=request.district_id, audit_fields={"contact": sorted(kept)}, contact=kept)
 
 
+def plan_sender_block(request: RequestView, actor: Actor, at: datetime, blocked: bool, reason: str) -> TransitionPlan:
+    """屏蔽发送者: the audit of staff blocking (or unblocking) the sender of this request."""
+    if not request.openid:
+        raise DomainError("这张纸条不是居民在微信或网页上提交的，没有可屏蔽的发送者", code="no_sender")
+    return TransitionPlan(request.number, "block_sender" if blocked else "unblock_sender", request.state,
+                          request.state, actor, at, reason[:MAX_NOTE], community_id=request.community_id,
+                          district_id=request.district_id, audit_fields={"account_id": request.account_id})
+
+
 def plan_escalation(request: RequestView, at: datetime, hours: float) -> TransitionPlan | None:
     """超时上报: an overdue request goes up one level (director, then sub-district, half the expected
     time later); None once it has gone all the way. Written only if nobody escalated it meanwhile."""

@@ -45,7 +45,7 @@ MEALS = MEAL_NAMES
 STATES = STATE_NAMES
 # What the audit trail names: the transitions, and the changes that keep the state.
 ACTIONS = {**ACTION_NAMES, "note": "备注", "file": "提交", "recategorise": "改类别", "escalate": "超时提醒",
-           "contact": "补充联系方式"}
+           "contact": "补充联系方式", "block_sender": "屏蔽发送者", "unblock_sender": "解除屏蔽"}
 ACTOR_KINDS = {"resident": "居民", "staff": "工作人员", "team": "服务队", "department": "对接部门", "system": "系统",
                "partner": "合作系统"}
 

@@ -9,12 +9,17 @@ from chalicelib.auth import service
 bp = Blueprint(__name__)
 
 
+def _source_ip() -> str | None:
+    """The caller's address as API Gateway saw it (not X-Forwarded-For, which the caller writes)."""
+    return ((bp.current_request.context or {}).get("identity") or {}).get("sourceIp")
+
+
 @bp.route("/api/v1/auth/login", methods=["POST"])
 @json_errors
 def auth_login():
     """{username, password} -> {token, token_type, expires_at, expires_in, user}."""
     username, password = text_fields(read_json(bp.current_request), "username", "password")
-    return json_response(service.login(username, password).to_json())
+    return json_response(service.login(username, password, address=_source_ip()).to_json())
 
 
 @bp.route("/api/v1/auth/logout", methods=["POST"], authorizer=staff_authorizer)
@@ -31,7 +36,8 @@ def auth_password():
     """{old_password, new_password} -> a fresh session (earlier tokens are refused)."""
     principal = current_principal(bp.current_request)
     old_password, new_password = text_fields(read_json(bp.current_request), "old_password", "new_password")
-    return json_response(service.change_password(principal, old_password, new_password).to_json())
+    return json_response(service.change_password(principal, old_password, new_password,
+                                                 address=_source_ip()).to_json())
 
 
 @bp.route("/api/v1/auth/me", methods=["GET"], authorizer=staff_authorizer)

@@ -3,17 +3,32 @@ for menus and the delivery list (JSON, CSV, printable HTML)."""
 from __future__ import annotations
 
 import html
+from datetime import date
 
 from chalice import Blueprint, Response
 
 from chalicelib import clock
 from chalicelib.auth import current_principal, staff_authorizer
-from chalicelib.web.http import json_errors, json_response, read_json
-from chalicelib.auth.errors import BadRequest
+from chalicelib.auth.errors import NotFound
+from chalicelib.domain.canteen import MARKS, yuan
+from chalicelib.domain.dates import describe_day, local_date
+from chalicelib.domain.exports import XLSX_TYPE
+from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.schema import Bool, Day, Int, List, Obj, Text
 from chalicelib.services import canteens as canteen_desk
+from chalicelib.web.http import json_errors, json_response, read_json
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+
+# ---- input schemas (chalicelib/schema.py): types and limits, 400 naming the field ----
+_PRICE = Int(0, 100_000, label="价格，单位：分")
+_NAME = Text(30, label="名称")
+_DISH = Obj({"name": _NAME, "price_fen": _PRICE, "marks": List(Text(10, choices=MARKS), 8, required=False)})
+_SET = Obj({"name": _NAME, "price_fen": _PRICE, "dishes": List(Text(30), 20, required=False)})
+_MEAL = Obj({"dishes": List(_DISH, 40, required=False), "sets": List(_SET, 10, required=False)}, required=False)
+MENU_INPUT = Obj({"meals": Obj({meal: _MEAL for meal in MEAL_NAMES}), "published": Bool(required=False)})
+COPY_WEEK = Obj({"from": Day(), "to": Day(), "publish": Bool(required=False)})
 
 
 def _q() -> dict[str, str]:
@@ -30,7 +45,7 @@ def public_menus(canteen_id):
 @bp.route("/api/v1/canteens/{canteen_id}/menus/{day}", methods=["PUT"], authorizer=staff_authorizer)
 @json_errors
 def save_menu(canteen_id, day):
-    body = read_json(bp.current_request)
+    body = MENU_INPUT.check(read_json(bp.current_request))
     return json_response(canteen_desk.save_menu(current_principal(bp.current_request), canteen_id, day,
                                                 body.get("meals"), bool(body.get("published", False))))
 
@@ -38,9 +53,7 @@ def save_menu(canteen_id, day):
 @bp.route("/api/v1/canteens/{canteen_id}/menus/copy-week", methods=["POST"], authorizer=staff_authorizer)
 @json_errors
 def copy_week(canteen_id):
-    body = read_json(bp.current_request)
-    if not isinstance(body.get("from"), str) or not isinstance(body.get("to"), str):
-        raise BadRequest("需要 from 和 to（YYYY-MM-DD，各取所在的那一周）", code="missing_field")
+    body = COPY_WEEK.check(read_json(bp.current_request))
     return json_response(canteen_desk.copy_week(current_principal(bp.current_request), canteen_id, body["from"],
                                                 body["to"], bool(body.get("publish", False))))
 
@@ -56,6 +69,11 @@ def deliveries(canteen_id):
         return Response(canteen_desk.deliveries_csv(rows), status_code=200, headers={
             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
             "Content-Disposition": f'attachment; filename="deliveries-{canteen_id}-{q.get("date", "today")}.csv"'})
+    if fmt == "xlsx":
+
+        return Response(canteen_desk.deliveries_xlsx(rows), status_code=200, headers={
+            "Content-Type": XLSX_TYPE, "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="deliveries-{canteen_id}-{q.get("date", "today")}.xlsx"'})
     if fmt == "html":
         return Response(print_page(canteen_id, q, rows), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
@@ -72,7 +90,6 @@ def delivered(canteen_id, number):
 @bp.route("/h5/canteens/{canteen_id}", methods=["GET"])
 def menu_page(canteen_id):
     """The menu for elders on a phone: large type, high contrast, no script, no outside asset."""
-    from chalicelib.auth.errors import NotFound
 
     try:
         data = canteen_desk.public_menus(canteen_id, None)
@@ -84,11 +101,7 @@ def menu_page(canteen_id):
 
 
 def menu_html(data: dict) -> str:
-    from datetime import date
 
-    from chalicelib.domain.canteen import yuan
-    from chalicelib.domain.dates import describe_day, local_date
-    from chalicelib.domain.meals import MEAL_NAMES
 
     e = html.escape
     today = local_date(clock.now())
@@ -132,7 +145,6 @@ padding:0 6px;border-radius:4px}} .note{{background:#e8f5e9;padding:8px;border-r
 
 
 def print_page(canteen_id: str, q: dict, rows: list[dict]) -> str:
-    from chalicelib.domain.meals import MEAL_NAMES
 
     e = html.escape
     body = "".join(

@@ -17,6 +17,7 @@ a 便民纸条 reads as a meal order and the community has a canteen, the page s
 """
 from __future__ import annotations
 
+import hashlib
 import functools
 import html
 import logging
@@ -28,7 +29,7 @@ from urllib.parse import parse_qs, quote
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap, clock
-from chalicelib.domain.errors import StorageUnavailable
+from chalicelib.domain.errors import OverLimit, StorageUnavailable
 from chalicelib.domain.filing import MAX_TEXT, Need, is_meaningful
 from chalicelib.services import filing
 from chalicelib import log
@@ -293,7 +294,9 @@ def request_submit(ctx: Ctx) -> Response:
     contact = {k: v for k, v in (("phone", phone), ("address", address)) if v} if consent else {}
     try:
         filed = filing.file_need(ctx.account.view, Need(text=text, channel="h5", openid=session.openid,
-                                                        contact=contact))
+                                                        contact=contact), senders=(h5_sender(session),))
+    except OverLimit as refused:  # a flood from one resident or one session (domain/limits.py)
+        return _page(ctx, "暂时不能提交", _message_html(ctx, "暂时不能提交", refused.reply), status=429)
     except bootstrap.storage_errors() + (StorageUnavailable,) as exc:
         log.event(LOG, "h5 request not filed: storage failed", logging.ERROR, error=type(exc).__name__)
         return _page(ctx, "便民纸条", _request_form_html(
@@ -302,6 +305,11 @@ def request_submit(ctx: Ctx) -> Response:
         return _page(ctx, "已经提交过了", _duplicate_html(ctx, filed.number))
     log.event(LOG, "h5 request filed", number=filed.number, category=filed.category)
     return _page(ctx, "已收到您的便民纸条", _filed_html(ctx, filed.number, filed.team_name, filed.reply))
+
+
+def h5_sender(session: h5_session.Session) -> str:
+    """This H5 session as a sender whose 便民纸条 count against the limits too (besides the openid)."""
+    return "h5#" + hashlib.sha256(session.csrf.encode()).hexdigest()[:24]
 
 
 def _check_csrf(ctx: Ctx, session: h5_session.Session, form: dict[str, str]) -> None:

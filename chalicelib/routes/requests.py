@@ -7,10 +7,23 @@ from chalice import Blueprint
 
 from chalicelib.auth import current_principal, staff_authorizer
 from chalicelib.auth.errors import BadRequest
+from chalicelib.schema import Obj, Text
 from chalicelib.services import directory, requests as request_desk
 from chalicelib.web.http import json_errors, json_response, read_json
 
 bp = Blueprint(__name__)
+
+# Input schemas (chalicelib/schema.py): one per route, types and limits, 400 naming the field.
+_CONTACT = Obj({"name": Text(50, required=False), "phone": Text(20, pattern=r"[0-9+\- ]{3,20}", what="电话号码",
+                                                               required=False),
+                "address": Text(200, required=False)}, required=False)
+FILE_REQUEST = Obj({"community_id": Text(64), "text": Text(5000), "category": Text(40, required=False),
+                    "contact": _CONTACT, "grid": Text(40, required=False)}, allow_null=("category", "contact", "grid"))
+TRANSITION = Obj({"action": Text(20), "note": Text(1000, required=False, min_len=0),
+                  "team_id": Text(64, required=False), "department_id": Text(64, required=False)},
+                 allow_null=("note", "team_id", "department_id"))
+RECATEGORISE = Obj({"category": Text(40), "note": Text(1000, required=False, min_len=0)}, allow_null=("note",))
+NOTE = Obj({"note": Text(1000, min_len=0)})
 
 
 def _query() -> dict[str, str]:
@@ -44,10 +57,8 @@ def list_requests():
 @bp.route("/api/v1/requests", methods=["POST"], authorizer=staff_authorizer)
 @json_errors
 def file_request():
-    body = read_json(bp.current_request)
+    body = FILE_REQUEST.check(read_json(bp.current_request))
     contact = body.get("contact") or {}
-    if not isinstance(contact, dict):
-        raise BadRequest("contact 应为对象 {name, phone, address}", code="invalid")
     community_id, text = _optional_text(body, "community_id"), _optional_text(body, "text")
     if not community_id or not text:
         raise BadRequest("需要 community_id 和 text", code="missing_field")
@@ -94,7 +105,7 @@ def view_request(number):
 @bp.route("/api/v1/requests/{number}/transitions", methods=["POST"], authorizer=staff_authorizer)
 @json_errors
 def transition_request(number):
-    body = read_json(bp.current_request)
+    body = TRANSITION.check(read_json(bp.current_request))
     action = _optional_text(body, "action")
     if not action:
         raise BadRequest("需要 action（accept、assign、start、complete、reject、cancel、reopen）", code="missing_field")
@@ -107,7 +118,7 @@ def transition_request(number):
 @bp.route("/api/v1/requests/{number}/category", methods=["POST"], authorizer=staff_authorizer)
 @json_errors
 def recategorise_request(number):
-    body = read_json(bp.current_request)
+    body = RECATEGORISE.check(read_json(bp.current_request))
     category = _optional_text(body, "category")
     if not category:
         raise BadRequest("需要 category", code="missing_field")
@@ -118,7 +129,7 @@ def recategorise_request(number):
 @bp.route("/api/v1/requests/{number}/notes", methods=["POST"], authorizer=staff_authorizer)
 @json_errors
 def note_request(number):
-    body = read_json(bp.current_request)
+    body = NOTE.check(read_json(bp.current_request))
     return json_response(request_desk.add_note(current_principal(bp.current_request), number,
                                                _optional_text(body, "note") or ""))
 

@@ -10,10 +10,9 @@ from typing import Any
 from chalicelib import bootstrap
 from chalicelib.auth.scope import can, can_see_request, require
 from chalicelib.config import settings
-from chalicelib.domain import dates
+from chalicelib.domain import dates, exports
 from chalicelib.domain.canteen import MenuInvalid, validate_meals, week_of
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.exports import csv_text
 from chalicelib.domain.filing import FLAGS
 from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.domain.meals import MEAL_NAMES
@@ -112,12 +111,21 @@ def deliveries(principal, canteen_id: str, day_text: str | None, meal: str) -> l
     return sorted(rows, key=lambda x: (x["grid"] or "", x["address"] or ""))
 
 
+DELIVERY_HEADER = ("编号", "状态", "份数", "菜品", "姓名", "电话", "地址", "网格", "待办", "居民留言")
+
+
+def _delivery_cells(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[r["number"], r["state_name"], r["portions"], "、".join(r["dishes"]), r["name"], r["phone"],
+             r["address"], r["grid"], "、".join(r["flags"]), r["note"]] for r in rows]
+
+
 def deliveries_csv(rows: list[dict[str, Any]]) -> str:
     """The delivery list as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese correctly)."""
-    header = ["编号", "状态", "份数", "菜品", "姓名", "电话", "地址", "网格", "待办", "居民留言"]
-    return csv_text(header, ([r["number"], r["state_name"], r["portions"], "、".join(r["dishes"]), r["name"] or "",
-                              r["phone"] or "", r["address"] or "", r["grid"] or "", "、".join(r["flags"]),
-                              r["note"]] for r in rows))
+    return exports.csv_text(DELIVERY_HEADER, _delivery_cells(rows))  # every cell neutralised
+
+
+def deliveries_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    return exports.xlsx_bytes(DELIVERY_HEADER, _delivery_cells(rows), "送餐名单")
 
 
 def mark_delivered(principal, canteen_id: str, number: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
@@ -19,19 +19,25 @@ from chalicelib.domain.effects import ClaimDelivery, NewRequest, Notify, Reserve
 from chalicelib.domain.errors import (
     Duplicate,
     DuplicateNeed,
+    OverLimit,
     PermanentFailure,
     Refused,
+    Replayed,
+    SecretsMissing,
     StaleState,
     StorageUnavailable,
 )
+from chalicelib.domain.filing import duplicate_reply, with_sender_quota, without_capacity
 from chalicelib.domain.handlers import ROUTER
-from chalicelib.domain.filing import duplicate_reply, without_capacity
+from chalicelib.domain.limits import SenderQuota, sender_quota
 from chalicelib.domain.messages import NO_REPLY, Reply, inbound_from_dict, inbound_to_dict
+from chalicelib.domain.ports import Stamp
 from chalicelib.wechat.protocol import (
     AccountKeys,
     CallbackRejected,
     open_message,
     render_reply,
+    replay_stamp,
     seal_reply,
     verify_url,
 )
@@ -47,13 +53,22 @@ class Answer:
 
 
 NOT_FOUND = Answer(404, "unknown account")
+NOT_READY = Answer(503, "account not ready")
 SUCCESS = Answer(200, "success")
 
 
+class AccountNotReady(Exception):
+    """The account's secrets are missing in SSM, or do not fit its mode: 503, never a 500."""
+
+
 def _keys(account):
-    secrets = bootstrap.secrets().get(account.view.account_id)
-    return AccountKeys(appid=account.appid, token=secrets.token, encoding_aes_key=secrets.encoding_aes_key,
-                       mode=account.encryption_mode)
+    try:
+        secrets = bootstrap.secrets().get(account.view.account_id)
+        return AccountKeys(appid=account.appid, token=secrets.token, encoding_aes_key=secrets.encoding_aes_key,
+                           mode=account.encryption_mode)
+    except (SecretsMissing, ValueError) as exc:
+        log.event(LOG, "account not ready: secrets missing or unfit", logging.ERROR, error=str(exc))
+        raise AccountNotReady(str(exc)) from None
 
 
 HOLDING_REPLY_TEXT = "已收到您的消息，系统正忙，处理好后会马上回复您。"
@@ -64,47 +79,57 @@ def _parkable() -> tuple[type[BaseException], ...]:
     return bootstrap.storage_errors() + (StorageUnavailable,)
 
 
-def handle(account, message, now: datetime, follow_up: bool = False):
+def handle(account, message, now: datetime, follow_up: bool = False, stamp: Stamp | None = None):
     """Route and commit one message exactly once; the reply to answer with.
 
     `follow_up`: the message was parked earlier; its reply goes to the resident through the outbox
     (customer-service message) because WeChat's request is long answered. A parked message whose
     original copy had been committed after all gets that first reply (with its number) through the
-    outbox instead, once (`FOLLOW_UP` claims it).
+    outbox instead, once (`FOLLOW_UP` claims it). `stamp`: the callback URL's (timestamp, nonce,
+    signature), recorded with the delivery; `Replayed` when it already carried another message.
     """
     account_id = account.view.account_id
     delivery_key = f"{account_id}#{message.dedupe_key}"
     unit_of_work = bootstrap.unit_of_work()
     if follow_up and unit_of_work.delivered(delivery_key):  # checked before anything is decided or numbered
         return _follow_up_first_reply(account_id, message, delivery_key)
-    decision = ROUTER.decide(message, account.view, bootstrap.ports(), now, bootstrap.ports().rules(account_id))
+    ports = bootstrap.ports()
+    decision = ROUTER.decide(message, account.view, ports, now, ports.rules(account_id))
+    if message.openid:  # a resident's own 便民纸条 count against their limits (domain/limits.py)
+        decision = with_sender_quota(decision, sender_quota(account_id, message.openid, now,
+                                                            ports.resident_limits(account.view.district_id)))
     effects = decision.effects
     if follow_up and decision.reply.text:
         effects += (Notify(account_id, message.openid, "reply", decision.reply.text),
                     ClaimDelivery(delivery_key + FOLLOW_UP, now))
     try:
         try:
-            unit_of_work.commit(delivery_key, decision.reply, effects, now)
+            unit_of_work.commit(delivery_key, decision.reply, effects, now, stamp)
             reply = decision.reply
         except (DuplicateNeed, Refused, StaleState) as declined:
             # The resident's need is already open (point to it), the meal's last places went meanwhile
             # (filed all the same, flagged), or a request changed under us: answer so, keep the effects
             # that do not depend on it (an address just given), and record the delivery with that answer.
-            if isinstance(declined, Refused):
+            if isinstance(declined, Refused) and not isinstance(declined, OverLimit):
                 decision = without_capacity(decision, declined.reply)
                 reply, effects = decision.reply, decision.effects
             else:
-                reply = duplicate_reply(declined.number) if isinstance(declined, DuplicateNeed) else Reply(
-                    text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
+                if isinstance(declined, OverLimit):  # a flood, or a sender staff blocked: nothing is filed
+                    reply = Reply(text=declined.reply)
+                elif isinstance(declined, DuplicateNeed):
+                    reply = duplicate_reply(declined.number)
+                else:
+                    reply = Reply(text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
                 effects = tuple(e for e in decision.effects
-                                if not isinstance(e, (NewRequest, ReserveCapacity, Transition)))
+                                if not isinstance(e, (NewRequest, ReserveCapacity, Transition, SenderQuota)))
             if follow_up and reply.text:
                 effects += (Notify(account_id, message.openid, "reply", reply.text),
                             ClaimDelivery(delivery_key + FOLLOW_UP, now))
-            unit_of_work.commit(delivery_key, reply, effects, now)
+            unit_of_work.commit(delivery_key, reply, effects, now, stamp)
     except Duplicate:
         if follow_up:  # committed by a copy that raced this replay
             return _follow_up_first_reply(account_id, message, delivery_key)
+        unit_of_work.remember_stamp(stamp, delivery_key, now)  # a retry's new URL is used up too
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
         reply = unit_of_work.stored_reply(delivery_key)
     log.event(LOG, "callback handled", kind=message.kind, event=message.event, follow_up=follow_up,
@@ -176,6 +201,18 @@ def replay(body: dict) -> None:
         handle(account, message, bootstrap.now(), follow_up=True)
 
 
+def _stamp(account_id: str, query: dict[str, str], now: datetime) -> Stamp:
+    """The callback URL's stamp, kept until its timestamp leaves the replay window (two days when the
+    window is off: then the timestamp says nothing and a URL stays refused for as long as deliveries)."""
+    key, signed_at = replay_stamp(query)
+    window = settings().replay_window_s
+    if window:
+        expires_at = datetime.fromtimestamp(signed_at, timezone.utc) + timedelta(seconds=window + 1)
+    else:
+        expires_at = now + timedelta(days=2)
+    return Stamp(f"{account_id}#{key}", expires_at)
+
+
 def verify(account_id: str, query: dict[str, str]) -> Answer:
     """GET: WeChat's URL verification."""
     account = bootstrap.ports().account(account_id)
@@ -183,6 +220,8 @@ def verify(account_id: str, query: dict[str, str]) -> Answer:
         return NOT_FOUND
     try:
         return Answer(200, verify_url(_keys(account), query, bootstrap.now().timestamp(), settings().replay_window_s))
+    except AccountNotReady:
+        return NOT_READY
     except CallbackRejected as exc:
         log.event(LOG, "verification refused", logging.WARNING, reason=exc.reason)
         return Answer(exc.status, exc.reason)
@@ -193,7 +232,10 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     account = bootstrap.ports().account(account_id)
     if account is None:
         return NOT_FOUND
-    keys = _keys(account)
+    try:
+        keys = _keys(account)
+    except AccountNotReady:
+        return NOT_READY
     now = now or bootstrap.now()
     try:
         message, encrypted = open_message(keys, query, body, now.timestamp(), settings().replay_window_s)
@@ -203,7 +245,10 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     if message.kind == "unknown":
         return SUCCESS
     try:
-        reply = within_budget(handle, account, message, now)
+        reply = within_budget(handle, account, message, now, False, _stamp(account_id, query, now))
+    except Replayed:
+        log.event(LOG, "callback refused", logging.WARNING, reason="replayed signature", status=403)
+        return Answer(403, "replayed callback")
     except _parkable() as exc:
         reply = park(account_id, message, exc)
     except BudgetSpent as exc:  # the store is slow: answer now, and let the parked copy follow up

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from chalicelib import bootstrap
 from chalicelib.domain.effects import NewRequest
-from chalicelib.domain.errors import DuplicateNeed, Refused
-from chalicelib.domain.filing import Need, plan_need, without_capacity
+from chalicelib.domain.errors import DuplicateNeed, OverLimit, Refused
+from chalicelib.domain.filing import Need, plan_need, with_sender_quota, without_capacity
+from chalicelib.domain.limits import sender_quota
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.ports import AccountView
 
@@ -27,14 +28,22 @@ class Filed:
     due_at: object = None
 
 
-def file_need(account: AccountView, need: Need) -> Filed:
-    """File the need (always: see `domain.filing`), commit it with what it takes, publish its notices."""
+def file_need(account: AccountView, need: Need, senders: tuple[str, ...] = ()) -> Filed:
+    """File the need (always: see `domain.filing`), commit it with what it takes, publish its notices.
+
+    A resident's own need counts against their limits (`domain.limits`; `senders` count too, e.g. an H5
+    session): `OverLimit` when one more would pass them, or while staff have blocked the sender."""
     ports, now = bootstrap.ports(), bootstrap.now()
     household = ports.household(account.account_id, need.openid) if need.openid else None
     decision = plan_need(ports, account, now, need, household=household)
+    if need.openid and need.actor == "resident":
+        decision = with_sender_quota(decision, sender_quota(
+            account.account_id, need.openid, now, ports.resident_limits(account.district_id), senders))
     unit_of_work = bootstrap.unit_of_work()
     try:
         unit_of_work.commit(None, NO_REPLY, decision.effects, now)
+    except OverLimit:
+        raise
     except Refused as refused:  # the meal's last places went meanwhile: filed all the same, flagged
         decision = without_capacity(decision, refused.reply)
         unit_of_work.commit(None, NO_REPLY, decision.effects, now)

@@ -11,8 +11,9 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.auth.scope import can, communities_in_scope, require, transition_action
-from chalicelib.domain.errors import DomainError, NotFound, StaleState
 from chalicelib.domain.effects import Transition
+from chalicelib.domain.errors import DomainError, NotFound, StaleState
+from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.requests import (
     CATEGORIES,
@@ -25,7 +26,6 @@ from chalicelib.domain.requests import (
     plan_recategorise,
     plan_transition,
 )
-from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.services import filing
 
 
@@ -216,6 +216,8 @@ def file_for_resident(principal, community_id: str, text: str, category: str | N
     if account is None:
         raise NotFound("社区不存在")
     require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
+    if grid and grid not in bootstrap.ports().community_grids(community_id):
+        raise DeskError(f"网格 {grid} 不属于该社区")
     filed = filing.file_need(account, filing.Need(
         text=text.strip(), channel="staff", category=category, grid=grid, actor=principal.username,
         contact={k: str(v) for k, v in (contact or {}).items() if v}))

@@ -22,3 +22,17 @@ class Delivery(Model):
     reply = UnicodeAttribute()  # the Reply as JSON (sealed again for each copy: nonce and timestamp differ)
     created_at = UTCDateTimeAttribute(default=clock.now)
     expires_at = UTCDateTimeAttribute()
+
+
+class CallbackStamp(Model):
+    """A callback URL's (timestamp, nonce, signature) already used (防重放), and the delivery it carried.
+
+    Written in the same request as the delivery: a captured URL sent again with another body within the
+    replay window finds it and is refused; WeChat's retry of the same message (same delivery) passes.
+    Plain mode's signature does not cover the body, so this is what makes a plain callback single-use.
+    """
+
+    Meta = table_meta("callback_stamps", ttl_attribute="expires_at")
+    stamp_key = UnicodeAttribute(hash_key=True)  # account_id#timestamp#nonce#signature
+    delivery_key = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()  # the end of the replay window; checked in code

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 from chalicelib.cache import ContainerCache
 from chalicelib.domain.canteen import CanteenView, Household
 from chalicelib.domain.dates import local_date
+from chalicelib.domain.limits import DEFAULT_RESIDENT_LIMITS, ResidentLimits
 from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
@@ -20,12 +22,20 @@ from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
 from chalicelib.store.teams import Team
 
-ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
+ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory (unknown ids: ContainerCache's brief miss)
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
+_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what an account or canteen id can look like
+
+
+def plausible_id(value: str) -> bool:
+    """Could be an id: anything else is unknown without a read, and never enters a cache."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def gateway_account(account_id: str) -> GatewayAccount | None:
     """The account behind /wechat/{account_id}, or None when there is no such account."""
+    if not plausible_id(account_id):
+        return None
     return ACCOUNT_CACHE.get(("account", account_id), lambda: _load_account(account_id))
 
 
@@ -50,6 +60,17 @@ def community_account(community_id: str) -> AccountView | None:
     return account.view if account and account.view.community_id == community_id else None
 
 
+def community_grids(community_id: str) -> tuple[str, ...]:
+    """The community's grids (网格), cached with the directory."""
+    def load() -> tuple[str, ...]:
+
+        try:
+            return tuple(Community.get(community_id).grids or ())
+        except Community.DoesNotExist:
+            return ()
+    return ACCOUNT_CACHE.get(("grids", community_id), load)
+
+
 def account_rules(account_id: str) -> tuple[Rule, ...]:
     """The account's own rules, or the defaults."""
     def load() -> tuple[Rule, ...]:
@@ -70,6 +91,20 @@ class DynamoPorts:
 
     def community_account(self, community_id: str) -> AccountView | None:
         return community_account(community_id)
+
+    def community_grids(self, community_id: str) -> tuple[str, ...]:
+        return community_grids(community_id)
+
+    def resident_limits(self, district_id: str) -> ResidentLimits:
+        """The district's 便民纸条 limits per sender (`"resident_limits"` in its request policy item), else
+        the defaults; cached like the policy itself."""
+        def load() -> ResidentLimits:
+            try:
+                data = json.loads(RequestPolicy.get(f"district#{district_id}").policy)
+            except RequestPolicy.DoesNotExist:
+                return DEFAULT_RESIDENT_LIMITS
+            return ResidentLimits.from_policy(data.get("resident_limits") if isinstance(data, dict) else None)
+        return RULES_CACHE.get(("resident_limits", district_id), load)
 
     def account_templates(self, account_id: str) -> str | None:
         """The account's notification templates (JSON: purpose -> {kind, template_id, fields})."""
@@ -210,6 +245,9 @@ def _canteen_view(c):
 
 
 def canteen_view(canteen_id: str):
+    if not plausible_id(canteen_id):
+        return None
+
     def load():
 
         try:

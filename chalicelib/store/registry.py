@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalicelib.store.accounts import Account
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.counters import Counter
-from chalicelib.store.inbox import Delivery
+from chalicelib.store.inbox import CallbackStamp, Delivery
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.partners import Partner
@@ -20,7 +20,7 @@ from chalicelib.store.tokens import AccessToken
 ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
-    RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner,
+    RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner, CallbackStamp,
 )
 
 

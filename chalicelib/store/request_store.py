@@ -2,14 +2,13 @@
 its contact, and the dashboard counts kept at write time. Never a scan."""
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.requests import STATE_NAMES
+from chalicelib.store import page_tokens
 from chalicelib.store.counters import Counter
+from chalicelib.store.page_tokens import BadCursor  # noqa: F401 - routes answer it as 400
 from chalicelib.store.ports import request_view
 from chalicelib.store.request_writes import count_id
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent
@@ -18,31 +17,10 @@ from chalicelib.store.residents import Profile, Resident
 MAX_PAGE = 100
 
 
-class BadCursor(BadRequest):
-    code = "bad_cursor"
-    message = "cursor 无效"
-
-
 @dataclass(frozen=True)
 class Page:
     items: list[Any]
     cursor: str | None
-
-
-def _encode(key: dict | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def _decode(cursor: str | None) -> dict | None:
-    if not cursor:
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCursor("cursor 无效") from exc
-    if not isinstance(value, dict):
-        raise BadCursor("cursor 无效")
-    return value
 
 
 def list_requests(*, community_key: str | None = None, team_id: str | None = None,
@@ -66,7 +44,8 @@ def list_requests(*, community_key: str | None = None, team_id: str | None = Non
             HelpRequest.category == category)
     limit = max(1, min(int(limit), MAX_PAGE))
     items: list = []
-    start = _decode(cursor)
+    query = f"requests#{index.Meta.index_name}#{key}"
+    start = page_tokens.decode(cursor, query)
     # A filtered query may return short pages; keep reading until the page is full or the index ends.
     while True:
         result = index.query(key, filter_condition=condition, scan_index_forward=False, limit=limit - len(items),
@@ -75,7 +54,7 @@ def list_requests(*, community_key: str | None = None, team_id: str | None = Non
         start = result.last_evaluated_key
         if len(items) >= limit or not start:
             break
-    return Page(items, _encode(start))
+    return Page(items, page_tokens.encode(start, query))
 
 
 def get(number: str):
@@ -136,11 +115,12 @@ def overdue(district_id: str, now, community_key: str | None = None, limit: int 
 
 def community_events(community_key: str, limit: int = 50, cursor: str | None = None) -> Page:
 
+    query = f"events#{community_key}"
     result = RequestEvent.by_community.query(community_key, scan_index_forward=False,
                                              limit=max(1, min(int(limit), MAX_PAGE)),
-                                             last_evaluated_key=_decode(cursor))
+                                             last_evaluated_key=page_tokens.decode(cursor, query))
     items = list(result)
-    return Page(items, _encode(result.last_evaluated_key))
+    return Page(items, page_tokens.encode(result.last_evaluated_key, query))
 
 
 def many(numbers, community_key: str) -> list:

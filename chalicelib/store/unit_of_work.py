@@ -1,9 +1,10 @@
 """Committing exactly once (工作单元): a delivery record and a decision's effects in one write, then the outbox.
 
-No effects: one conditional PutItem of the delivery. Effects: one TransactWriteItems holding the
-delivery (same condition) and every record the effects make. Either way a second copy of the message
-fails the condition and raises `Duplicate`, with nothing written; its caller answers with the stored
-reply of the first copy. After the commit, the outbox messages the effects made are handed to the
+No effects: one conditional PutItem of the delivery, or, for a callback, one TransactWriteItems of the
+delivery and the callback's stamp (timestamp, nonce, signature: single use). Effects: one
+TransactWriteItems holding the stamp, the delivery (same condition) and every record the effects make.
+Either way a second copy of the message fails the condition and raises `Duplicate`, with nothing
+written; its caller answers with the stored reply of the first copy. After the commit, the outbox messages the effects made are handed to the
 outbox queue by the unit of work itself (`publish`), so no caller has to remember it.
 
 `WRITERS` is the table of effect type → writer; a new effect adds a line there.
@@ -36,23 +37,57 @@ from chalicelib.domain.effects import (
     ReserveCapacity,
     SaveConversation,
     SaveProfile,
+    SenderBlock,
     Transition,
 )
-from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState, StorageUnavailable
+from chalicelib.domain.errors import (
+    Duplicate,
+    DuplicateNeed,
+    OverLimit,
+    Refused,
+    Replayed,
+    StaleState,
+    StorageUnavailable,
+)
+from chalicelib.domain.limits import SenderQuota
+from chalicelib.domain.ports import Stamp
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
-from chalicelib.store.inbox import Delivery
+from chalicelib.store.inbox import CallbackStamp, Delivery
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.request_writes import write_new_request, write_transition
 from chalicelib.store.requests import RequestGuard
 from chalicelib.store.residents import Resident
+from chalicelib.store.windows import block_id, write_sender_quota
 
 DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (PynamoDBException, BotoCoreError)
 CONFLICT_RETRIES = 3  # shared items (a community's counts, a meal's places) may be busy in another transaction
 
-__all__ = ["DynamoUnitOfWork", "Duplicate", "DuplicateNeed", "Refused", "StaleState", "commit", "stored_reply"]
+__all__ = ["DynamoUnitOfWork", "Duplicate", "DuplicateNeed", "Refused", "Replayed", "StaleState", "commit",
+           "remember_stamp", "stored_reply"]
+
+
+def _stamp_item(stamp: Stamp, delivery_key: str, now: datetime):
+    """The stamp's item and its condition: unseen, forgotten, or seen with this same delivery (a retry)."""
+    condition = (CallbackStamp.stamp_key.does_not_exist() | (CallbackStamp.expires_at < now)
+                 | (CallbackStamp.delivery_key == delivery_key))
+    return CallbackStamp(stamp.key, delivery_key=delivery_key, expires_at=stamp.expires_at), condition
+
+
+def remember_stamp(stamp: Stamp | None, delivery_key: str, now: datetime) -> None:
+    """Record a stamp alone (a retry of a committed delivery arriving with a new URL); `Replayed` when it
+    already carried another delivery."""
+    if stamp is None:
+        return
+    item, condition = _stamp_item(stamp, delivery_key, now)
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if _is_condition_failure(exc):
+            raise Replayed(stamp.key) from exc
+        raise
 
 
 def reply_to_json(reply: Reply) -> str:
@@ -80,35 +115,50 @@ class _Tx:
 
     def __init__(self, tx):
         self.tx = tx
-        self.roles: list[tuple[str, str]] = []  # (role, detail) per item, in order
+        self._roles: dict[str, list[tuple[str, str]]] = {"check": [], "delete": [], "put": [], "update": []}
         self.after: list = []  # best-effort follow-ups once the transaction has committed
+
+    @property
+    def roles(self) -> list[tuple[str, str]]:
+        """(role, detail) per item in the order DynamoDB gets them: PynamoDB sends condition checks,
+        deletes, puts, then updates, whatever order they were added in."""
+        return [r for kind in ("check", "delete", "put", "update") for r in self._roles[kind]]
 
     def save(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.save(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["put"].append((role, detail))
 
     def update(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.update(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["update"].append((role, detail))
 
     def delete(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.delete(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["delete"].append((role, detail))
+
+    def condition_check(self, model, hash_key, role: str = "", detail: str = "", **kwargs) -> None:
+        self.tx.condition_check(model, hash_key, **kwargs)
+        self._roles["check"].append((role, detail))
 
 
-def commit(delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime) -> list[str]:
+def commit(delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime,
+           stamp: Stamp | None = None) -> list[str]:
     """Write the delivery (if any) and its effects once; returns the outbox ids it created (not published).
 
-    Raises Duplicate (the delivery was handled before), DuplicateNeed (the resident's same need is
-    already open), Refused (a capacity said no) or StaleState (a change raced another); in each case
-    nothing was written.
+    `stamp`: the callback's (timestamp, nonce, signature), recorded in the same request (a keyword reply
+    stays one request). Raises Replayed (the stamp carried another delivery), Duplicate (the delivery was
+    handled before), DuplicateNeed (the resident's same need is already open), Refused (a capacity said
+    no; OverLimit: the sender's quota) or StaleState (a change raced another); in each case nothing was
+    written.
     """
     delivery = None
     if delivery_key is not None:
         delivery = Delivery(delivery_key, reply=reply_to_json(reply), created_at=now,
                             expires_at=now + DELIVERY_TTL)
     fresh = Delivery.delivery_key.does_not_exist() | (Delivery.expires_at < now)
-    if not effects:
+    if delivery is None:
+        stamp = None
+    if not effects and stamp is None:
         if delivery is None:
             return []
         try:
@@ -124,6 +174,9 @@ def commit(delivery_key: str | None, reply: Reply, effects: Sequence, now: datet
         try:
             with TransactWrite(connection=_connection()) as raw:
                 tx = _Tx(raw)
+                if stamp is not None:
+                    item, stamp_ok = _stamp_item(stamp, delivery_key, now)
+                    tx.save(item, "stamp", condition=stamp_ok)
                 if delivery is not None:
                     tx.save(delivery, "delivery", condition=fresh)
                 for effect in effects:
@@ -147,8 +200,12 @@ def _explain(exc, tx: "_Tx | None", delivery_key: str | None) -> None:
     for (role, detail), reason in zip(roles, reasons):
         if reason is None or reason.code != "ConditionalCheckFailed":
             continue
+        if role == "stamp":
+            raise Replayed(delivery_key or "") from exc
         if role == "delivery":
             raise Duplicate(delivery_key or "") from exc
+        if role == "quota":
+            raise OverLimit(detail) from exc
         if role == "guard":
             raise DuplicateNeed(_guarded_number(detail)) from exc
         if role == "transition":
@@ -198,6 +255,20 @@ def _write_capacity(tx: _Tx, effect: ReserveCapacity, now: datetime) -> list[str
     return []
 
 
+def _write_sender_block(tx: _Tx, effect: SenderBlock, now: datetime) -> list[str]:
+    marker = Counter(block_id(effect.account_id, effect.openid))
+    if effect.blocked:
+        tx.save(Counter(marker.counter_id, value=1), "sender-block")
+    else:
+        tx.delete(marker, "sender-unblock")
+    return []
+
+
+def _write_quota(tx: _Tx, effect: SenderQuota, now: datetime) -> list[str]:
+    write_sender_quota(tx, effect, now)
+    return []
+
+
 def _write_household(tx: _Tx, effect, now: datetime) -> list[str]:
     write_household(tx, effect, now)
     return []
@@ -217,6 +288,8 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     Notify: _write_notify,
     FollowChanged: _write_follow,
     ReserveCapacity: _write_capacity,
+    SenderQuota: _write_quota,
+    SenderBlock: _write_sender_block,
     SaveConversation: _write_household,
     EndConversation: _write_household,
     SaveProfile: _write_household,
@@ -237,10 +310,11 @@ class DynamoUnitOfWork:
     def __init__(self, publish: Callable[[list[str]], None]):
         self._publish = publish
 
-    def commit(self, delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime) -> list[str]:
+    def commit(self, delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime,
+               stamp: Stamp | None = None) -> list[str]:
         try:
-            outbox_ids = commit(delivery_key, reply, effects, now)
-        except (Duplicate, DuplicateNeed, Refused, StaleState):
+            outbox_ids = commit(delivery_key, reply, effects, now, stamp)
+        except (Duplicate, DuplicateNeed, Refused, Replayed, StaleState):
             raise
         except STORAGE_ERRORS as exc:  # throttled, timed out, down: nothing (or everything) was written
             raise StorageUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -250,6 +324,9 @@ class DynamoUnitOfWork:
 
     def stored_reply(self, delivery_key: str) -> Reply:
         return stored_reply(delivery_key)
+
+    def remember_stamp(self, stamp: Stamp | None, delivery_key: str, now: datetime) -> None:
+        remember_stamp(stamp, delivery_key, now)
 
     def delivered(self, delivery_key: str) -> bool:
         try:

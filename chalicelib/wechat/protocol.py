@@ -43,6 +43,15 @@ MAX_ECHOSTR = 256
 
 _ECHOSTR = re.compile(r"[A-Za-z0-9+/=_.\-]+")
 _DIGITS = re.compile(r"[0-9]{1,12}")
+_NONCE = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+_SIGNATURE = re.compile(r"[0-9a-f]{40}")
+# What WeChat's fields look like; anything else is refused with 400 before it can reach a table.
+_OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # FromUserName (an openid, 28 characters in practice)
+_ORIGINAL_ID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")  # ToUserName (gh_…)
+_MSG_ID = re.compile(r"[0-9]{1,32}")
+_NAME = re.compile(r"[A-Za-z_]{1,64}")  # MsgType, Event
+MAX_FIELD = 8192  # characters in any one field (a resident's Content is far shorter on WeChat's side)
+MAX_FIELDS = 64  # top-level fields of one message
 # Characters outside XML 1.0's Char production (C0 controls other than TAB/LF/CR, lone surrogates,
 # U+FFFE and U+FFFF). Compiled on first use (re caches it): about 6 ms that a cold start without a reply skips.
 _ILLEGAL_XML = "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -106,11 +115,11 @@ def _check_signature(keys: AccountKeys, query: dict[str, str] | None, now: float
     nonce = _param(query, "nonce")
     if timestamp is None or nonce is None:
         raise CallbackRejected(403, "missing signature parameters")
+    if not _DIGITS.fullmatch(timestamp) or not _NONCE.fullmatch(nonce):
+        raise CallbackRejected(400, "malformed timestamp or nonce")
     if not _same(_sha1_sorted(keys.token, timestamp, nonce), _param(query, "signature")):
         raise CallbackRejected(403, "bad signature")
     if window_s:
-        if not _DIGITS.fullmatch(timestamp):
-            raise CallbackRejected(403, "bad timestamp")
         if abs(now - int(timestamp)) > window_s:
             raise CallbackRejected(403, "stale timestamp")
     return timestamp, nonce
@@ -295,6 +304,8 @@ def _flatten(groups: dict[str, list[_Node]], prefix: str, extra: dict[str, str])
     ("PublishEventInfo.publish_id"); lists (an element holding <item>s, or a repeated tag) as JSON."""
     for tag, nodes in groups.items():
         key = prefix + tag
+        if len(key) > 128 or len(extra) >= MAX_FIELDS:
+            raise CallbackRejected(400, "too many or too long field names")
         if len(nodes) > 1:
             extra[key] = json.dumps([_to_json(n) for n in nodes], ensure_ascii=False)
         elif not nodes[0].children:
@@ -303,19 +314,34 @@ def _flatten(groups: dict[str, list[_Node]], prefix: str, extra: dict[str, str])
             extra[key] = json.dumps(_to_json(nodes[0]), ensure_ascii=False)
         else:
             _flatten(_groups(nodes[0].children), key + ".", extra)
+            continue
+        if len(extra[key]) > 4 * MAX_FIELD:
+            raise CallbackRejected(400, f"{key} too long")
 
 
 class _Fields:
     """The top-level fields of a message; `take` consumes one, the rest end up in `extra`."""
 
     def __init__(self, root: _Node):
+        if len(root.children) > MAX_FIELDS:
+            raise CallbackRejected(400, "too many fields")
         self.groups = _groups(root.children)
 
-    def take(self, name: str) -> str | None:
+    def take(self, name: str, limit: int = MAX_FIELD) -> str | None:
         nodes = self.groups.pop(name, None)
         if not nodes:
             return None
-        return nodes[0].text
+        text = nodes[0].text
+        if len(text) > limit:
+            raise CallbackRejected(400, f"{name} too long")
+        return text
+
+    def matching(self, name: str, pattern: re.Pattern, required: bool = True) -> str | None:
+        """A field that must look like WeChat's (an openid, a MsgId …): 400 naming it otherwise."""
+        value = self.required(name) if required else (self.take(name) or None)
+        if value is not None and not pattern.fullmatch(value):
+            raise CallbackRejected(400, f"malformed {name}")
+        return value
 
     def required(self, name: str) -> str:
         value = self.take(name)
@@ -348,11 +374,11 @@ def _created_at(value: str) -> datetime:
 
 def _to_inbound(root: _Node) -> Inbound:
     f = _Fields(root)
-    to_user = f.required("ToUserName")
-    from_user = f.required("FromUserName")
+    to_user = f.matching("ToUserName", _ORIGINAL_ID)
+    from_user = f.matching("FromUserName", _OPENID)
     created_at = _created_at(f.required("CreateTime"))
-    msg_type = f.required("MsgType")
-    kw: dict = {"msg_id": f.take("MsgId") or None}
+    msg_type = f.matching("MsgType", _NAME)
+    kw: dict = {"msg_id": f.matching("MsgId", _MSG_ID, required=False)}
     extra: dict[str, str] = {}
 
     if msg_type == "text":
@@ -374,7 +400,7 @@ def _to_inbound(root: _Node) -> Inbound:
         kw["title"] = f.take("Title")
         kw["url"] = f.take("Url")
     elif msg_type == "event":
-        event = f.take("Event")
+        event = f.matching("Event", _NAME, required=False)
         event_key = f.take("EventKey") or None
         kw.update(event=event, event_key=event_key)
         if event == "subscribe" and event_key and event_key.startswith("qrscene_"):
@@ -402,9 +428,13 @@ def open_message(keys: AccountKeys, query: dict[str, str], body: bytes, now: flo
     """Verify, decrypt and parse one POSTed callback; returns (message, encrypted), where `encrypted`
     tells whether the reply must be sealed with `seal_reply`.
 
-    Order of checks: size (413), signature and timestamp window (403), the account's mode against
-    encrypt_type (403: plain account sent aes, safe account sent plaintext), then the body (400), the
-    msg_signature (403), decryption (400; 403 for a foreign appid) and the inner XML (400).
+    Order of checks: size (413), the format of timestamp and nonce (400), signature and timestamp window
+    (403), the account's mode against encrypt_type (403: plain account sent aes, compatible or safe
+    account sent plaintext), then the body (400), the msg_signature (403), decryption (400; 403 for a
+    foreign appid) and the inner XML, whose fields must look like WeChat's (400).
+
+    What this cannot tell: whether this (timestamp, nonce, signature) was used before. In plain mode the
+    signature does not cover the body, so the gateway records each one with the delivery (single use).
     """
     if body is None:
         body = b""
@@ -420,8 +450,9 @@ def open_message(keys: AccountKeys, query: dict[str, str], body: bytes, now: flo
     encrypted = encrypt_type == "aes"
     if encrypted and keys.mode == "plain":
         raise CallbackRejected(403, "encrypted callback for a plain-mode account")
-    if not encrypted and keys.mode == "safe":
-        raise CallbackRejected(403, "plaintext callback for a safe-mode account")
+    if not encrypted and keys.mode != "plain":
+        # Compatible mode sends both; only the encrypted part is authenticated, so it is required and used.
+        raise CallbackRejected(403, f"plaintext callback for a {keys.mode}-mode account")
 
     if not body:
         raise CallbackRejected(400, "empty body")
@@ -433,13 +464,20 @@ def open_message(keys: AccountKeys, query: dict[str, str], body: bytes, now: flo
 
     if encrypted:
         envelope = _Fields(root)
-        encrypt = envelope.take("Encrypt")
+        encrypt = envelope.take("Encrypt", MAX_BODY)  # the whole message, sealed
         if not encrypt:
             raise CallbackRejected(400, "missing Encrypt")
         if not _same(_sha1_sorted(keys.token, timestamp, nonce, encrypt), _param(query, "msg_signature")):
             raise CallbackRejected(403, "bad msg_signature")
         root = _load(_decrypt(keys, encrypt))
     return _to_inbound(root), encrypted
+
+
+def replay_stamp(query: dict[str, str]) -> tuple[str, int]:
+    """After `open_message` accepted the query: "timestamp#nonce#signature" (the part of a callback URL
+    that can be captured and replayed) and the UNIX time it was signed for."""
+    timestamp = _param(query, "timestamp") or "0"
+    return f"{timestamp}#{_param(query, 'nonce')}#{_param(query, 'signature')}", int(timestamp)
 
 
 # ---- XML out ----------------------------------------------------------------------------------------
