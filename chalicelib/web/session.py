@@ -1,0 +1,210 @@
+"""Residents' web sessions (会话) on the H5 pages: who (account, openid) a browser inside WeChat belongs to.
+
+A session is a short-lived JWT (HS256) signed with the console's key from SSM
+(`chalicelib.auth.tokens.signing_key_store`), but with its own audience, "h5": a console token is no
+resident session and a resident session is no console token (`tokens.decode` wants aud "console").
+Claims: `account_id`, `openid`, `csrf` (the per-session token the pages put in a hidden field),
+`iss` (app and stage), `aud`, `iat`, `exp` (two hours). The web layer carries it in an HttpOnly cookie.
+
+Also here: the redirect target (`next`) check, so that the H5 pages never redirect off the platform,
+and the web side of the session — its cookies (HttpOnly, SameSite=Lax, Secure off the laptop), the OAuth
+`state` cookie, the URL the browser sees (scheme, host, API stage prefix) and the redirects — so that
+`routes/h5.py` only parses, authorises, calls a service and renders.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+from chalice import Response
+
+from chalicelib import clock
+from chalicelib.auth.tokens import expiry_ok, issuer, signing_key_store
+from chalicelib.config import settings
+from chalicelib.web.pages import PRIVATE_HEADERS
+
+SESSION_LIFETIME = timedelta(hours=2)
+AUDIENCE = "h5"
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("account_id", "openid", "csrf", "iat", "exp", "iss", "aud")
+MAX_TOKEN = 2048
+ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+# Pages that only start a session cannot be where a session goes next (it would loop).
+ENTRY_PAGES = ("start", "oauth")
+
+
+class SessionInvalid(Exception):
+    """No usable session: malformed, badly signed, expired, for another stage, audience or account.
+    The message says why, for logs only."""
+
+
+@dataclass(frozen=True)
+class Session:
+    account_id: str
+    openid: str
+    csrf: str
+    expires_at: datetime
+
+
+def issue(account_id: str, openid: str, now: datetime | None = None) -> tuple[str, Session]:
+    """A signed session for the resident, with a fresh CSRF token."""
+    if not ACCOUNT_ID_RE.match(account_id) or not OPENID_RE.match(openid):
+        raise ValueError("malformed account id or openid")
+    now = now or clock.now()
+    expires_at = (now + SESSION_LIFETIME).replace(microsecond=0)
+    csrf = secrets.token_urlsafe(24)
+    payload = {"account_id": account_id, "openid": openid, "csrf": csrf, "iss": issuer(), "aud": AUDIENCE,
+               "iat": int(now.timestamp()), "exp": int(expires_at.timestamp())}
+    token = jwt.encode(payload, signing_key_store().get(), algorithm=ALGORITHM)
+    return token, Session(account_id, openid, csrf, expires_at)
+
+
+def decode(token: str, account_id: str) -> Session:
+    """The session in `token`, if valid and for `account_id`; SessionInvalid otherwise. Only HS256, expiry
+    checked with no leeway."""
+    if not token or len(token) > MAX_TOKEN:
+        raise SessionInvalid("missing or oversized token")
+    try:
+        claims: dict[str, Any] = jwt.decode(token, signing_key_store().get(), algorithms=[ALGORITHM],
+                                            audience=AUDIENCE, issuer=issuer(),
+                                            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
+                                                     "verify_iat": False})
+    except jwt.PyJWTError as exc:
+        raise SessionInvalid(type(exc).__name__) from None
+    if not expiry_ok(claims):
+        raise SessionInvalid("ExpiredSignatureError")
+    openid, csrf = claims.get("openid"), claims.get("csrf")
+    if not isinstance(openid, str) or not OPENID_RE.match(openid) or not isinstance(csrf, str) or not csrf:
+        raise SessionInvalid("malformed claims")
+    if claims.get("account_id") != account_id:
+        raise SessionInvalid("session of another account")
+    return Session(account_id, openid, csrf, datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
+
+
+def csrf_ok(session: Session, submitted: str | None) -> bool:
+    """The hidden field matches the session's token (compared in constant time)."""
+    return bool(submitted) and hmac.compare_digest(session.csrf.encode(), str(submitted).encode())
+
+
+def new_state() -> str:
+    """The OAuth `state`: random, kept in a short cookie and compared on the way back."""
+    return secrets.token_urlsafe(24)
+
+
+def states_match(expected: str | None, returned: str | None) -> bool:
+    return bool(expected) and bool(returned) and hmac.compare_digest(str(expected).encode(), str(returned).encode())
+
+
+def safe_next(account_id: str, target: str | None) -> str | None:
+    """`target` if it is a page of this account's H5 (a local path, no scheme, no host, no `//`, no
+    `..`, no entry page, a plain query at most), else None: never an open redirect."""
+    if not isinstance(target, str) or len(target) > 300:
+        return None
+    match = re.fullmatch(rf"/h5/{re.escape(account_id)}/([a-z][a-z0-9-]{{0,40}})(/[a-z0-9-]{{1,40}})*"
+                         r"(\?[A-Za-z0-9_.=&-]{0,200})?", target)
+    if match is None or match.group(1) in ENTRY_PAGES:
+        return None
+    return target
+
+
+# ---- the session on the web: cookies, the URL the browser sees, redirects ---------------------------
+
+SESSION_COOKIE = "h5s"
+STATE_COOKIE = "h5st"
+STATE_LIFETIME_S = 600  # WeChat's codes live five minutes; the round trip takes seconds
+HOST_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
+PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
+
+
+def insecure_stage() -> bool:
+    """Plain http is allowed on the laptop and in tests only."""
+    return settings().stage in ("local", "test")
+
+
+def cookies(request: Any, name: str) -> list[str]:
+    """Every value of cookie `name` the browser sent (the most specific path first)."""
+    found = []
+    for part in (request.headers.get("cookie") or "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name and value:
+            found.append(value.strip().strip('"'))
+    return found
+
+
+def cookie(name: str, value: str, path: str, max_age: int) -> str:
+    """A Set-Cookie value: HttpOnly, SameSite=Lax, Secure except on the laptop and in tests."""
+    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
+    if not insecure_stage():
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def current(request: Any, account_id: str) -> Session | None:
+    """The resident's session from the cookies, if one is valid for this account."""
+    for token in cookies(request, SESSION_COOKIE):
+        try:
+            return decode(token, account_id)
+        except SessionInvalid:
+            continue
+    return None
+
+
+def state_ok(request: Any, returned: str | None) -> bool:
+    """The `state` WeChat sent back is the one this browser's state cookie holds."""
+    return any(states_match(value, returned) for value in cookies(request, STATE_COOKIE))
+
+
+def prefix(request: Any, account_id: str) -> str:
+    """What precedes /h5/ in the URL the browser used: API Gateway's stage (/api) on its own domain, a
+    base path mapping on a custom domain, nothing on the laptop."""
+    seen = str((request.context or {}).get("path") or "")
+    at = seen.find(f"/h5/{account_id}/")
+    found = seen[:at] if at > 0 else ""
+    return found if PREFIX_RE.match(found) else ""
+
+
+def public_base(request: Any) -> str | None:
+    """scheme://host as the browser sees it (Host and X-Forwarded-Proto, which API Gateway sets); None
+    when the Host header is no host name."""
+    host = request.headers.get("host") or ""
+    if not HOST_RE.match(host):
+        return None
+    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if proto not in ("http", "https"):
+        proto = "http" if insecure_stage() else "https"
+    return f"{proto}://{host}"
+
+
+def redirect(location: str, status: int = 302, set_cookies: list[str] | None = None) -> Response:
+    headers: dict[str, Any] = {**PRIVATE_HEADERS, "Location": location}
+    if set_cookies:
+        headers["Set-Cookie"] = set_cookies if len(set_cookies) > 1 else set_cookies[0]
+    return Response(body="", status_code=status, headers=headers)
+
+
+def start_url(base: str, account_id: str, target: str) -> str:
+    """The sign-in entry that comes back to `target` (a local page of the account)."""
+    return f"{base}/h5/{account_id}/start?next={quote(target, safe='/')}"
+
+
+def sign_in_redirect(prefix_: str, account_id: str, target: str, status: int = 302) -> Response:
+    """No session: sign in through WeChat first, then come back to `target` (a POST's form is lost)."""
+    return redirect(start_url(prefix_, account_id, target), status)
+
+
+def start_cookies(prefix_: str, account_id: str, state: str) -> list[str]:
+    """Set the OAuth state, scoped to the callback."""
+    return [cookie(STATE_COOKIE, state, f"{prefix_}/h5/{account_id}/oauth", STATE_LIFETIME_S)]
+
+
+def signed_in_cookies(prefix_: str, account_id: str, token: str) -> list[str]:
+    """Set the session (scoped to the account's pages) and clear the used state."""
+    return [cookie(SESSION_COOKIE, token, f"{prefix_}/h5/{account_id}/", int(SESSION_LIFETIME.total_seconds())),
+            cookie(STATE_COOKIE, "", f"{prefix_}/h5/{account_id}/oauth", 0)]
