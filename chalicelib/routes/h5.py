@@ -279,12 +279,12 @@ def _problems(error: DomainError, busy: str) -> list[str]:
 def _page(ctx: Ctx, title: str, body: Markup, status: int = 200) -> Response:
     page = _page_of_request()
     href = f"{ctx.prefix}/h5/{ctx.account_id}/{page}" + ("" if ctx.large else "?large=1")
-    size = render("h5:size_link", href=href, label="标准字号" if ctx.large else "大字")
+    size = render("common:size_link", href=href, label="标准字号" if ctx.large else "大字")
     return pages.respond(f"{title} - {ctx.account.view.name}", body, status, ctx.large, size)
 
 
 def _bare_page(status: int, title: str, text: str, large: bool) -> Response:
-    return pages.respond(title, render("h5:bare", title=title, text=text), status, large)
+    return pages.respond(title, render("common:message", title=title, text=text), status, large)
 
 
 def _error_page(ctx: Ctx, refusal: Refusal) -> Response:
