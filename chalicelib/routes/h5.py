@@ -100,7 +100,8 @@ def _signed_in(ctx: Ctx) -> session.Session | None:
 
 
 def _to_start(ctx: Ctx, page: str, status: int = 302) -> Response:
-    return session.sign_in_redirect(ctx.prefix, ctx.account_id, ctx.local(page), status)
+    """No session: sign in through WeChat first, then come back to this page (a POST's form is lost)."""
+    return session.redirect(session.start_url(ctx.prefix, ctx.account_id, ctx.local(page)), status)
 
 
 def _check_csrf(ctx: Ctx, signed_in: session.Session, form: dict[str, str]) -> None:
@@ -152,7 +153,8 @@ def start(ctx: Ctx) -> Response:
     state = session.new_state()
     redirect_uri = f"{base}{ctx.prefix}/h5/{ctx.account_id}/oauth?next={quote(target, safe='/')}"
     return session.redirect(oauth.authorize_url(ctx.account.appid, redirect_uri, state),
-                            set_cookies=session.start_cookies(ctx.prefix, ctx.account_id, state))
+                            set_cookies=[session.cookie(session.STATE_COOKIE, state, _oauth_path(ctx),
+                                                        session.STATE_LIFETIME_S)])
 
 
 @bp.route("/h5/{account_id}/oauth", methods=["GET"])
@@ -178,8 +180,14 @@ def oauth_callback(ctx: Ctx) -> Response:
         raise Refusal(503, "暂时无法登录", "这个公众号的页面还没有开通，请在公众号里直接留言。") from None
     token, _ = session.issue(ctx.account_id, openid)
     log.event(LOG, "h5 session started")
-    return session.redirect(ctx.prefix + target, set_cookies=session.signed_in_cookies(ctx.prefix, ctx.account_id,
-                                                                                       token))
+    return session.redirect(ctx.prefix + target, set_cookies=[
+        session.cookie(session.SESSION_COOKIE, token, f"{ctx.prefix}/h5/{ctx.account_id}/",
+                       int(session.SESSION_LIFETIME.total_seconds())),
+        session.cookie(session.STATE_COOKIE, "", _oauth_path(ctx), 0)])
+
+
+def _oauth_path(ctx: Ctx) -> str:
+    return f"{ctx.prefix}/h5/{ctx.account_id}/oauth"
 
 
 def _next(ctx: Ctx) -> str:

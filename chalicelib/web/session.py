@@ -1,4 +1,4 @@
-"""Residents' web sessions (会话) on the H5 pages: who (account, openid) a browser inside WeChat belongs to.
+"""Residents' sessions (会话) on the H5 pages: who (account, openid) a browser inside WeChat belongs to.
 
 A session is a short-lived JWT (HS256) signed with the console's key from SSM
 (`chalicelib.auth.tokens.signing_key_store`), but with its own audience, "h5": a console token is no
@@ -6,10 +6,8 @@ resident session and a resident session is no console token (`tokens.decode` wan
 Claims: `account_id`, `openid`, `csrf` (the per-session token the pages put in a hidden field),
 `iss` (app and stage), `aud`, `iat`, `exp` (two hours). The web layer carries it in an HttpOnly cookie.
 
-Also here: the redirect target (`next`) check, so that the H5 pages never redirect off the platform,
-and the web side of the session — its cookies (HttpOnly, SameSite=Lax, Secure off the laptop), the OAuth
-`state` cookie, the URL the browser sees (scheme, host, API stage prefix) and the redirects — so that
-`routes/h5.py` only parses, authorises, calls a service and renders.
+Also here: the redirect target (`next`) check, so that the H5 pages never redirect off the platform;
+and the cookies, the OAuth state, the browser's URL and the redirects (the web side of a session).
 """
 from __future__ import annotations
 
@@ -114,40 +112,28 @@ def safe_next(account_id: str, target: str | None) -> str | None:
     return target
 
 
-# ---- the session on the web: cookies, the URL the browser sees, redirects ---------------------------
+# ---- on the web: cookies, the URL the browser sees, redirects ----------------------------------------
 
-SESSION_COOKIE = "h5s"
-STATE_COOKIE = "h5st"
+SESSION_COOKIE, STATE_COOKIE = "h5s", "h5st"
 STATE_LIFETIME_S = 600  # WeChat's codes live five minutes; the round trip takes seconds
 HOST_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
 PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
 
 
-def insecure_stage() -> bool:
-    """Plain http is allowed on the laptop and in tests only."""
-    return settings().stage in ("local", "test")
-
-
 def cookies(request: Any, name: str) -> list[str]:
     """Every value of cookie `name` the browser sent (the most specific path first)."""
-    found = []
-    for part in (request.headers.get("cookie") or "").split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep and key == name and value:
-            found.append(value.strip().strip('"'))
-    return found
+    pairs = (part.strip().partition("=") for part in (request.headers.get("cookie") or "").split(";"))
+    return [value.strip().strip('"') for key, sep, value in pairs if sep and key == name and value]
 
 
 def cookie(name: str, value: str, path: str, max_age: int) -> str:
-    """A Set-Cookie value: HttpOnly, SameSite=Lax, Secure except on the laptop and in tests."""
-    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
-    if not insecure_stage():
-        parts.append("Secure")
-    return "; ".join(parts)
+    """HttpOnly, SameSite=Lax, and Secure except on the laptop and in tests."""
+    secure = "" if settings().stage in ("local", "test") else "; Secure"
+    return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
 
 
 def current(request: Any, account_id: str) -> Session | None:
-    """The resident's session from the cookies, if one is valid for this account."""
+    """The first session cookie valid for this account."""
     for token in cookies(request, SESSION_COOKIE):
         try:
             return decode(token, account_id)
@@ -157,29 +143,27 @@ def current(request: Any, account_id: str) -> Session | None:
 
 
 def state_ok(request: Any, returned: str | None) -> bool:
-    """The `state` WeChat sent back is the one this browser's state cookie holds."""
     return any(states_match(value, returned) for value in cookies(request, STATE_COOKIE))
 
 
 def prefix(request: Any, account_id: str) -> str:
-    """What precedes /h5/ in the URL the browser used: API Gateway's stage (/api) on its own domain, a
-    base path mapping on a custom domain, nothing on the laptop."""
+    """What precedes /h5/ in the browser's URL: API Gateway's stage, a base path mapping, or nothing."""
     seen = str((request.context or {}).get("path") or "")
     at = seen.find(f"/h5/{account_id}/")
-    found = seen[:at] if at > 0 else ""
-    return found if PREFIX_RE.match(found) else ""
+    return seen[:at] if at > 0 and PREFIX_RE.match(seen[:at]) else ""
 
 
 def public_base(request: Any) -> str | None:
-    """scheme://host as the browser sees it (Host and X-Forwarded-Proto, which API Gateway sets); None
-    when the Host header is no host name."""
+    """scheme://host as the browser sees it (Host, X-Forwarded-Proto); None for a malformed Host."""
     host = request.headers.get("host") or ""
-    if not HOST_RE.match(host):
-        return None
     proto = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
     if proto not in ("http", "https"):
-        proto = "http" if insecure_stage() else "https"
-    return f"{proto}://{host}"
+        proto = "http" if settings().stage in ("local", "test") else "https"
+    return f"{proto}://{host}" if HOST_RE.match(host) else None
+
+
+def start_url(base: str, account_id: str, target: str) -> str:
+    return f"{base}/h5/{account_id}/start?next={quote(target, safe='/')}"
 
 
 def redirect(location: str, status: int = 302, set_cookies: list[str] | None = None) -> Response:
@@ -187,24 +171,3 @@ def redirect(location: str, status: int = 302, set_cookies: list[str] | None = N
     if set_cookies:
         headers["Set-Cookie"] = set_cookies if len(set_cookies) > 1 else set_cookies[0]
     return Response(body="", status_code=status, headers=headers)
-
-
-def start_url(base: str, account_id: str, target: str) -> str:
-    """The sign-in entry that comes back to `target` (a local page of the account)."""
-    return f"{base}/h5/{account_id}/start?next={quote(target, safe='/')}"
-
-
-def sign_in_redirect(prefix_: str, account_id: str, target: str, status: int = 302) -> Response:
-    """No session: sign in through WeChat first, then come back to `target` (a POST's form is lost)."""
-    return redirect(start_url(prefix_, account_id, target), status)
-
-
-def start_cookies(prefix_: str, account_id: str, state: str) -> list[str]:
-    """Set the OAuth state, scoped to the callback."""
-    return [cookie(STATE_COOKIE, state, f"{prefix_}/h5/{account_id}/oauth", STATE_LIFETIME_S)]
-
-
-def signed_in_cookies(prefix_: str, account_id: str, token: str) -> list[str]:
-    """Set the session (scoped to the account's pages) and clear the used state."""
-    return [cookie(SESSION_COOKIE, token, f"{prefix_}/h5/{account_id}/", int(SESSION_LIFETIME.total_seconds())),
-            cookie(STATE_COOKIE, "", f"{prefix_}/h5/{account_id}/oauth", 0)]
