@@ -4,7 +4,7 @@ from chalice import Chalice
 from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox
+from chalicelib.jobs import JOBS
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
@@ -16,7 +16,7 @@ from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat, sla
+from chalicelib.services import chat, notices, sla, stats
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -38,7 +38,7 @@ app.register_blueprint(console_routes)
 
 @app.schedule(JOBS["daily-stats"].schedule, name="daily_stats")
 def daily_stats(event):
-    return daily_stats_job.fan_out(day=(event.detail or {}).get("day"))
+    return stats.fan_out(day=(event.detail or {}).get("day"))
 
 
 @app.schedule(JOBS["sla-sweep"].schedule, name="sla_sweep")
@@ -48,19 +48,19 @@ def sla_sweep_job(event):
 
 @app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")
 def outbox_redrive(event):
-    return outbox.redrive()
+    return notices.redrive()
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------
 
 @app.on_sqs_message(queue=queue_name("stats"), batch_size=QUEUES["stats"].batch_size, name="stats_worker")
 def stats_worker(event):
-    return handle_batch("stats", event, daily_stats_job.collect, job="daily-stats")
+    return handle_batch("stats", event, stats.collect, job="daily-stats")
 
 
 @app.on_sqs_message(queue=queue_name("outbox"), batch_size=QUEUES["outbox"].batch_size, name="outbox_worker")
 def outbox_worker(event):
-    return handle_batch("outbox", event, outbox.deliver, job="outbox", give_up=outbox.give_up)
+    return handle_batch("outbox", event, notices.deliver, job="outbox", give_up=notices.give_up)
 
 
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")

@@ -15,20 +15,29 @@ them with `override(ports=FakePorts(), unit_of_work=FakeUnitOfWork())` (a contex
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import clock
+from chalicelib import clock, queues
 from chalicelib.domain.ports import Ports, UnitOfWork
-from chalicelib.queues import publish_outbox
+from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
-from chalicelib.store import canteen_store, org_store, request_store
-from chalicelib.store import partners as partner_store
+from chalicelib.store import (
+    canteen_store,
+    org_store,
+    outbox as outbox_store,
+    partners as partner_store,
+    request_store,
+    stats as stats_store,
+)
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
+from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
+from chalicelib.wechat.datacube import WeChatDataCube
 
 _built: dict[str, Any] = {}
 _overrides: dict[str, Any] = {}
@@ -89,9 +98,43 @@ def wechat(account_id: str):
     factory = _overrides.get("wechat")
     if factory is not None:
         return factory(account_id)
-    from chalicelib.wechat.client import client_for  # wechatpy is heavy: its one lazy home is that module
-
     return client_for(account_id)
+
+
+@dataclass(frozen=True)
+class WeChatErrors:
+    api: type[BaseException]  # WeChat answered with an errcode (`.errcode`, `.errmsg`)
+    transport: tuple[type[BaseException], ...]  # no answer: the call may or may not have taken effect
+
+
+def wechat_errors() -> WeChatErrors:
+    return _overrides.get("wechat_errors") or WeChatErrors(WeChatApiError, TRANSPORT_ERRORS)
+
+
+def stats():
+    """Daily statistics per account (`store.stats`)."""
+    return _overrides.get("stats") or stats_store
+
+
+def datacube(account_id: str):
+    """The account's WeChat datacube (`domain.statistics.DataCube`)."""
+    factory = _overrides.get("datacube")
+    return factory(account_id) if factory is not None else WeChatDataCube(account_id)
+
+
+def send(queue: str, bodies) -> int:
+    """Send JSON messages to a queue in batches of ten (`chalicelib.queues`)."""
+    return (_overrides.get("send") or queues.send)(queue, bodies)
+
+
+def outbox():
+    """The outbox worker's repository (`store.outbox`)."""
+    return _overrides.get("outbox") or outbox_store
+
+
+def publish_outbox(outbox_ids: list[str]) -> None:
+    """Hand committed outbox items to the queue (logged, never raised: the redrive job covers SQS failing)."""
+    (_overrides.get("publish_outbox") or queues_publish_outbox)(outbox_ids)
 
 
 @contextmanager
@@ -99,7 +142,8 @@ def override(**fakes: Any) -> Iterator[None]:
     """Use fakes for some adapters inside the block: `ports`, `unit_of_work`, `wechat` (a factory),
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
-                            "canteens", "directory", "partners"}
+                            "canteens", "directory", "partners", "outbox", "wechat_errors",
+                            "publish_outbox", "stats", "datacube", "send"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

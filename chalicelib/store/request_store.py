@@ -9,7 +9,11 @@ from typing import Any
 
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.requests import STATE_NAMES
+from chalicelib.store.counters import Counter
+from chalicelib.store.ports import request_view
 from chalicelib.store.request_writes import count_id
+from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent
+from chalicelib.store.residents import Profile, Resident
 
 MAX_PAGE = 100
 
@@ -45,7 +49,6 @@ def list_requests(*, community_key: str | None = None, team_id: str | None = Non
                   department_id: str | None = None, state: str | None = None, category: str | None = None,
                   limit: int = 20, cursor: str | None = None) -> Page:
     """Newest first, from the index that fits; state and category filter within that query."""
-    from chalicelib.store.requests import HelpRequest
 
     if community_key:
         index, key = HelpRequest.by_community, community_key
@@ -76,7 +79,6 @@ def list_requests(*, community_key: str | None = None, team_id: str | None = Non
 
 
 def get(number: str):
-    from chalicelib.store.requests import HelpRequest
 
     try:
         return HelpRequest.get(number)
@@ -85,7 +87,6 @@ def get(number: str):
 
 
 def timeline(number: str) -> list:
-    from chalicelib.store.requests import RequestEvent
 
     return list(RequestEvent.query(number, scan_index_forward=True))
 
@@ -93,8 +94,6 @@ def timeline(number: str) -> list:
 def contact(request):
     """The contact kept with the request; else, for a resident who registered a household profile, that
     profile's name, phone and address (a 便民纸条 filed in chat carries none of its own)."""
-    from chalicelib.store.requests import RequestContact
-    from chalicelib.store.residents import Profile, Resident
 
     try:
         return RequestContact.get(request.number)
@@ -116,14 +115,12 @@ def contact(request):
 
 def as_view(request):
     """What the domain's rules need of a stored request (`domain.requests.RequestView`)."""
-    from chalicelib.store.ports import request_view
 
     return request_view(request)
 
 
 def counts(community_key: str) -> dict[str, int]:
     """Requests of a community per state, kept at write time (one BatchGetItem)."""
-    from chalicelib.store.counters import Counter
 
     found = {c.counter_id: int(c.value) for c in Counter.batch_get([count_id(community_key, s) for s in STATE_NAMES])}
     return {s: found.get(count_id(community_key, s), 0) for s in STATE_NAMES}
@@ -131,7 +128,6 @@ def counts(community_key: str) -> dict[str, int]:
 
 def overdue(district_id: str, now, community_key: str | None = None, limit: int = 100) -> list:
     """Open requests past their expected time (the sparse `by_due` index)."""
-    from chalicelib.store.requests import HelpRequest
 
     condition = (HelpRequest.community_key == community_key) if community_key else None
     found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, filter_condition=condition)
@@ -139,7 +135,6 @@ def overdue(district_id: str, now, community_key: str | None = None, limit: int 
 
 
 def community_events(community_key: str, limit: int = 50, cursor: str | None = None) -> Page:
-    from chalicelib.store.requests import RequestEvent
 
     result = RequestEvent.by_community.query(community_key, scan_index_forward=False,
                                              limit=max(1, min(int(limit), MAX_PAGE)),
@@ -150,7 +145,6 @@ def community_events(community_key: str, limit: int = 50, cursor: str | None = N
 
 def many(numbers, community_key: str) -> list:
     """The named requests of this community, in the order asked (one BatchGetItem)."""
-    from chalicelib.store.requests import HelpRequest
 
     found = {r.number: r for r in HelpRequest.batch_get(list(numbers))}
     return [found[n] for n in numbers if n in found and found[n].community_key == community_key]
@@ -158,7 +152,6 @@ def many(numbers, community_key: str) -> list:
 
 def addresses(numbers: list[str]) -> dict[str, str]:
     """The contact addresses of these requests (one BatchGetItem); phones and names stay unread here."""
-    from chalicelib.store.requests import RequestContact
 
     return {c.number: c.address for c in RequestContact.batch_get(numbers, attributes_to_get=["number", "address"])
             if c.address}
@@ -166,6 +159,5 @@ def addresses(numbers: list[str]) -> dict[str, str]:
 
 def to_escalate(district_id: str, now) -> list:
     """Open requests whose next escalation is due (the sparse `by_escalation` index)."""
-    from chalicelib.store.requests import HelpRequest
 
     return list(HelpRequest.by_escalation.query(district_id, HelpRequest.escalate_at <= now))

@@ -11,8 +11,12 @@ import json
 import secrets
 from datetime import datetime
 
-from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
+from pynamodb.exceptions import DeleteError
+
 from chalicelib.domain.effects import NewRequest, Notify
+from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
+from chalicelib.store.counters import Counter
+from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 
 
 def community_key(district_id: str, community_id: str | None) -> str:
@@ -29,8 +33,6 @@ def event_id(at: datetime) -> str:
 
 
 def write_new_request(tx, r: NewRequest, now: datetime) -> None:
-    from chalicelib.store.counters import Counter
-    from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 
     key = community_key(r.district_id, r.community_id)
     tx.save(HelpRequest(
@@ -62,8 +64,6 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
 
 
 def write_transition(tx, plan: TransitionPlan) -> Notify | None:
-    from chalicelib.store.counters import Counter
-    from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent
 
     request = HelpRequest(plan.number)
     actions = [HelpRequest.state.set(plan.to_state), HelpRequest.updated_at.set(plan.at)]
@@ -105,9 +105,7 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
 def release_guard(guard_key: str, number: str) -> None:
     """After a request leaves the open states, its guard no longer points residents to it. Done after
     the transaction and only if the guard is still this request's (a newer request may hold it)."""
-    from pynamodb.exceptions import DeleteError
 
-    from chalicelib.store.requests import RequestGuard
 
     try:
         RequestGuard(guard_key).delete(condition=RequestGuard.number == number)

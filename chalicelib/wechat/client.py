@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+
 from chalicelib.config import settings
+from chalicelib.wechat.http import WeChatTransportError, call_json
+from chalicelib.secrets import secret_store
+from chalicelib.store.accounts import Account
+from chalicelib.store.ports import ACCOUNT_CACHE
 from chalicelib.wechat.tokens import FreshToken, TokenStore
 
 WECHAT_ORIGIN = "https://api.weixin.qq.com"
 TOKEN_ERRORS = (40001, 40014, 42001)  # invalid credential, invalid token, expired token
-TIMEOUT_S = 3
+TIMEOUT_S = 5  # the token fetch (callers may wait on its lease)
+WORKER_TIMEOUT_S = 15  # API calls come from queue workers, not bound by a callback's 5 s: wait for slow answers
+
+
+class WeChatUnanswered(RuntimeError):
+    """WeChat answered with an HTTP error and no errcode: the call may or may not have taken effect."""
 
 
 class WeChatApiError(RuntimeError):
@@ -28,15 +38,11 @@ def api_url(path: str) -> str:
 
 def fetch_stable_token(account_id: str, force_refresh: bool) -> FreshToken:
     """WeChat's stable_token call, with the account's appid and its secret from SSM."""
-    import requests
-
-    from chalicelib.secrets import secret_store
-
     account = account_facts(account_id)
     secret = secret_store().get(account_id).app_secret
-    answer = requests.post(api_url("/cgi-bin/stable_token"), timeout=TIMEOUT_S, json={
+    answer = call_json("POST", api_url("/cgi-bin/stable_token"), timeout=TIMEOUT_S, body={
         "grant_type": "client_credential", "appid": account.appid, "secret": secret,
-        "force_refresh": force_refresh}).json()
+        "force_refresh": force_refresh})
     if answer.get("errcode"):
         raise WeChatApiError(int(answer["errcode"]), str(answer.get("errmsg", "")))
     return FreshToken(answer["access_token"], int(answer["expires_in"]))
@@ -50,8 +56,6 @@ def token_store() -> TokenStore:
 def account_facts(account_id: str):
     """The account's public facts (appid, notification templates …), cached in the same per-container
     cache as the gateway's account view, so that staff edits reach warm containers within minutes."""
-    from chalicelib.store.accounts import Account
-    from chalicelib.store.ports import ACCOUNT_CACHE
 
     return ACCOUNT_CACHE.get(("account_facts", account_id), lambda: Account.get(account_id))
 
@@ -63,12 +67,16 @@ def client_for(account_id: str):
 
 @lru_cache(maxsize=1)
 def _client_class():
-    from wechatpy import WeChatClient  # imported on first use: heavy, and only some Lambdas call WeChat
+    # wechatpy (and requests, its transport) are heavy and only some Lambdas call WeChat: loaded here, on
+    # first use, and nowhere else.
+    import requests
+    from wechatpy import WeChatClient
     from wechatpy.exceptions import WeChatClientException
 
     class AllianceClient(WeChatClient):
         def __init__(self, account_id: str):
-            super().__init__(account_facts(account_id).appid, secret="", timeout=TIMEOUT_S, auto_retry=False)
+            super().__init__(account_facts(account_id).appid, secret="", timeout=WORKER_TIMEOUT_S,
+                             auto_retry=False)
             self.account_id = account_id
 
         @property
@@ -86,7 +94,11 @@ def _client_class():
             kwargs.setdefault("params", {})
             try:
                 return super()._request(method, url_or_endpoint, **kwargs)
+            except requests.RequestException as exc:
+                raise WeChatTransportError(type(exc).__name__) from exc
             except WeChatClientException as exc:
+                if exc.errcode is None:
+                    raise WeChatUnanswered(f"HTTP {getattr(exc.response, 'status_code', '?')}") from exc
                 if exc.errcode not in TOKEN_ERRORS:
                     raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg)) from exc
                 rejected = kwargs["params"].get("access_token")
@@ -94,6 +106,12 @@ def _client_class():
                 try:
                     return super()._request(method, url_or_endpoint, **kwargs)
                 except WeChatClientException as again:
+                    if again.errcode is None:
+                        raise WeChatUnanswered(f"HTTP {getattr(again.response, 'status_code', '?')}") from again
                     raise WeChatApiError(int(again.errcode or 0), str(again.errmsg)) from again
 
     return AllianceClient
+
+
+# What a caller of the API may catch: WeChat said no (`api`), or gave no answer (`transport`: may have gone out).
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (WeChatTransportError, WeChatUnanswered)

@@ -14,15 +14,15 @@ production the authorize page is on open.weixin.qq.com and the API on api.weixin
 """
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import quote
 
-import urllib3
 
-from chalicelib import bootstrap
 from chalicelib.config import settings
+from chalicelib.secrets import secret_store
+from chalicelib.store.ports import gateway_account
 from chalicelib.wechat.client import TIMEOUT_S, WECHAT_ORIGIN, api_url
+from chalicelib.wechat.http import WeChatTransportError, call_json
 
 AUTHORIZE_ORIGIN = "https://open.weixin.qq.com"
 AUTHORIZE_PATH = "/connect/oauth2/authorize"
@@ -32,7 +32,6 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # The code is the resident's fault (stale, used, forged), not the platform's: invalid code, code used,
 # missing code.
 CODE_ERRORS = frozenset({40029, 40163, 41008})
-HTTP = urllib3.PoolManager()  # one pool per container
 
 
 class OAuthError(Exception):
@@ -67,18 +66,15 @@ def exchange_code(account_id: str, code: str) -> str:
     OAuthError (WeChat refused or could not be reached) or chalicelib.secrets.SecretsMissing."""
     if not code or not CODE_RE.match(code):
         raise CodeRejected("malformed code", 40029)
-    account = bootstrap.ports().account(account_id)
+    account = gateway_account(account_id)
     if account is None:
         raise OAuthError(f"no account {account_id}")
-    secret = bootstrap.secrets().get(account_id).app_secret
+    secret = secret_store().get(account_id).app_secret
     try:
         # WeChat documents this call as a GET with the secret in the query; the URL is never logged here.
-        # urllib3 (botocore's own HTTP library, loaded already) rather than requests: no extra cold-start cost.
-        answer = HTTP.request("GET", api_url("/sns/oauth2/access_token"), timeout=TIMEOUT_S, retries=False,
-                              fields={"appid": account.appid, "secret": secret, "code": code,
-                                      "grant_type": "authorization_code"})
-        data = json.loads(answer.data)
-    except (urllib3.exceptions.HTTPError, ValueError) as exc:
+        data = call_json("GET", api_url("/sns/oauth2/access_token"), timeout=TIMEOUT_S, params={
+            "appid": account.appid, "secret": secret, "code": code, "grant_type": "authorization_code"})
+    except WeChatTransportError as exc:
         raise OAuthError(f"WeChat unreachable or unreadable: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise OAuthError("WeChat answered something other than an object")
