@@ -15,6 +15,7 @@ from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
+from chalicelib.routes.site import bp as site_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.services import chat, notices, sla, stats
 
@@ -24,6 +25,7 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(log.request_context_middleware, "all")
 app.register_blueprint(staff_authorizer_bp)  # the staff authorizer (chalicelib/auth), used by the API blueprints
 app.register_blueprint(health_routes)
+app.register_blueprint(site_routes)  # GET / -> /console, /favicon.ico
 app.register_blueprint(wechat_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)

@@ -64,7 +64,9 @@ def reply_from_json(text: str) -> Reply:
 
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=settings().region)
+    config = settings()
+    return Connection(region=config.region, connect_timeout_seconds=config.storage_connect_timeout_s,
+                      read_timeout_seconds=config.storage_read_timeout_s, max_retry_attempts=config.storage_retries)
 
 
 def _is_condition_failure(exc: Exception) -> bool:
