@@ -68,11 +68,15 @@ class Ctx:
         return f"/h5/{self.account_id}/{page}" + ("?large=1" if self.large else "")
 
 
-class Refusal(Exception):
-    """Answer with an error page: `status`, a title and a sentence for the resident."""
+class Refusal(DomainError):
+    """A refusal of the sign-in or of a form (stale link, forged form, WeChat unreachable): a page with a
+    title, a sentence for the resident and maybe a link to start again; its status, like every outcome's,
+    goes through `status_of`."""
+
+    code = "h5_refused"
 
     def __init__(self, status: int, title: str, text: str, retry: str | None = None):
-        super().__init__(title)
+        super().__init__(text)
         self.status, self.title, self.text, self.retry = status, title, text, retry
 
 
@@ -133,7 +137,7 @@ def h5_page(view: Callable[..., Response]) -> Callable[..., Response]:
                     return _error_page(ctx, refusal)
                 except DomainError as error:
                     log.event(LOG, "h5 page refused", logging.WARNING, code=error.code)
-                    return _error_page(ctx, Refusal(status_of(error), "暂时无法完成", error.message))
+                    return _error_page(ctx, Refusal(error.status, "暂时无法完成", error.message))
         except Exception:  # noqa: BLE001 - the resident sees a page, the log gets the traceback
             LOG.error("h5 page failed", exc_info=True, extra={"fields": {"page": view.__name__}})
             return _bare_page(500, "系统正忙", "系统暂时出了点问题，您填写的内容没有提交。请稍后再试。", large)
@@ -298,7 +302,7 @@ def _bare_page(status: int, title: str, text: str, large: bool) -> Response:
 def _error_page(ctx: Ctx, refusal: Refusal) -> Response:
     body = render("h5:refusal", title=refusal.title, text=refusal.text,
                   retry=when(refusal.retry, "h5:retry", href=refusal.retry))
-    return pages.respond(f"{refusal.title} - {ctx.account.view.name}", body, refusal.status, ctx.large)
+    return pages.respond(f"{refusal.title} - {ctx.account.view.name}", body, status_of(refusal), ctx.large)
 
 
 def _errors(problems: list[str]) -> Markup:
