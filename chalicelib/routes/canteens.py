@@ -98,18 +98,22 @@ def menu_html(data: dict) -> Markup:
         if not menu["published"]:
             days.append(render("canteen:unpublished", label=label))
             continue
-        meals = [render("canteen:meal", name=MEAL_NAMES[meal],
-                        dishes=each("canteen:dish", ({"name": d["name"], "price": yuan(d["price_fen"]),
-                                                      "marks": each("canteen:mark", ({"text": m} for m in d.get("marks", [])))}
-                                                     for d in menu["meals"][meal].get("dishes", []))),
-                        sets=each("canteen:set", ({"name": s["name"], "dishes": "+".join(s.get("dishes", [])),
-                                                   "price": yuan(s["price_fen"])}
-                                                  for s in menu["meals"][meal].get("sets", []))))
-                 for meal in ("breakfast", "lunch", "dinner") if meal in menu["meals"]]
+        meals = [_meal_html(meal, menu["meals"][meal]) for meal in ("breakfast", "lunch", "dinner")
+                 if meal in menu["meals"]]
         days.append(render("canteen:day", label=label, meals=Markup("".join(meals))))
     c = data["canteen"]
     return render("canteen:menu", name=c["name"], days=Markup("".join(days)),
                   subsidy=when(c["elder_subsidy_fen"], "canteen:subsidy", amount=yuan(c["elder_subsidy_fen"] or 0)))
+
+
+def _meal_html(meal: str, offer: dict) -> Markup:
+    dishes = ({"name": d["name"], "price": yuan(d["price_fen"]),
+               "marks": each("canteen:mark", ({"text": m} for m in d.get("marks", [])))}
+              for d in offer.get("dishes", []))
+    sets = ({"name": s["name"], "dishes": "+".join(s.get("dishes", [])), "price": yuan(s["price_fen"])}
+            for s in offer.get("sets", []))
+    return render("canteen:meal", name=MEAL_NAMES[meal], dishes=each("canteen:dish", dishes),
+                  sets=each("canteen:set", sets))
 
 
 def print_page(canteen_id: str, q: dict, rows: list[dict]) -> str:
