@@ -4,17 +4,20 @@ come out (one error each, its status through `web.http.status_of`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.canteen import Household
+from chalicelib.domain.dates import SHANGHAI
 from chalicelib.domain.effects import DeleteProfile, SaveProfile
 from chalicelib.domain.errors import StorageUnavailable
 from chalicelib.domain.ports import AccountView
 from chalicelib.services import filing, residents
 from chalicelib.services.residents import FormRejected
 from chalicelib.web.http import status_of
+from tests.fakes import FakeWorld
 
 ACCOUNT = AccountView("acct", "香港花园社区", "service", "shinan", "xianggang-huayuan", "XG")
 OPENID = "o-resident-1"
@@ -142,3 +145,16 @@ def test_storage_failures_on_the_profile_are_storage_unavailable(fakes):
     for call in (lambda: residents.profile("acct", OPENID), lambda: residents.delete_profile("acct", OPENID, True)):
         with pytest.raises(StorageUnavailable):
             call()
+
+
+def test_the_form_files_for_real_against_the_shared_fakes():
+    """Through the real filing service (tests/fakes.py's world): numbered, routed, a repeat recognised."""
+    world = FakeWorld(accounts={"xianggang-huayuan": ACCOUNT},
+                      teams={"xianggang-huayuan": {"xg-pro": ("professional", "专业服务队")}})
+    with bootstrap.override(clock=datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI), **world.adapters()):
+        filed = residents.file_request(ACCOUNT, OPENID, {"text": "家里水管漏水", "phone": "13812345678",
+                                                         "consent": "yes"})
+        again = residents.file_request(ACCOUNT, OPENID, {"text": "家里水管漏水"})
+    assert filed.number == "XG-20261130-0001" and filed.team_name == "专业服务队"
+    assert again.duplicate and again.number == filed.number and len(world.requests) == 1
+    assert world.requests[filed.number].openid == OPENID and world.requests[filed.number].channel == "h5"
