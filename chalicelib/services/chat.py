@@ -36,7 +36,7 @@ from chalicelib.wechat.protocol import (
     verify_url,
 )
 
-LOG = log.get_logger("wechat.gateway")
+LOG = log.get_logger("services.chat")
 
 
 @dataclass(frozen=True)
