@@ -12,7 +12,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import config
 from chalicelib.auth import deployment, tokens
-from chalicelib.domain import h5_session
+from chalicelib.web import session as h5_session
 from chalicelib.store.accounts import Account
 from chalicelib.store.staff import StaffUser
 from local import seed as seed_module

@@ -10,7 +10,7 @@ import requests
 from chalice.test import Client
 
 from app import app
-from chalicelib.domain import h5_session
+from chalicelib.web import session as h5_session
 from chalicelib.store.requests import HelpRequest, RequestContact
 from chalicelib.store.residents import Profile, Resident
 
@@ -216,7 +216,8 @@ def test_large_type_needs_no_script(http):
     session = sign_in(http)
     normal = http.get(f"/h5/{SAFE}/request", headers=cookie_header("h5s", session)).body.decode()
     large = http.get(f"/h5/{SAFE}/request?large=1", headers=cookie_header("h5s", session)).body.decode()
-    assert "font-size:22px" in normal and "font-size:28px" in large
+    assert '<html lang="zh-CN" class="standard">' in normal and '<html lang="zh-CN" class="large">' in large
+    assert "html{font:22px" in normal and "html.large{font-size:28px}" in large  # the one stylesheet
     assert f'href="/h5/{SAFE}/request?large=1">大字' in normal
     assert f'action="/h5/{SAFE}/request?large=1"' in large
 
@@ -309,5 +310,5 @@ def test_a_storage_failure_keeps_the_text_and_shows_a_chinese_page(http, monkeyp
     answer = post(http, "request", session, {"csrf": csrf, "text": "楼道灯坏了"})
     assert answer.status_code == 503 and "系统正忙" in answer.body.decode() and "楼道灯坏了" in answer.body.decode()
     profile = post(http, "profile", session, {"csrf": csrf, **PROFILE, "consent": "yes"})
-    assert profile.status_code == 500 and "系统正忙" in profile.body.decode()
-    assert "Traceback" not in profile.body.decode()
+    assert profile.status_code == 503 and "系统正忙" in profile.body.decode()  # StorageUnavailable, via status_of
+    assert "Traceback" not in profile.body.decode() and 'value="王秀英"' in profile.body.decode()  # typed text kept

@@ -114,6 +114,7 @@ class OverLimit(Refused):
     """The sender's quota of 便民纸条 is used up (or staff blocked the sender); `.reply` says so kindly and
     nothing is filed (the one refusal that files nothing: a flood is not a need)."""
 
+    status = 429
     code = "over_limit"
 
 

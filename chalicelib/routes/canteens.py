@@ -9,14 +9,16 @@ from chalice import Blueprint, Response
 
 from chalicelib import clock
 from chalicelib.auth import current_principal, staff_authorizer
-from chalicelib.auth.errors import NotFound
 from chalicelib.domain.canteen import MARKS, yuan
 from chalicelib.domain.dates import describe_day, local_date
+from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.domain.meals import MEAL_NAMES
 from chalicelib.schema import Bool, Day, Int, List, Obj, Text
 from chalicelib.services import canteens as canteen_desk
-from chalicelib.web.http import json_errors, json_response, read_json
+from chalicelib.web import pages
+from chalicelib.web.http import json_errors, json_response, read_json, status_of
+from chalicelib.web.pages import Markup, each, render, when
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
@@ -89,63 +91,45 @@ def delivered(canteen_id, number):
 
 @bp.route("/h5/canteens/{canteen_id}", methods=["GET"])
 def menu_page(canteen_id):
-    """The menu for elders on a phone: large type, high contrast, no script, no outside asset."""
-
+    """The menu for elders on a phone: large type (大字 with ?large=1), high contrast, no script, no outside
+    asset; rendered from `web/templates/canteen.html` with the pages' one stylesheet."""
+    large = _q().get("large") == "1"
     try:
         data = canteen_desk.public_menus(canteen_id, None)
-    except NotFound:
-        return Response("<!doctype html><meta charset=utf-8><title>未找到</title><p>没有这个食堂。</p>",
-                        status_code=404, headers={"Content-Type": "text/html; charset=utf-8"})
-    return Response(menu_html(data), status_code=200,
-                    headers={"Content-Type": "text/html; charset=utf-8", **PUBLIC_CACHE})
+    except DomainError as error:
+        title, text = ("未找到", "没有这个食堂。") if isinstance(error, NotFound) else ("无法显示", error.message)
+        return pages.respond(title, render("common:message", title=title, text=text), status_of(error), large)
+    size = render("common:size_link", href="?" if large else "?large=1", label="标准字号" if large else "大字")
+    return pages.respond(f"{data['canteen']['name']}菜单", menu_html(data), large=large, top=size, public=True)
 
 
-def menu_html(data: dict) -> str:
-
-
-    e = html.escape
+def menu_html(data: dict) -> Markup:
     today = local_date(clock.now())
     days = []
     for menu in data["menus"]:
         label = describe_day(date.fromisoformat(menu["date"]), today)
         if not menu["published"]:
-            days.append(f"<section><h2>{e(label)}</h2><p>菜单还没有发布。</p></section>")
+            days.append(render("canteen:unpublished", label=label))
             continue
-        meals = []
-        for meal in ("breakfast", "lunch", "dinner"):
-            if meal not in menu["meals"]:
-                continue
-            rows = "".join(
-                f"<li><span>{e(d['name'])}</span>"
-                + "".join(f"<em>{e(m)}</em>" for m in d.get("marks", []))
-                + f"<b>{e(yuan(d['price_fen']))}</b></li>" for d in menu["meals"][meal].get("dishes", []))
-            sets = "".join(f"<li class=set><span>{e(s['name'])}（{e('+'.join(s.get('dishes', [])))}）</span>"
-                           f"<b>{e(yuan(s['price_fen']))}</b></li>" for s in menu["meals"][meal].get("sets", []))
-            meals.append(f"<h3>{MEAL_NAMES[meal]}</h3><ul>{rows}{sets}</ul>")
-        days.append(f"<section><h2>{e(label)}</h2>{''.join(meals)}</section>")
+        meals = [_meal_html(meal, menu["meals"][meal]) for meal in ("breakfast", "lunch", "dinner")
+                 if meal in menu["meals"]]
+        days.append(render("canteen:day", label=label, meals=Markup("".join(meals))))
     c = data["canteen"]
-    subsidy = f"<p class=note>60岁以上老人每餐补贴{e(yuan(c['elder_subsidy_fen']))}。</p>" if c["elder_subsidy_fen"] else ""
-    return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(c['name'])}菜单</title>
-<style>
-body{{font:22px/1.6 system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:16px;color:#111;background:#fff}}
-h1{{font-size:30px;margin:0 0 8px}} h2{{font-size:26px;margin:24px 0 8px;border-bottom:3px solid #1a5e20}}
-h3{{font-size:24px;margin:12px 0 4px;color:#1a5e20}} ul{{list-style:none;padding:0;margin:0}}
-li{{display:flex;gap:8px;align-items:baseline;padding:6px 0;border-bottom:1px solid #ddd}}
-li span{{flex:1}} li b{{white-space:nowrap}} em{{font-style:normal;font-size:18px;background:#fff3c4;color:#5c4400;
-padding:0 6px;border-radius:4px}} .note{{background:#e8f5e9;padding:8px;border-radius:6px}}
-.set span{{font-weight:bold}} footer{{margin-top:24px;font-size:20px}}
-</style></head><body>
-<h1>{e(c['name'])}</h1>{subsidy}
-{''.join(days)}
-<footer>需要送餐，请在公众号里直接留言，例如“明天中午送两份饭”。</footer>
-</body></html>"""
+    return render("canteen:menu", name=c["name"], days=Markup("".join(days)),
+                  subsidy=when(c["elder_subsidy_fen"], "canteen:subsidy", amount=yuan(c["elder_subsidy_fen"] or 0)))
+
+
+def _meal_html(meal: str, offer: dict) -> Markup:
+    dishes = ({"name": d["name"], "price": yuan(d["price_fen"]),
+               "marks": each("canteen:mark", ({"text": m} for m in d.get("marks", [])))}
+              for d in offer.get("dishes", []))
+    sets = ({"name": s["name"], "dishes": "+".join(s.get("dishes", [])), "price": yuan(s["price_fen"])}
+            for s in offer.get("sets", []))
+    return render("canteen:meal", name=MEAL_NAMES[meal], dishes=each("canteen:dish", dishes),
+                  sets=each("canteen:set", sets))
 
 
 def print_page(canteen_id: str, q: dict, rows: list[dict]) -> str:
-
     e = html.escape
     body = "".join(
         f"<tr><td>{e(r['number'])}</td><td>{e(r['state_name'])}</td><td>{r['portions']}</td>"

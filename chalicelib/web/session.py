@@ -1,4 +1,4 @@
-"""Residents' sessions on the H5 pages: who (account, openid) a browser inside WeChat belongs to.
+"""Residents' sessions (会话) on the H5 pages: who (account, openid) a browser inside WeChat belongs to.
 
 A session is a short-lived JWT (HS256) signed with its own key from SSM (`{SSM_PREFIX}/h5/session_key`,
 `chalicelib.auth.tokens.h5_key_store`), not the console's, and with its own audience, "h5": a console
@@ -6,19 +6,26 @@ token is no resident session and a resident session is no console token, even if
 Claims: `account_id`, `openid`, `csrf` (the per-session token the pages put in a hidden field),
 `iss` (app and stage), `aud`, `iat`, `exp` (two hours). The web layer carries it in an HttpOnly cookie.
 
-Also here: the redirect target (`next`) check, so that the H5 pages never redirect off the platform.
+Also here: the redirect target (`next`) check, so that the H5 pages never redirect off the platform;
+and the cookies, the OAuth state, the browser's URL and the redirects (the web side of a session).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
+
+from chalice import Response
 
 from chalicelib import clock
 from chalicelib.auth import tokens
+from chalicelib.config import settings
+from chalicelib.web.pages import PRIVATE_HEADERS
 
 SESSION_LIFETIME = timedelta(hours=2)
 AUDIENCE = "h5"
@@ -63,7 +70,8 @@ def decode(token: str, account_id: str) -> Session:
     if not token or len(token) > MAX_TOKEN:
         raise SessionInvalid("missing or oversized token")
     try:
-        claims: dict[str, Any] = tokens.verify(token, AUDIENCE, tuple(REQUIRED_CLAIMS), key=tokens.h5_key_store().get())
+        claims: dict[str, Any] = tokens.verify(token, AUDIENCE, tuple(REQUIRED_CLAIMS),
+                                               key=tokens.h5_key_store().get())  # HS256 only, expiry by the clock
     except tokens.TokenInvalid as exc:
         raise SessionInvalid(str(exc)) from None
     openid, csrf = claims.get("openid"), claims.get("csrf")
@@ -72,6 +80,11 @@ def decode(token: str, account_id: str) -> Session:
     if claims.get("account_id") != account_id:
         raise SessionInvalid("session of another account")
     return Session(account_id, openid, csrf, datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
+
+
+def sender_key(signed_in: Session) -> str:
+    """This H5 session as a sender whose 便民纸条 count against the limits too (besides the openid)."""
+    return "h5#" + hashlib.sha256(signed_in.csrf.encode()).hexdigest()[:24]
 
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:
@@ -98,3 +111,64 @@ def safe_next(account_id: str, target: str | None) -> str | None:
     if match is None or match.group(1) in ENTRY_PAGES:
         return None
     return target
+
+
+# ---- on the web: cookies, the URL the browser sees, redirects ----------------------------------------
+
+SESSION_COOKIE, STATE_COOKIE = "h5s", "h5st"
+STATE_LIFETIME_S = 600  # WeChat's codes live five minutes; the round trip takes seconds
+HOST_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
+PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
+
+
+def cookies(request: Any, name: str) -> list[str]:
+    """Every value of cookie `name` the browser sent (the most specific path first)."""
+    pairs = (part.strip().partition("=") for part in (request.headers.get("cookie") or "").split(";"))
+    return [value.strip().strip('"') for key, sep, value in pairs if sep and key == name and value]
+
+
+def cookie(name: str, value: str, path: str, max_age: int) -> str:
+    """HttpOnly, SameSite=Lax, and Secure except on the laptop and in tests."""
+    secure = "" if settings().stage in ("local", "test") else "; Secure"
+    return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+
+
+def current(request: Any, account_id: str) -> Session | None:
+    """The first session cookie valid for this account."""
+    for token in cookies(request, SESSION_COOKIE):
+        try:
+            return decode(token, account_id)
+        except SessionInvalid:
+            continue
+    return None
+
+
+def state_ok(request: Any, returned: str | None) -> bool:
+    return any(states_match(value, returned) for value in cookies(request, STATE_COOKIE))
+
+
+def prefix(request: Any, account_id: str) -> str:
+    """What precedes /h5/ in the browser's URL: API Gateway's stage, a base path mapping, or nothing."""
+    seen = str((request.context or {}).get("path") or "")
+    at = seen.find(f"/h5/{account_id}/")
+    return seen[:at] if at > 0 and PREFIX_RE.match(seen[:at]) else ""
+
+
+def public_base(request: Any) -> str | None:
+    """scheme://host as the browser sees it (Host, X-Forwarded-Proto); None for a malformed Host."""
+    host = request.headers.get("host") or ""
+    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if proto not in ("http", "https"):
+        proto = "http" if settings().stage in ("local", "test") else "https"
+    return f"{proto}://{host}" if HOST_RE.match(host) else None
+
+
+def start_url(base: str, account_id: str, target: str) -> str:
+    return f"{base}/h5/{account_id}/start?next={quote(target, safe='/')}"
+
+
+def redirect(location: str, status: int = 302, set_cookies: list[str] | None = None) -> Response:
+    headers: dict[str, Any] = {**PRIVATE_HEADERS, "Location": location}
+    if set_cookies:
+        headers["Set-Cookie"] = set_cookies if len(set_cookies) > 1 else set_cookies[0]
+    return Response(body="", status_code=status, headers=headers)
