@@ -14,6 +14,7 @@ from chalicelib.routes.h5 import bp as h5_routes
 from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
+from chalicelib.routes.posts import bp as post_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.services import chat
@@ -32,6 +33,7 @@ app.register_blueprint(h5_routes)
 app.register_blueprint(open311_routes)
 app.register_blueprint(openapi_routes)
 app.register_blueprint(console_routes)
+app.register_blueprint(post_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------

@@ -15,10 +15,19 @@ TIMEOUT_S = 3
 class WeChatApiError(RuntimeError):
     """WeChat answered with a non-zero errcode."""
 
-    def __init__(self, errcode: int, errmsg: str):
+    def __init__(self, errcode: int, errmsg: str, body: dict | None = None):
         super().__init__(f"WeChat error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+        self.body = body or {}  # WeChat's whole answer (45065 carries the existing mass send's msg_id)
+
+
+def _answer(exc) -> dict:
+    try:
+        body = exc.response.json()
+    except Exception:  # noqa: BLE001 - no response, or not JSON: the code and message are enough
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def api_url(path: str) -> str:
@@ -66,6 +75,8 @@ def _client_class():
     from wechatpy import WeChatClient  # imported on first use: heavy, and only some Lambdas call WeChat
     from wechatpy.exceptions import WeChatClientException
 
+    from chalicelib.wechat import publishing_api  # wechatpy-based too: loaded with it
+
     class AllianceClient(WeChatClient):
         def __init__(self, account_id: str):
             super().__init__(account_facts(account_id).appid, secret="", timeout=TIMEOUT_S, auto_retry=False)
@@ -88,12 +99,12 @@ def _client_class():
                 return super()._request(method, url_or_endpoint, **kwargs)
             except WeChatClientException as exc:
                 if exc.errcode not in TOKEN_ERRORS:
-                    raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg)) from exc
+                    raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg), _answer(exc)) from exc
                 rejected = kwargs["params"].get("access_token")
                 kwargs["params"]["access_token"] = token_store().get(self.account_id, rejected=rejected)
                 try:
                     return super()._request(method, url_or_endpoint, **kwargs)
                 except WeChatClientException as again:
-                    raise WeChatApiError(int(again.errcode or 0), str(again.errmsg)) from again
+                    raise WeChatApiError(int(again.errcode or 0), str(again.errmsg), _answer(again)) from again
 
-    return AllianceClient
+    return publishing_api.attach(AllianceClient)  # draft, freepublish, mass send, article images
