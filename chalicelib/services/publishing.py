@@ -107,8 +107,11 @@ def _render(principal: Principal, post: pub.Post, policy: checks.CheckPolicy | N
         data["findings"] = [f.to_dict() for f in _findings(post, policy)]
         data["policy_checklist"] = [dict(i) for i in policy.checklist]
         data["history"] = events
-        base = revisions.get(post.reviewed_revision) if post.reviewed_revision else None
-        data["diff"] = pub.diff(base, revisions.get(post.revision)) if post.reviewed_revision != post.revision else []
+        def snap(n: int) -> dict[str, Any] | None:
+            return (revisions.get(n) or {}).get("snapshot") if n else None
+
+        data["diff"] = pub.diff(snap(post.reviewed_revision), snap(post.revision)) \
+            if post.reviewed_revision != post.revision else []
         data["revisions"] = [{"revision": n, "by": r["by"], "at": r["at"]} for n, r in sorted(revisions.items())]
     return data
 

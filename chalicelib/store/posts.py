@@ -23,6 +23,7 @@ from chalicelib.domain import publishing as pub
 from chalicelib.domain.errors import ConflictError, NotFound, StaleState
 from chalicelib.store.base import table_meta
 from chalicelib.store.staff import StaffUser
+from chalicelib.store.unit_of_work import _connection as transaction_connection  # one per container
 
 NOTICE_TTL = timedelta(days=60)
 CALENDAR_FIELDS = ["topic", "state", "slot", "community_id", "post_id"]
@@ -234,7 +235,7 @@ def save_post(plan: pub.StepPlan, now: datetime, expected_version: int | None,
     else:
         item.version = expected_version  # VersionAttribute conditions the write on it and bumps it
     try:
-        with TransactWrite() as tx:
+        with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(item, condition=condition)
             if plan.event:
                 tx.save(_event_item(post.post_id, plan.event, now))
@@ -333,7 +334,7 @@ def finish_day(record: PostDay, outcome: str, now: datetime, *, mode: str | None
             actions.append(attr.set(value))
     if job_id:
         actions += [PostDay.job_id.set(str(job_id)), PostDay.job_key.set(f"{record.account_id}#{job_id}")]
-    with TransactWrite() as tx:
+    with TransactWrite(connection=transaction_connection()) as tx:
         tx.update(record, actions=actions, condition=PostDay.outcome == "claimed")
         if post_state and record.post_id:
             tx.update(PostItem(record.post_id), actions=[PostItem.state.set(post_state), PostItem.updated_at.set(now),
