@@ -5,6 +5,7 @@ from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
 from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
+from chalicelib.jobs import daily_post as daily_post_job, post_reminder as post_reminder_job
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
@@ -53,6 +54,16 @@ def outbox_redrive(event):
     return outbox.redrive()
 
 
+@app.schedule(JOBS["daily-post"].schedule, name="daily_post")
+def daily_post(event):
+    return daily_post_job.fan_out(day=(event.detail or {}).get("day"))
+
+
+@app.schedule(JOBS["post-reminder"].schedule, name="post_reminder")
+def post_reminder(event):
+    return post_reminder_job.remind(day=(event.detail or {}).get("day"))
+
+
 # ---- queue handlers (partial batch failure) -------------------------------------------------------
 
 @app.on_sqs_message(queue=queue_name("stats"), batch_size=QUEUES["stats"].batch_size, name="stats_worker")
@@ -68,3 +79,8 @@ def outbox_worker(event):
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")
 def inbound_worker(event):
     return handle_batch("inbound", event, chat.replay, job="inbound")
+
+
+@app.on_sqs_message(queue=queue_name("posts"), batch_size=QUEUES["posts"].batch_size, name="post_worker")
+def post_worker(event):
+    return handle_batch("posts", event, daily_post_job.send, job="daily-post", give_up=daily_post_job.give_up)

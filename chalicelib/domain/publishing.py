@@ -353,6 +353,18 @@ class SendChoice:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class PostJobReported:
+    """Effect: WeChat reported on one of our sends (MASSSENDJOBFINISH / PUBLISHJOBFINISH)."""
+
+    account_id: str
+    job_id: str
+    outcome: str  # sent / filtered / failed
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    article_urls: tuple[str, ...] = ()
+
+
 FREEPUBLISH_NOTE = "本月群发次数已用完，已改为“发表”：文章发布到公众号主页，但不会推送通知给关注者。"
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from pynamodb.attributes import (
-    BinaryAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute,
+    BinaryAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
@@ -23,7 +23,6 @@ from chalicelib.domain import publishing as pub
 from chalicelib.domain.errors import ConflictError, NotFound, StaleState
 from chalicelib.store.base import table_meta
 from chalicelib.store.staff import StaffUser
-from chalicelib.store.unit_of_work import _connection as transaction_connection  # one per container
 
 NOTICE_TTL = timedelta(days=60)
 CALENDAR_FIELDS = ["topic", "state", "slot", "community_id", "post_id"]
@@ -45,6 +44,11 @@ def _keys_only(name: str) -> type:
     Meta.index_name = name
     Meta.projection = KeysOnlyProjection()
     return Meta
+
+
+def transaction_connection():
+    """The connection of the posts table's model (built once per container, reset with it by tests)."""
+    return PostItem._get_connection().connection
 
 
 def pack(data: Any) -> bytes:
@@ -100,7 +104,7 @@ class PostItem(Model):
     checklist = UnicodeAttribute(default="[]")
     created_by = UnicodeAttribute(default="")
     updated_at = UTCDateTimeAttribute(default=clock.now)
-    version = VersionAttribute()
+    version = NumberAttribute(default=0)  # optimistic lock of staff edits (the daily job's updates bump it too)
 
     by_account_day = PostsByAccountDay()
     by_day = PostsByDay()
@@ -229,11 +233,12 @@ def save_post(plan: pub.StepPlan, now: datetime, expected_version: int | None,
     event, the new revision if any, the notices. `expected_version` None: a new post."""
     post = plan.post
     item = _fill(PostItem(post.post_id), post, now)
-    condition = None
     if expected_version is None:
         condition = PostItem.post_id.does_not_exist()
+        item.version = 1
     else:
-        item.version = expected_version  # VersionAttribute conditions the write on it and bumps it
+        condition = PostItem.version == expected_version
+        item.version = expected_version + 1
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(item, condition=condition)
@@ -342,6 +347,58 @@ def finish_day(record: PostDay, outcome: str, now: datetime, *, mode: str | None
                       condition=PostItem.state == "scheduled")
         if event and record.post_id:
             tx.save(_event_item(record.post_id, event, now))
+
+
+def release_day(record: PostDay, now: datetime, error: str) -> None:
+    """WeChat refused before accepting anything (a quota answer, a bad draft): the next attempt may go at once."""
+    try:
+        record.update(actions=[PostDay.claimed_at.remove(), PostDay.error.set(error[:500]), PostDay.updated_at.set(now)],
+                      condition=PostDay.outcome == "claimed")
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+
+
+def fail_day(account_id: str, day: date, post_id: str | None, community_id: str | None, error: str,
+             now: datetime) -> None:
+    """The last attempt failed: the day shows as failed in the calendar and the bulletin; the post too."""
+    record = PostDay(account_id, day.isoformat(), community_id=community_id, post_id=post_id, outcome="claimed")
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.update(record, actions=[PostDay.outcome.set("failed"), PostDay.error.set(error[:500]),
+                                       PostDay.post_id.set(post_id), PostDay.community_id.set(community_id),
+                                       PostDay.updated_at.set(now)],
+                      condition=PostDay.account_id.does_not_exist() | PostDay.outcome.is_in("claimed", "missed"))
+            if post_id:
+                tx.update(PostItem(post_id), actions=[PostItem.state.set("failed"), PostItem.updated_at.set(now),
+                                                      PostItem.version.add(1)],
+                          condition=PostItem.state == "scheduled")
+                tx.save(_event_item(post_id, {"kind": "system", "action": "failed", "label": "发送失败",
+                                              "from": "scheduled", "to": "failed", "by": "daily-post",
+                                              "at": now.isoformat(), "comment": error[:200]}, now))
+    except TransactWriteError as exc:
+        reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
+        if "ConditionalCheckFailed" not in reasons:
+            raise  # a condition says the day or the post is already settled: nothing to do
+
+
+def write_job_report(tx, effect: pub.PostJobReported, now: datetime) -> list[str]:
+    """Unit-of-work writer: WeChat's MASSSENDJOBFINISH / PUBLISHJOBFINISH onto the day it reports on."""
+    record = day_of_job(effect.account_id, effect.job_id) if effect.job_id else None
+    if record is None:
+        return []  # a send made outside the platform (WeChat's own console): nothing of ours to update
+    outcome = effect.outcome if record.outcome in pub.FINAL_OUTCOMES or record.outcome == "claimed" else record.outcome
+    tx.update(record, "post_day", f"{record.account_id}#{record.day}", actions=[
+        PostDay.outcome.set(outcome), PostDay.updated_at.set(now),
+        PostDay.report.set(json.dumps({"status": effect.status, "counts": effect.counts,
+                                       "article_urls": list(effect.article_urls)}, ensure_ascii=False))])
+    if record.post_id:
+        tx.save(_event_item(record.post_id, {
+            "kind": "system", "action": "job_report", "label": {"sent": "微信报告：已送达", "filtered": "微信报告：被过滤",
+                                                                "failed": "微信报告：发送失败"}.get(outcome, outcome),
+            "from": "", "to": "", "by": "wechat", "at": now.isoformat(), "comment": effect.status,
+            "article_urls": list(effect.article_urls)}, now), "post_event", record.post_id)
+    return []
 
 
 def mark_missed(entries: Iterable[tuple[str, str | None]], day: date, now: datetime) -> int:

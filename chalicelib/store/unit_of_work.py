@@ -37,10 +37,12 @@ from chalicelib.domain.effects import (
 )
 from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState
 from chalicelib.domain.messages import Article, Reply
+from chalicelib.domain.publishing import PostJobReported
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
 from chalicelib.store.inbox import Delivery
 from chalicelib.store.outbox import OutboxMessage
+from chalicelib.store.posts import write_job_report
 from chalicelib.store.request_writes import write_new_request, write_transition
 from chalicelib.store.requests import RequestGuard
 from chalicelib.store.residents import Resident
@@ -208,6 +210,7 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     EndConversation: _write_household,
     SaveProfile: _write_household,
     DeleteProfile: _write_household,
+    PostJobReported: write_job_report,  # publishing: WeChat's report on a mass send or publish
 }
 
 
