@@ -282,6 +282,9 @@ class Emulator:
             self.clientmsgids: dict[tuple[str, str], dict] = {}
             self.oauth_codes: dict[str, dict] = {}
             self._seq = 2_000_000_000 + secrets.randbelow(10**8)  # ids survive restarts without clashes
+            for acc in self.accounts.values():  # DEMO ONLY: each account's cover image for the demo posts
+                self.media[f"demo-cover-{acc['id']}"] = {"appid": acc["appid"], "type": "image", "permanent": True,
+                                                         "created_at": 0.0, "filename": "demo-cover.png", "size": 0}
 
     def _next_id(self) -> int:
         self._seq += 1

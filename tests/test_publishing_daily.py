@@ -259,3 +259,26 @@ def test_post_reminder_tells_communities_without_an_approved_post_for_tomorrow(s
     assert "sw.xianggang-huayuan" not in told and "director.xianggang-huayuan" not in told
     again = run("post-reminder", {})
     assert again["result"] == result["result"] and len(list(StaffNotice.scan())) == result["result"]["notices"]
+
+
+def test_the_demo_posts_cover_every_state_and_today_goes_out(seed, wechat, morning):
+    from local.seed_posts import load_demo_posts
+
+    counts = load_demo_posts()
+    assert {"topic", "draft", "first_review", "second_review", "scheduled", "sent", "failed", "missed"} <= set(counts)
+    assert load_demo_posts() == {"kept": sum(v for k, v in counts.items() if k != "missed"), "missed": 0}  # twice
+    result = run("daily-post", {})
+    assert result["result"]["queued"] == counts["scheduled"] == 4
+    assert result["queues"][0]["handled"] == 4, result
+    assert len(sends(wechat)) == 4, [c["response"] for c in wechat.calls if c["path"].startswith("/cgi-bin/draft")]
+    with Client(app, stage_name="test") as client:
+        from tests.test_publishing_workflow import Staff
+
+        sw = Staff(client.http, "sw.xianggang-huayuan")
+        status, cal = sw.call("GET", "/api/v1/communities/xianggang-huayuan/post-calendar")
+        status, desk = Staff(client.http, "director.xianggang-huayuan").call("GET", "/api/v1/publishing/queue")
+    by_day = {d["day"]: d for d in cal["days"]}
+    assert by_day[today().isoformat()]["outcome"] == "sent"
+    if (today() - timedelta(days=2)).month == today().month:
+        assert by_day[(today() - timedelta(days=2)).isoformat()]["outcome"] == "missed"
+    assert desk["counts"]["first_review"] == 1
