@@ -73,7 +73,7 @@
   }
   function phone(article, accountName, day) {
     const a = article || {};
-    return h("div", { class: "phone", role: "region", "aria-label": "手机预览" },
+    return h("div", { class: "phone", role: "region", "aria-label": "手机预览", tabindex: "0" },
       a.cover_url && WECHAT_IMAGE.test(a.cover_url) ? h("img", { class: "cover", src: a.cover_url, alt: "封面：" + (a.title || "") }) : null,
       h("h2", {}, a.title || "（标题）"),
       h("div", { class: "wx-meta" }, [a.author, accountName, day].filter(Boolean).join("  ")),
@@ -114,7 +114,7 @@
         h("span", {}, cal.month),
         h("a", { class: "button secondary", href: "#/posts?month=" + shift(1) }, "下个月"),
         h("a", { class: "button", href: "#/post/new?day=" + cal.today }, "新建选题")),
-      h("div", { class: "post-cal", role: "list", "aria-label": `${cal.month} 的发布日历` }, cells),
+      h("section", { class: "post-cal", "aria-label": `${cal.month} 的发布日历` }, cells),
       h("p", { class: "hint" }, "订阅号每天可群发一次；服务号每月群发四次，用完后改为“发表”，发表不会推送通知给关注者。")];
   }
 
@@ -128,7 +128,7 @@
   }
   function diffView(lines) {
     if (!lines || !lines.length) return h("p", {}, "自上次审核以来没有改动。");
-    return h("div", { class: "diff", role: "region", "aria-label": "自上次审核的改动" }, lines.map((l) =>
+    return h("div", { class: "diff", role: "region", "aria-label": "自上次审核的改动", tabindex: "0" }, lines.map((l) =>
       h("span", { class: l.startsWith("+") && !l.startsWith("+++") ? "add" : l.startsWith("-") && !l.startsWith("---") ? "del" : "" }, l + "\n")));
   }
   function historyTable(events) {
