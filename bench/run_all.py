@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import callback_latency, callback_requests, import_time
+from bench import callback_latency, callback_requests, daily_post, import_time
 
 BENCHES = [
     ("import time", import_time.main),
     ("DynamoDB requests per callback", callback_requests.main),
     ("callback latency", callback_latency.main),
+    ("daily-post at 10,000 accounts", daily_post.main),
 ]
 
 
