@@ -21,9 +21,6 @@ from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
 from chalicelib.domain import dates, publishing as pub
 from chalicelib.domain.errors import NotFound, PermanentFailure
-from chalicelib.store import posts as repo
-from chalicelib.store.accounts import Account
-from chalicelib.wechat.client import WeChatApiError
 
 LOG = log.get_logger("services.post_delivery")
 QUEUE = "posts"
@@ -33,8 +30,18 @@ CLIENTMSGID_EXISTS = 45065  # this clientmsgid was sent already: the answer carr
 RETRYABLE = frozenset({-1, 45009, 45047, 40001, 40014, 42001})  # busy, rate limits, tokens: try again later
 
 
-def _community_accounts() -> list[Account]:
-    return [a for a in Account.by_district.query(settings().district_id) if a.community_id]
+class _Repository:
+    """The publishing repository, reached through the composition root (`bootstrap.posts()`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(bootstrap.posts(), name)
+
+
+repo = _Repository()
+
+
+def _community_accounts() -> list:
+    return repo.community_accounts(settings().district_id)
 
 
 def current_slot(now: datetime) -> str:
@@ -93,8 +100,9 @@ def send_post(message: dict) -> str:
         return _send(record, post, account_type, now)
 
 
-def _send(record: repo.PostDay, post: pub.Post, account_type: str, now: datetime) -> str:
+def _send(record, post: pub.Post, account_type: str, now: datetime) -> str:
     wx = bootstrap.wechat(post.account_id)
+    WeChatApiError = bootstrap.wechat_errors().api  # noqa: N806 - an exception class, named as one
     try:
         media_id = wx.draft.add([a.to_wechat() for a in post.articles])
         mode, note, job_id = "mass", None, None

@@ -16,12 +16,19 @@ from chalicelib.auth.principal import Principal
 from chalicelib.auth.scope import can, communities_in_scope, require
 from chalicelib.domain import checks, dates, publishing as pub
 from chalicelib.domain.errors import BadRequest, NotFound, StorageUnavailable
-from chalicelib.store import posts as repo
-from chalicelib.store.org import Community, SubDistrict
-from chalicelib.wechat.client import WeChatApiError
 
 MAX_IMAGE_BYTES = {"body": 1024 * 1024, "cover": 2 * 1024 * 1024}  # uploadimg: under 1 MB
 IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
+
+
+class _Repository:
+    """The publishing repository, reached through the composition root (`bootstrap.posts()`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(bootstrap.posts(), name)
+
+
+repo = _Repository()
 
 
 @dataclass(frozen=True)
@@ -56,17 +63,14 @@ def _optional_day(body: dict, name: str) -> date | None | str:
     return None if body[name] in (None, "") else _day(body[name], name)
 
 
-def _community(principal: Principal, community_id: Any, action: str) -> Community:
+def _community(principal: Principal, community_id: Any, action: str):
     if not isinstance(community_id, str) or not community_id:
         community_id = principal.community_id
     if not community_id:
         raise BadRequest("需要 community_id", code="missing_field")
     require(principal, action, _Scope(community_id, principal.district_id))
-    try:
-        community = Community.get(community_id)
-    except Community.DoesNotExist:
-        raise NotFound() from None
-    if community.district_id != principal.district_id:
+    community = repo.community(community_id)
+    if community is None or community.district_id != principal.district_id:
         raise NotFound()
     return community
 
@@ -265,7 +269,7 @@ def review_queue(principal: Principal) -> dict[str, Any]:
         desks += [("first_review", f"first_review#{c}") for c in sorted(communities or ())]
     if can(principal, "post.review_second"):
         if principal.role == "district_admin":
-            subs = [s.subdistrict_id for s in SubDistrict.query(principal.district_id)]
+            subs = repo.subdistrict_ids(principal.district_id)
         else:
             subs = [principal.subdistrict_id] if principal.subdistrict_id else []
         desks += [("second_review", f"second_review#{s}") for s in subs]
@@ -324,9 +328,9 @@ def upload_image(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             return {"kind": kind, "url": client.publish_media.upload_body_image(name, data)}
         answer = client.publish_media.add_cover(name, data)
         return {"kind": kind, "media_id": answer["media_id"], "url": answer.get("url", "")}
-    except WeChatApiError as exc:
+    except bootstrap.wechat_errors().api as exc:
         raise BadRequest(f"微信拒绝了这张图片（{exc.errcode}：{exc.errmsg}）", code="wechat_refused") from exc
-    except OSError as exc:
+    except bootstrap.wechat_errors().transport as exc:
         raise StorageUnavailable("暂时连不上微信，请稍后再试") from exc
 
 

@@ -1,14 +1,24 @@
 """The router's ports over DynamoDB, and the account facts the gateway needs, cached per container."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
-from chalicelib.domain.dates import local_date
-from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
-from chalicelib.domain.canteen import Household
-from chalicelib.domain.ports import AccountView, GatewayAccount
-from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.cache import ContainerCache
+from chalicelib.domain.canteen import CanteenView, Household
+from chalicelib.domain.dates import local_date
+from chalicelib.domain.ports import AccountView, GatewayAccount
+from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
+from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
+from chalicelib.store.accounts import Account
+from chalicelib.store.canteens import Canteen, Menu
+from chalicelib.store.counters import next_value
+from chalicelib.store.org import Community, Department, District
+from chalicelib.store.policies import RequestPolicy
+from chalicelib.store.requests import HelpRequest
+from chalicelib.store.residents import Conversation, Profile, Resident
+from chalicelib.store.rules import RuleSet
+from chalicelib.store.teams import Team
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
@@ -20,8 +30,6 @@ def gateway_account(account_id: str) -> GatewayAccount | None:
 
 
 def _load_account(account_id: str) -> GatewayAccount | None:
-    from chalicelib.store.accounts import Account
-    from chalicelib.store.org import Community, District
 
     try:
         account = Account.get(account_id)
@@ -45,7 +53,6 @@ def community_account(community_id: str) -> AccountView | None:
 def account_rules(account_id: str) -> tuple[Rule, ...]:
     """The account's own rules, or the defaults."""
     def load() -> tuple[Rule, ...]:
-        from chalicelib.store.rules import RuleSet
 
         try:
             return rules_from_json(RuleSet.get(account_id).rules)
@@ -61,23 +68,27 @@ class DynamoPorts:
     def rules(self, account_id: str) -> tuple[Rule, ...]:
         return account_rules(account_id)
 
+    def community_account(self, community_id: str) -> AccountView | None:
+        return community_account(community_id)
+
+    def account_templates(self, account_id: str) -> str | None:
+        """The account's notification templates (JSON: purpose -> {kind, template_id, fields})."""
+        return ACCOUNT_CACHE.get(("account_facts", account_id), lambda: Account.get(account_id)).notify_templates
+
     def directory(self, district_id: str) -> list[AccountView]:
         def load() -> list[AccountView]:
-            from chalicelib.store.accounts import Account
 
             return [AccountView(a.account_id, a.name, a.account_type, a.district_id, a.community_id, "")
                     for a in Account.by_district.query(district_id)]
         return ACCOUNT_CACHE.get(("directory", district_id), load)
 
     def next_request_number(self, prefix: str, now: datetime) -> str:
-        from chalicelib.store.counters import next_value
 
         day = local_date(now).strftime("%Y%m%d")
         sequence = next_value(f"request#{prefix}#{day}", expires_at=now + timedelta(days=3))
         return format_number(prefix, day, sequence)
 
     def open_requests(self, account_id: str, openid: str) -> list[dict]:
-        from chalicelib.store.requests import HelpRequest
 
         found = HelpRequest.by_resident.query(f"{account_id}#{openid}", scan_index_forward=False, limit=50)
         return [{"number": r.number, "state": r.state, "text": r.text, "created_at": r.created_at}
@@ -86,9 +97,7 @@ class DynamoPorts:
     def policy(self, district_id: str, community_id: str | None) -> Policy:
         """The district's request policy with the community's overrides (cached a minute)."""
         def load() -> Policy:
-            import json
 
-            from chalicelib.store.policies import RequestPolicy
 
             keys = [f"district#{district_id}"] + ([f"community#{community_id}"] if community_id else [])
             found = {p.scope_key: json.loads(p.policy) for p in RequestPolicy.batch_get(keys)}
@@ -99,7 +108,6 @@ class DynamoPorts:
     def teams(self, community_id: str) -> dict[str, tuple[str, str]]:
         """The community's teams: team_id -> (kind, name), cached."""
         def load() -> dict[str, tuple[str, str]]:
-            from chalicelib.store.teams import Team
 
             return {t.team_id: (t.kind, t.name) for t in Team.query(community_id)}
         return ACCOUNT_CACHE.get(("teams", community_id), load)
@@ -112,7 +120,6 @@ class DynamoPorts:
 
     def departments(self, district_id: str) -> dict[str, str]:
         def load() -> dict[str, str]:
-            from chalicelib.store.org import Department
 
             return {d.department_id: d.name for d in Department.query(district_id)}
         return ACCOUNT_CACHE.get(("departments", district_id), load)
@@ -128,7 +135,6 @@ class DynamoPorts:
         return None
 
     def request(self, number: str) -> RequestView | None:
-        from chalicelib.store.requests import HelpRequest
 
         try:
             r = HelpRequest.get(number)
@@ -140,7 +146,6 @@ class DynamoPorts:
     def canteen_for(self, community_id: str):
         """The community's canteen that delivers: a community canteen first, else an elder meal point."""
         def load():
-            from chalicelib.store.canteens import Canteen
 
             found = sorted(Canteen.by_community.query(community_id), key=lambda c: c.kind != "community_canteen")
             return _canteen_view(found[0]) if found else None
@@ -149,9 +154,7 @@ class DynamoPorts:
     def menu(self, canteen_id: str, day):
         """The published menu of a day (meals dict), cached a minute."""
         def load():
-            import json
 
-            from chalicelib.store.canteens import Menu
 
             try:
                 menu = Menu.get(canteen_id, day.isoformat())
@@ -161,7 +164,6 @@ class DynamoPorts:
         return RULES_CACHE.get(("menu", canteen_id, day.isoformat()), load)
 
     def household(self, account_id: str, openid: str) -> Household | None:
-        from chalicelib.store.residents import Profile, Resident
 
         try:
             resident = Resident.get(account_id, openid)
@@ -179,9 +181,7 @@ class DynamoPorts:
 
     def conversation(self, account_id: str, openid: str, now: datetime):
         """The open question asked of the resident, or None (expired ones count as none)."""
-        import json
 
-        from chalicelib.store.residents import Conversation
 
         try:
             c = Conversation.get(f"{account_id}#{openid}")
@@ -193,17 +193,15 @@ class DynamoPorts:
 
 
 def request_view(r) -> RequestView:
-    import json
 
     portions = int(json.loads(r.details or "{}").get("portions", 0)) if r.delivery_key else 0
     return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
-                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions)
+                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions,
+                       int(r.escalation or 0), tuple(r.flags or ()))
 
 
 def _canteen_view(c):
-    from chalicelib.domain.canteen import CanteenView
 
-    import json
 
     meals = json.loads(c.meals or "{}")
     return CanteenView(c.canteen_id, c.name, c.community_id, c.order_cutoff,
@@ -213,7 +211,6 @@ def _canteen_view(c):
 
 def canteen_view(canteen_id: str):
     def load():
-        from chalicelib.store.canteens import Canteen
 
         try:
             return _canteen_view(Canteen.get(canteen_id))

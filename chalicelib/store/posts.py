@@ -21,7 +21,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.domain import publishing as pub
 from chalicelib.domain.errors import ConflictError, NotFound, StaleState
+from chalicelib.store.accounts import Account
 from chalicelib.store.base import table_meta
+from chalicelib.store.org import Community, SubDistrict
 from chalicelib.store.staff import StaffUser
 
 NOTICE_TTL = timedelta(days=60)
@@ -58,6 +60,25 @@ def pack(data: Any) -> bytes:
 
 def unpack(raw: bytes | None) -> Any:
     return json.loads(zlib.decompress(raw).decode("utf-8")) if raw else None
+
+
+# ---- the organisation, as publishing needs it ------------------------------------------------------
+
+def community(community_id: str) -> Community | None:
+    """The community (its sub-district and district): GetItem."""
+    try:
+        return Community.get(community_id)
+    except Community.DoesNotExist:
+        return None
+
+
+def subdistrict_ids(district_id: str) -> list[str]:
+    return [s.subdistrict_id for s in SubDistrict.query(district_id)]
+
+
+def community_accounts(district_id: str) -> list[Account]:
+    """The district's community accounts (the district's own account publishes elsewhere): one Query."""
+    return [a for a in Account.by_district.query(district_id) if a.community_id]
 
 
 # ---- posts ------------------------------------------------------------------------------------------

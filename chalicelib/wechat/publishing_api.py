@@ -16,9 +16,32 @@ from __future__ import annotations
 
 import io
 
-from wechatpy.client.api.base import BaseWeChatAPI
-
 CLIENTMSGID_EXISTS = 45065  # a mass send with this clientmsgid exists; WeChat answers with its msg_id
+
+
+class BaseWeChatAPI:
+    """wechatpy's `BaseWeChatAPI`, as a descriptor: `client.draft` is a `WeChatDraft` bound to that client.
+
+    (wechatpy binds its own API objects in `BaseWeChatClient.__new__` by type; these are bound on access,
+    so this module needs no wechatpy import and `import app` stays free of it.)"""
+
+    API_BASE_URL = ""
+
+    def __init__(self, client=None):
+        self._client = client
+
+    def __get__(self, client, owner=None):
+        return self if client is None else type(self)(client)
+
+    def _get(self, url, **kwargs):
+        if self.API_BASE_URL:
+            kwargs["api_base_url"] = self.API_BASE_URL
+        return self._client.get(url, **kwargs)
+
+    def _post(self, url, **kwargs):
+        if self.API_BASE_URL:
+            kwargs["api_base_url"] = self.API_BASE_URL
+        return self._client.post(url, **kwargs)
 
 
 class WeChatDraft(BaseWeChatAPI):
