@@ -142,7 +142,6 @@ STATE_LABELS = {"topic": "选题", "draft": "编写中", "first_review": "待一
                 "scheduled": "已批准待发", "sent": "已发送", "failed": "发送失败"}
 EDITABLE = frozenset({"topic", "draft", "scheduled", "failed"})  # first/second review: locked
 REAPPROVAL = {"scheduled": "first_review", "failed": "draft"}  # an edit here moves the post on
-APPROVED = frozenset({"scheduled"})
 
 
 @dataclass(frozen=True)
@@ -172,8 +171,7 @@ WORKFLOW: tuple[Step, ...] = (
     Step("withdraw", "scheduled", "draft", "post.write", "撤回修改"),
 )
 STEPS = {(s.source, s.action): s for s in WORKFLOW}
-# What the daily job does (not a person): scheduled → sent / failed.
-SYSTEM_STEPS = {"sent": ("scheduled", "sent"), "failed": ("scheduled", "failed")}
+# What the daily job does (not a person): scheduled → sent / failed (store.posts.finish_day, fail_day).
 
 
 def step_for(state: str, action: str) -> Step:
@@ -343,14 +341,6 @@ def new_post(post_id: str, account_id: str, community_id: str, subdistrict_id: s
 
 OUTCOMES = ("claimed", "sent", "filtered", "failed", "missed")
 FINAL_OUTCOMES = frozenset({"sent", "filtered", "failed"})
-
-
-@dataclass(frozen=True)
-class SendChoice:
-    """How a post goes out: `mass` (notifies followers) or `freepublish` (does not)."""
-
-    mode: str
-    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,7 @@
 an approved post on the `posts` queue; a worker sends it exactly once (`services.post_delivery`)."""
 from __future__ import annotations
 
-from datetime import date
-
 from chalicelib import clock
-from chalicelib.domain.errors import PermanentFailure
 from chalicelib.services import post_delivery
 
 QUEUE = post_delivery.QUEUE
@@ -13,11 +10,7 @@ QUEUE = post_delivery.QUEUE
 
 def fan_out(day: str | None = None) -> dict:
     """Scheduled entry; `day` (YYYY-MM-DD) runs a named day with every slot due (a catch-up)."""
-    try:
-        target = date.fromisoformat(day) if day else None
-    except ValueError as exc:
-        raise PermanentFailure(f"day must be YYYY-MM-DD: {exc}") from exc
-    return post_delivery.enqueue_day(clock.now(), target)
+    return post_delivery.enqueue_day(clock.now(), post_delivery.named_day(day))
 
 
 def send(message: dict) -> None:

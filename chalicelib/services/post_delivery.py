@@ -44,6 +44,14 @@ def _community_accounts() -> list:
     return repo.community_accounts(settings().district_id)
 
 
+def named_day(day: str | None) -> date | None:
+    """A job's `day` (YYYY-MM-DD) from its event, or None; a malformed one can never succeed."""
+    try:
+        return date.fromisoformat(day) if day else None
+    except ValueError as exc:
+        raise PermanentFailure(f"day must be YYYY-MM-DD: {exc}") from exc
+
+
 def current_slot(now: datetime) -> str:
     local = now.astimezone(dates.SHANGHAI).strftime("%H:%M")
     due = [s for s in pub.SLOTS if s <= local]

@@ -333,6 +333,3 @@ def upload_image(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     except bootstrap.wechat_errors().transport as exc:
         raise StorageUnavailable("暂时连不上微信，请稍后再试") from exc
 
-
-def notices(principal: Principal) -> dict[str, Any]:
-    return {"items": repo.notices_of(principal.username)}
