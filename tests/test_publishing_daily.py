@@ -282,3 +282,15 @@ def test_the_demo_posts_cover_every_state_and_today_goes_out(seed, wechat, morni
     if (today() - timedelta(days=2)).month == today().month:
         assert by_day[(today() - timedelta(days=2)).isoformat()]["outcome"] == "missed"
     assert desk["counts"]["first_review"] == 1
+
+
+def test_the_scheduler_sends_ten_messages_per_sqs_call(seed, morning):
+    from chalicelib.store.org import Community
+
+    accounts = [c.community_id for c in Community.scan()][:23]  # test-only read
+    for a in accounts:
+        approved_post(a, today())
+    calls: list[str] = []
+    queues._sqs().meta.events.register("before-call.sqs", lambda model, **_: calls.append(model.name))
+    result = post_delivery.enqueue_day(clock.now(), today())
+    assert result["queued"] == 23 and calls.count("SendMessageBatch") == 3  # ceil(23 / 10)
