@@ -37,6 +37,14 @@ class CountingWeChat:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.table import render
+
+    print(render([("daily-post", run(argv))]))
+    return 0
+
+
+def run(argv: list[str] | None = None) -> list:
+    """The figures (`bench.table.Figure`), for `make bench`."""
     parser = argparse.ArgumentParser(prog="python -m bench.daily_post")
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--sample", type=int, default=200, help="worker messages measured")
@@ -57,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         server.server_close()
 
 
-def _run(n_accounts: int, sample: int) -> int:
+def _run(n_accounts: int, sample: int) -> list:
     import json
 
     import botocore.session
@@ -71,6 +79,7 @@ def _run(n_accounts: int, sample: int) -> int:
     from chalicelib.store.accounts import Account
     from chalicelib.store.posts import PostItem, pack
     from chalicelib.store.registry import create_tables
+    from bench.table import Figure
 
     dynamo_ops: list[str] = []
     make_session = pynamodb.connection.base.get_session
@@ -163,6 +172,14 @@ def _run(n_accounts: int, sample: int) -> int:
             wechat_calls.append(CountingWeChat.calls - before)
     print(f"  consumer took {len(taken)} messages off the queue while the scheduler sent")
     worst = max(per_account)
+    figures = [
+        Figure(f"scheduler SQS calls ({n_accounts} accounts)", str(len(sqs_calls)), "<= 1000", len(sqs_calls) <= 1000),
+        Figure("scheduler wall time (moto server)", f"{wall:.1f} s"),
+        Figure("  of which waiting for moto's SQS", f"{sqs_time[1]:.1f} s"),
+        Figure("scheduler DynamoDB requests", str(len(dynamo_ops))),
+        Figure("worker DynamoDB requests per account (max)", str(worst), "<= 3", worst <= 3),
+        Figure("worker WeChat calls per account", str(max(wechat_calls))),
+    ]
     print(f"worker ({len(per_account)} accounts measured): DynamoDB requests per account mean "
           f"{statistics.mean(per_account):.2f}, max {worst}  goal <= 3  {'ok' if worst <= 3 else 'OVER'}; "
           f"WeChat calls per account {max(wechat_calls)} (draft/add, message/mass/sendall)")

@@ -12,7 +12,7 @@ from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, Requ
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.store.accounts import Account
 from chalicelib.store.canteens import Canteen, Menu
-from chalicelib.store.counters import next_value
+from chalicelib.store.counters import claim_value, next_value
 from chalicelib.store.org import Community, Department, District
 from chalicelib.store.policies import RequestPolicy
 from chalicelib.store.requests import HelpRequest
@@ -82,10 +82,10 @@ class DynamoPorts:
                     for a in Account.by_district.query(district_id)]
         return ACCOUNT_CACHE.get(("directory", district_id), load)
 
-    def next_request_number(self, prefix: str, now: datetime) -> str:
-
+    def next_request_number(self, prefix: str, now: datetime, claim: str | None = None) -> str:
         day = local_date(now).strftime("%Y%m%d")
-        sequence = next_value(f"request#{prefix}#{day}", expires_at=now + timedelta(days=3))
+        counter_id, expires = f"request#{prefix}#{day}", now + timedelta(days=3)
+        sequence = claim_value(counter_id, claim, expires) if claim else next_value(counter_id, expires_at=expires)
         return format_number(prefix, day, sequence)
 
     def open_requests(self, account_id: str, openid: str) -> list[dict]:
