@@ -16,7 +16,8 @@ import urllib.request
 
 os.environ.update({"AWS_DEFAULT_REGION": "cn-north-1", "AWS_REGION": "cn-north-1", "AWS_ACCESS_KEY_ID": "bench",
                    "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench", "SSM_PREFIX": "/wechat-alliance/bench",
-                   "DISTRICT_ID": "bench", "LOG_LEVEL": "WARNING"})
+                   "DISTRICT_ID": "bench", "LOG_LEVEL": "WARNING",
+                   "STORAGE_READ_TIMEOUT_S": "120"})  # moto answers a query over 10,000 items slowly, not DynamoDB
 
 
 class CountingWeChat:
@@ -150,6 +151,7 @@ def _run(n_accounts: int, sample: int) -> list:
     started = time.perf_counter()
     result = post_delivery.enqueue_day(now, today)
     wall = time.perf_counter() - started
+    scheduler_dynamo = len(dynamo_ops)
     batches = sqs_calls.count("SendMessageBatch")
     print(f"scheduler: {result['queued']} messages for {result['accounts']} accounts, {result['missed']} missed")
     print(f"  SQS calls {len(sqs_calls)} ({batches} SendMessageBatch)  goal <= 1000  "
@@ -176,14 +178,14 @@ def _run(n_accounts: int, sample: int) -> list:
         Figure(f"scheduler SQS calls ({n_accounts} accounts)", str(len(sqs_calls)), "<= 1000", len(sqs_calls) <= 1000),
         Figure("scheduler wall time (moto server)", f"{wall:.1f} s"),
         Figure("  of which waiting for moto's SQS", f"{sqs_time[1]:.1f} s"),
-        Figure("scheduler DynamoDB requests", str(len(dynamo_ops))),
+        Figure("scheduler DynamoDB requests", str(scheduler_dynamo)),
         Figure("worker DynamoDB requests per account (max)", str(worst), "<= 3", worst <= 3),
         Figure("worker WeChat calls per account", str(max(wechat_calls))),
     ]
     print(f"worker ({len(per_account)} accounts measured): DynamoDB requests per account mean "
           f"{statistics.mean(per_account):.2f}, max {worst}  goal <= 3  {'ok' if worst <= 3 else 'OVER'}; "
           f"WeChat calls per account {max(wechat_calls)} (draft/add, message/mass/sendall)")
-    return 0
+    return figures
 
 
 if __name__ == "__main__":
