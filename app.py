@@ -7,6 +7,7 @@ from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
 from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.jobs import JOBS
+from chalicelib.jobs import daily_post as daily_post_job, post_reminder as post_reminder_job
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.auth import bp as auth_routes
@@ -16,6 +17,7 @@ from chalicelib.routes.h5 import bp as h5_routes
 from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
+from chalicelib.routes.posts import bp as post_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.residents import bp as resident_routes
 from chalicelib.routes.site import bp as site_routes
@@ -40,6 +42,7 @@ app.register_blueprint(h5_routes)
 app.register_blueprint(open311_routes)
 app.register_blueprint(openapi_routes)
 app.register_blueprint(console_routes)
+app.register_blueprint(post_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -59,6 +62,16 @@ def outbox_redrive(event):
     return notices.redrive()
 
 
+@app.schedule(JOBS["daily-post"].schedule, name="daily_post")
+def daily_post(event):
+    return daily_post_job.fan_out(day=(event.detail or {}).get("day"))
+
+
+@app.schedule(JOBS["post-reminder"].schedule, name="post_reminder")
+def post_reminder(event):
+    return post_reminder_job.remind(day=(event.detail or {}).get("day"))
+
+
 # ---- queue handlers (partial batch failure) -------------------------------------------------------
 
 @app.on_sqs_message(queue=queue_name("stats"), batch_size=QUEUES["stats"].batch_size, name="stats_worker")
@@ -74,3 +87,8 @@ def outbox_worker(event):
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")
 def inbound_worker(event):
     return handle_batch("inbound", event, chat.replay, job="inbound")
+
+
+@app.on_sqs_message(queue=queue_name("posts"), batch_size=QUEUES["posts"].batch_size, name="post_worker")
+def post_worker(event):
+    return handle_batch("posts", event, daily_post_job.send, job="daily-post", give_up=daily_post_job.give_up)

@@ -34,6 +34,7 @@ from chalicelib.store import (
     request_store,
     stats as stats_store,
 )
+from chalicelib.store import posts as post_store
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
@@ -87,6 +88,11 @@ def directory():
 def partners():
     """Open311 partners by API key (`store.partners`)."""
     return _overrides.get("partners") or partner_store
+
+
+def posts():
+    """Publishing: posts, their history, the accounts' days, the check policy, staff notices (`store.posts`)."""
+    return _overrides.get("posts") or post_store
 
 
 def now() -> datetime:
@@ -143,7 +149,7 @@ def override(**fakes: Any) -> Iterator[None]:
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
                             "canteens", "directory", "partners", "outbox", "wechat_errors",
-                            "publish_outbox", "stats", "datacube", "send"}
+                            "publish_outbox", "stats", "datacube", "send", "posts"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

@@ -301,6 +301,82 @@ PATHS: dict[str, dict[str, Any]] = {
         {200: _ok("RequestDetail"), **_errors(400, 401, 403, 404)}, parameters=[CANTEEN, NUMBER])},
 }
 
+# ---- publishing (信息发布) ---------------------------------------------------------------------------
+
+POST_ID = _path_param("post_id", "稿件编号", "P20261201-1a2b3c4d")
+_ARTICLE = {"type": "object", "required": ["title", "content"], "properties": {
+    "title": {"type": "string", "description": "不超过64字节（汉字按2字节计）"}, "author": _STR,
+    "digest": {"type": "string", "maxLength": 120}, "content": {"type": "string", "description": "HTML，少于2万字符、小于1MB；图片须先上传到微信"},
+    "cover_media_id": _STR, "cover_url": _STR, "content_source_url": _STR, "comments_open": {"type": "boolean"}}}
+SCHEMAS.update({
+    "PostInput": {"type": "object", "properties": {
+        "community_id": _STR, "topic": _STR, "planned_day": {"type": "string", "format": "date"},
+        "slot": {"type": "string", "enum": ["08:00", "12:00", "18:00"]},
+        "expires_on": {"type": "string", "format": "date", "nullable": True},
+        "articles": {"type": "array", "maxItems": 8, "items": _ARTICLE},
+        "version": {"type": "integer", "description": "编辑时传回读到的 version（乐观锁）"}}},
+    "Post": {"type": "object", "properties": {
+        "post_id": _STR, "community_id": _STR, "topic": _STR, "planned_day": {"type": "string", "format": "date"},
+        "slot": _STR, "state": {"type": "string", "enum": ["topic", "draft", "first_review", "second_review",
+                                                           "scheduled", "sent", "failed"]},
+        "state_label": _STR, "revision": {"type": "integer"}, "version": {"type": "integer"},
+        "articles": {"type": "array", "items": _ARTICLE}, "actions": {"type": "array", "items": _STR},
+        "findings": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "diff": {"type": "array", "items": _STR, "description": "自上次审核以来的改动（unified diff）"},
+        "history": {"type": "array", "items": {"type": "object", "additionalProperties": True}}}},
+    "PostStep": {"type": "object", "required": ["action"], "properties": {
+        "action": {"type": "string", "enum": ["start", "submit", "approve", "send_back", "withdraw"]},
+        "comment": {"type": "string", "description": "退回时必填"},
+        "checklist": {"type": "array", "items": _STR, "description": "二审勾选的政策关清单项"}}},
+    "PostHistory": {"type": "object", "additionalProperties": True},
+    "PostCalendar": {"type": "object", "properties": {"community_id": _STR, "month": _STR, "days": {
+        "type": "array", "items": {"type": "object", "additionalProperties": True}}}},
+    "ReviewQueue": {"type": "object", "properties": {
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "items": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "notices": {"type": "array", "items": {"type": "object", "additionalProperties": True}}}},
+    "CheckPolicy": {"type": "object", "additionalProperties": True, "description":
+                    "banned_words, sensitive_words, wrong_phrases, link_whitelist, checklist, levels"},
+    "CheckResult": {"type": "object", "properties": {"findings": {"type": "array", "items": {
+        "type": "object", "additionalProperties": True}}}},
+    "ImageUpload": {"type": "object", "required": ["kind", "data_base64"], "properties": {
+        "community_id": _STR, "kind": {"type": "string", "enum": ["body", "cover"]}, "data_base64": _STR}},
+    "UploadedImage": {"type": "object", "properties": {"kind": _STR, "url": _STR, "media_id": _STR}},
+})
+PATHS.update({
+    "/api/v1/posts": {"post": _op("proposePost", "publishing", "提出选题或新建稿件",
+                                  {201: _ok("Post", 201), **_errors(400, 401, 403, 404)}, body=_body("PostInput"))},
+    "/api/v1/posts/{post_id}": {
+        "get": _op("viewPost", "publishing", "查看稿件：检查结果、自上次审核的改动、历史",
+                   {200: _ok("Post"), **_errors(401, 404)}, parameters=[POST_ID]),
+        "put": _op("editPost", "publishing", "修改稿件（每次修改都是一个版本；审核中锁定；批准后修改须重新一审）",
+                   {200: _ok("Post"), **_errors(400, 401, 403, 404, 409)}, parameters=[POST_ID],
+                   body=_body("PostInput"))},
+    "/api/v1/posts/{post_id}/steps": {"post": _op(
+        "postStep", "publishing", "流程操作：开始编写、提交、通过、退回、撤回",
+        {200: _ok("Post"), **_errors(400, 401, 403, 404, 409)}, parameters=[POST_ID], body=_body("PostStep"))},
+    "/api/v1/posts/{post_id}/history": {"get": _op(
+        "postHistory", "publishing", "稿件的全部版本和审核记录", {200: _ok("PostHistory"), **_errors(401, 404)},
+        parameters=[POST_ID])},
+    "/api/v1/communities/{community_id}/post-calendar": {"get": _op(
+        "postCalendar", "publishing", "社区的发布日历（计划、已批准、已发送、缺失）",
+        {200: _ok("PostCalendar"), **_errors(400, 401, 403, 404)},
+        parameters=[COMMUNITY, _query_param("month", "月份 YYYY-MM（省略为本月）")])},
+    "/api/v1/publishing/queue": {"get": _op(
+        "reviewQueue", "publishing", "我的待办：待审稿件及数量、通知", {200: _ok("ReviewQueue"), **_errors(401)})},
+    "/api/v1/publishing/policy": {
+        "get": _op("getCheckPolicy", "publishing", "本区的三关检查规则", {200: _ok("CheckPolicy"), **_errors(401, 403)}),
+        "put": _op("saveCheckPolicy", "publishing", "修改本区的禁用词、敏感词、链接白名单和政策关清单",
+                   {200: _ok("CheckPolicy"), **_errors(400, 401, 403)}, body=_body("CheckPolicy"))},
+    "/api/v1/publishing/check": {"post": _op(
+        "checkArticles", "publishing", "文字关检查（不保存）", {200: _ok("CheckResult"), **_errors(400, 401, 403, 404)},
+        body=_body("PostInput"))},
+    "/api/v1/publishing/images": {"post": _op(
+        "uploadImage", "publishing", "上传文章图片到微信（正文图片或封面）",
+        {201: _ok("UploadedImage", 201), **_errors(400, 401, 403, 404)}, body=_body("ImageUpload"))},
+})
+
+
 DOCUMENT: dict[str, Any] = {
     "openapi": OPENAPI_VERSION,
     "info": {
@@ -313,7 +389,7 @@ DOCUMENT: dict[str, Any] = {
     "servers": [{"url": "/"}],
     "tags": [{"name": n, "description": d} for n, d in (
         ("meta", "接口文档"), ("auth", "登录与会话"), ("requests", "便民纸条"), ("directory", "社区目录"),
-        ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"))],
+        ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"), ("publishing", "信息发布与审核"))],
     "security": copy.deepcopy(BEARER),
     "paths": PATHS,
     "components": {

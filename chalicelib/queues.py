@@ -32,6 +32,8 @@ QUEUES = {
     "outbox": QueueSpec(visibility_timeout_s=180, max_receives=6, batch_size=10, backoff_s=30),
     # Callbacks whose DynamoDB writes failed, parked so that no resident's message is lost.
     "inbound": QueueSpec(visibility_timeout_s=180, max_receives=10, batch_size=5, backoff_s=20),
+    # Daily posts: visibility beyond the send lease (5 min), so a redelivery finds a stale claim to take over.
+    "posts": QueueSpec(visibility_timeout_s=360, max_receives=5, batch_size=5, backoff_s=60),
 }
 
 

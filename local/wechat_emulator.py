@@ -60,6 +60,8 @@ CS_PER_WINDOW = 5             # customer-service messages allowed per user messa
 TEMP_MEDIA_TTL = 3 * 86400   # temporary media (media/upload) expire after 3 days
 OAUTH_CODE_TTL = 300         # OAuth code lifetime
 MASS_QUOTA = {"subscription": ("day", 1), "service": ("month", 4)}
+CLIENTMSGID_TTL = 24 * 3600  # WeChat checks a mass send's clientmsgid against the last 24 hours
+MASS_HELPER_OPENID = "oR5Gjjl_eiZoUpGozMo7dbBJ362A"  # FromUserName of job reports (公众号群发助手)
 SECRET_KEYS = {"secret", "appsecret", "app_secret"}
 OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -96,6 +98,8 @@ ERRORS = {
     45015: "response out of time limit or subscription is canceled",
     45028: "has no masssend quota",
     45047: "out of response count limit",
+    45065: "clientmsgid exist",
+    45067: "clientmsgid size out of limit",
     46003: "menu no exist",
     47001: "data format error",
     48001: "api unauthorized",
@@ -146,6 +150,8 @@ ROUTES: dict[str, Route] = {
     "/cgi-bin/message/subscribe/bizsend": Route("POST", "h_bizsend"),
     "/cgi-bin/message/mass/sendall": Route("POST", "h_sendall"),
     "/cgi-bin/draft/add": Route("POST", "h_draft_add"),
+    "/cgi-bin/draft/get": Route("POST", "h_draft_get"),
+    "/cgi-bin/draft/delete": Route("POST", "h_draft_delete"),
     "/cgi-bin/freepublish/submit": Route("POST", "h_freepublish_submit"),
     "/cgi-bin/freepublish/get": Route("POST", "h_freepublish_get"),
     "/cgi-bin/menu/create": Route("POST", "h_menu_create"),
@@ -163,10 +169,11 @@ ROUTES: dict[str, Route] = {
 class WeChatError(Exception):
     """An API error answered as {"errcode", "errmsg"} with HTTP 200, like WeChat."""
 
-    def __init__(self, errcode: int, errmsg: str | None = None):
+    def __init__(self, errcode: int, errmsg: str | None = None, **extra: Any):
         super().__init__(errcode)
         self.errcode = errcode
         self.errmsg = errmsg or ERRORS.get(errcode, "system error")
+        self.extra = extra  # fields WeChat adds to some errors (45065: the existing msg_id)
 
 
 class Clock:
@@ -350,8 +357,12 @@ class Emulator:
             self.media: dict[str, dict] = {}
             self.drafts: dict[str, dict] = {}
             self.publishes: dict[str, dict] = {}
+            self.clientmsgids: dict[tuple[str, str], dict] = {}
             self.oauth_codes: dict[str, dict] = {}
             self._seq = 2_000_000_000 + secrets.randbelow(10**8)  # ids survive restarts without clashes
+            for acc in self.accounts.values():  # DEMO ONLY: each account's cover image for the demo posts
+                self.media[f"demo-cover-{acc['id']}"] = {"appid": acc["appid"], "type": "image", "permanent": True,
+                                                         "created_at": 0.0, "filename": "demo-cover.png", "size": 0}
 
     def _next_id(self) -> int:
         self._seq += 1
@@ -509,6 +520,51 @@ class Emulator:
                                  "created_at": self.clock.time()}
         return {"media_id": media_id}
 
+    def h_draft_get(self, account, query, body, files):
+        draft = self.drafts.get(str(body.get("media_id")))
+        if draft is None or draft["appid"] != account["appid"]:
+            raise WeChatError(40007)
+        return {"news_item": copy.deepcopy(draft["articles"])}
+
+    def h_draft_delete(self, account, query, body, files):
+        draft = self.drafts.get(str(body.get("media_id")))
+        if draft is None or draft["appid"] != account["appid"]:
+            raise WeChatError(40007)
+        del self.drafts[str(body["media_id"])]
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def job_report_xml(self, account_id: str, job_id: str, status: str = "send success") -> str:
+        """WeChat's report on a finished job of the account, as pushed to the callback URL:
+        MASSSENDJOBFINISH for a mass send's msg_id, PUBLISHJOBFINISH for a publish_id."""
+        acc = self.account(account_id=account_id)
+        with self._lock:
+            mass = self.publishes.get(f"mass:{job_id}")
+            pub = self.publishes.get(str(job_id))
+            head = (f"<ToUserName><![CDATA[{acc.get('original_id', '')}]]></ToUserName><FromUserName><![CDATA["
+                    f"{MASS_HELPER_OPENID}]]></FromUserName><CreateTime>{int(self.clock.time())}</CreateTime>"
+                    "<MsgType><![CDATA[event]]></MsgType>")
+            if mass is not None and mass["appid"] == acc["appid"]:
+                count = len(self.drafts[mass["media_id"]]["articles"])
+                urls = "".join(f"<item><ArticleIdx>{i}</ArticleIdx><ArticleUrl><![CDATA[https://mp.weixin.qq.com/"
+                               f"s/{mass['article_id']}_{i}]]></ArticleUrl></item>" for i in range(1, count + 1))
+                sent = 118 if status == "send success" else 0
+                return (f"<xml>{head}<Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>{job_id}</MsgID>"
+                        f"<Status><![CDATA[{status}]]></Status><TotalCount>120</TotalCount>"
+                        f"<FilterCount>118</FilterCount><SentCount>{sent}</SentCount>"
+                        f"<ErrorCount>{118 - sent}</ErrorCount><ArticleUrlResult><Count>{count}</Count>"
+                        f"<ResultList>{urls}</ResultList></ArticleUrlResult></xml>")
+            if pub is not None and pub["appid"] == acc["appid"]:
+                count = len(self.drafts[pub["media_id"]]["articles"])
+                items = "".join(f"<item><idx>{i}</idx><article_url><![CDATA[https://mp.weixin.qq.com/s/"
+                                f"{pub['article_id']}_{i}]]></article_url></item>" for i in range(1, count + 1))
+                code = 0 if status == "send success" else 2
+                detail = f"<article_detail><count>{count}</count>{items}</article_detail>" if code == 0 else ""
+                return (f"<xml>{head}<Event><![CDATA[PUBLISHJOBFINISH]]></Event><PublishEventInfo>"
+                        f"<publish_id>{job_id}</publish_id><publish_status>{code}</publish_status>"
+                        f"<article_id><![CDATA[{pub['article_id']}]]></article_id>{detail}"
+                        "</PublishEventInfo></xml>")
+        raise KeyError(f"no mass send or publish {job_id!r} of {account_id!r}")
+
     def h_freepublish_submit(self, account, query, body, files):
         media_id = body.get("media_id")
         if media_id not in self.drafts or self.drafts[media_id]["appid"] != account["appid"]:
@@ -539,6 +595,13 @@ class Emulator:
             raise WeChatError(40007)
         period, limit = MASS_QUOTA[account["type"]]
         now = self.clock.time()
+        clientmsgid = body.get("clientmsgid")
+        if clientmsgid is not None:
+            if not isinstance(clientmsgid, str) or len(clientmsgid) > 64:
+                raise WeChatError(45067)
+            earlier = self.clientmsgids.get((account["appid"], clientmsgid))
+            if earlier and now - earlier["at"] < CLIENTMSGID_TTL:
+                raise WeChatError(45065, msg_id=earlier["msg_id"])
 
         def key(ts: float):
             local = datetime.fromtimestamp(ts, CHINA_TZ)
@@ -549,6 +612,8 @@ class Emulator:
             raise WeChatError(45028)
         sent.append(now)
         reply = {"errcode": 0, "errmsg": "send job submission success", "msg_id": self._next_id()}
+        if clientmsgid is not None:
+            self.clientmsgids[(account["appid"], clientmsgid)] = {"msg_id": reply["msg_id"], "at": now}
         if msgtype == "mpnews":
             reply["msg_data_id"] = self._next_id()
             self.publishes[f"mass:{reply['msg_id']}"] = {"appid": account["appid"], "media_id": obj["media_id"],
@@ -774,7 +839,7 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                 with self._lock:
                     result = self._dispatch(route, path, request.method, query, body, body_error, files)
         except WeChatError as err:
-            result = {"errcode": err.errcode, "errmsg": err.errmsg}
+            result = {"errcode": err.errcode, "errmsg": err.errmsg, **err.extra}
         if isinstance(result, Response):
             logged = {"status": result.status_code, "location": result.headers.get("Location")}
             response = result
@@ -838,6 +903,9 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
             if (request.method, name) == ("POST", "user-message"):
                 status, result = self.send_user_message(payload)
                 return self._json(result, status)
+            if (request.method, name) == ("POST", "job-finish"):
+                status, result = self.push_job_report(payload)
+                return self._json(result, status)
         except KeyError as exc:
             return self._json({"error": "unknown_account", "message": str(exc)}, 404)
         except (TypeError, ValueError) as exc:
@@ -846,9 +914,6 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
 
     def send_user_message(self, payload: dict, timeout: float = 5.0) -> tuple[int, dict]:
         """Play WeChat: push a signed (and, per account, encrypted) user message to the platform."""
-        from wechatpy.crypto import WeChatCrypto  # imported lazily: only this feature needs it
-        from wechatpy.exceptions import WeChatException
-
         acc = self.account(payload.get("appid"), payload.get("account_id"))
         demo = acc.get("demo_secrets", {})
         mode = acc.get("encryption_mode", "plain")
@@ -866,7 +931,25 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
             with self._lock:
                 msg_id = self._next_id()
             fields.update(MsgType="text", Content=str(payload.get("content", "")), MsgId=msg_id)
-        plain = to_xml(fields)
+        return self._push(acc, to_xml(fields), openid, timeout)
+
+    def push_job_report(self, payload: dict, timeout: float = 5.0) -> tuple[int, dict]:
+        """Play WeChat: push MASSSENDJOBFINISH / PUBLISHJOBFINISH for a job to the platform."""
+        acc = self.account(payload.get("appid"), payload.get("account_id"))
+        plain = self.job_report_xml(acc["id"], str(payload["job_id"]), str(payload.get("status", "send success")))
+        return self._push(acc, plain, MASS_HELPER_OPENID, timeout)
+
+    def _push(self, acc: dict, plain: str, openid: str, timeout: float) -> tuple[int, dict]:
+        """Sign (and, per account, encrypt) a message and POST it to the platform's callback URL."""
+        from wechatpy.crypto import WeChatCrypto  # imported lazily: only this feature needs it
+        from wechatpy.exceptions import WeChatException
+
+        demo = acc.get("demo_secrets", {})
+        mode = acc.get("encryption_mode", "plain")
+        if not demo.get("token") or (mode != "plain" and len(demo.get("encoding_aes_key") or "") != 43):
+            raise ValueError(f"account {acc['id']!r} lacks demo_secrets.token / a 43-char encoding_aes_key")
+        now = int(self.clock.time())
+        fields = {"ToUserName": acc.get("original_id", "")}
         timestamp, nonce = str(now), str(secrets.randbelow(10**9))
         query = {"signature": sign(demo["token"], timestamp, nonce), "timestamp": timestamp,
                  "nonce": nonce, "openid": openid}

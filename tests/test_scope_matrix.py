@@ -514,3 +514,62 @@ def test_the_team_filter_of_the_list_reveals_nothing_of_another_community(seed, 
                 if not cursor:
                     break
         assert not failures, "\n".join(failures)
+
+
+# ---- publishing: posts, steps, calendar, policy ----------------------------------------------------
+
+def _post_in_review(world: World, community: str, topic: str) -> Obj:
+    """A post of `community` waiting for its first review (written and submitted by its social worker)."""
+    headers = login(world.http, f"sw.{community}")
+    article = {"title": topic, "content": "<p>矩阵</p>", "cover_media_id": "demo-cover"}
+    answer = world.http.post("/api/v1/posts", headers=headers, body=json.dumps(
+        {"topic": topic, "planned_day": world.tomorrow, "articles": [article]}, ensure_ascii=False))
+    assert answer.status_code == 201, answer.body
+    post_id = json.loads(answer.body)["post_id"]
+    answer = world.http.post(f"/api/v1/posts/{post_id}/steps", headers=headers, body=json.dumps({"action": "submit"}))
+    assert answer.status_code == 200, answer.body
+    return Obj(f"post-{community}", community, post_id, None, None, (topic,), CANTEENS[community])
+
+
+def test_post_routes(world):
+    w = world
+    w.objects = {o.key: o for o in (_post_in_review(w, OWN, "矩阵稿件甲花园"), _post_in_review(w, OTHER, "矩阵稿件乙江苏"))}
+    for user in w.users:
+        hidden = w.hidden(user)
+        for obj in w.objects.values():
+            visible = w.sees(user, obj)
+            where = f"{{}} {obj.number} as {user.label}"
+            status, text = w.call(user, "GET", f"/api/v1/posts/{obj.number}")
+            w.expect(where.format("GET /api/v1/posts/{post_id}"), status, text,
+                     expected(visible, user.may("post.view")), hidden)
+            status, text = w.call(user, "GET", f"/api/v1/posts/{obj.number}/history")
+            w.expect(where.format("GET /api/v1/posts/{post_id}/history"), status, text,
+                     expected(visible, user.may("post.view")), hidden)
+            # in first review: an edit is refused as locked (409) for writers; nothing changes
+            status, text = w.call(user, "PUT", f"/api/v1/posts/{obj.number}", {"topic": "改"})
+            w.expect(where.format("PUT /api/v1/posts/{post_id}"), status, text,
+                     expected(visible, user.may("post.write"), ok=409), hidden)
+            # sending back without a comment: 400 for the first reviewer, refused for the rest
+            status, text = w.call(user, "POST", f"/api/v1/posts/{obj.number}/steps", {"action": "send_back"})
+            w.expect(where.format("POST /api/v1/posts/{post_id}/steps"), status, text,
+                     expected(visible, user.may("post.review_first"), ok=400), hidden)
+        for community in (OWN, OTHER):
+            visible = community in w.communities_of(user)
+            status, text = w.call(user, "GET", f"/api/v1/communities/{community}/post-calendar")
+            w.expect(f"GET post-calendar {community} as {user.label}", status, text,
+                     expected(visible, user.may("post.view")), hidden)
+            status, text = w.call(user, "POST", "/api/v1/posts", {"community_id": community, "topic": "x",
+                                                                 "planned_day": "bad"})
+            w.expect(f"POST /api/v1/posts {community} as {user.label}", status, text,
+                     expected(visible, user.may("post.propose"), ok=400), hidden)
+        status, text = w.call(user, "GET", "/api/v1/publishing/queue")
+        w.expect(f"GET /api/v1/publishing/queue as {user.label}", status, text, 200, hidden)
+        status, text = w.call(user, "PUT", "/api/v1/publishing/policy", {"levels": {"nope": "x"}})
+        w.expect(f"PUT /api/v1/publishing/policy as {user.label}", status, text,
+                 400 if user.may("post.policy_edit") else 403)
+    for obj in w.objects.values():  # nothing moved
+        admin = next(u for u in w.users if u.role == "district_admin")
+        status, text = w.call(admin, "GET", f"/api/v1/posts/{obj.number}")
+        if json.loads(text)["state"] != "first_review":
+            w.fail(f"{obj.key} moved to {json.loads(text)['state']} during the matrix")
+    w.done()

@@ -33,16 +33,27 @@ ACTIONS = frozenset({
     "staff.view",            # the staff list of a scope
     "audit.view",            # the audit trail
     "resident.block",        # block / unblock a resident who abuses 便民纸条 (audited)
+    # publishing (信息发布): see chalicelib/domain/publishing.py WORKFLOW
+    "post.view",             # see posts, the calendar, a post's history
+    "post.propose",          # 社区选题: propose a topic
+    "post.write",            # write and edit a draft, submit it, withdraw an approved one
+    "post.review_first",     # 主任一审
+    "post.review_second",    # 街道二审
+    "post.policy_edit",      # the district's 三关 word lists, whitelist and checklist
 })
+
+POST_WRITER = frozenset({"post.view", "post.propose", "post.write"})
 
 REQUEST_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("request."))
 
 # Who may do what. Edit here, nowhere else.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "resident.block"},
-    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "staff.view",
-                                               "resident.block"},
-    "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view"}),
+    "social_worker":        REQUEST_ACTIONS | POST_WRITER | {"canteen.edit", "rules.edit", "audit.view",
+                                                             "resident.block"},
+    "director":             REQUEST_ACTIONS | POST_WRITER | {"post.review_first", "canteen.edit", "rules.edit",
+                                                             "audit.view", "staff.view", "resident.block"},
+    "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view", "post.view",
+                                       "post.review_second"}),
     "district_admin":       ACTIONS,
     "team_member":          frozenset({"request.view", "request.progress", "request.note"}),
     "department":           frozenset({"request.view", "request.progress", "request.note"}),

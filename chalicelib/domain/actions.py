@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.domain.effects import Decision, FollowChanged
+from chalicelib.domain.publishing import PostJobReported, job_outcome
 from chalicelib.domain.router import Context, router
 
 MAX_DIRECTORY_LINES = 10
@@ -60,9 +61,16 @@ def ignore(ctx: Context) -> Decision:
 def job_report(ctx: Context) -> Decision:
     """MASSSENDJOBFINISH / TEMPLATESENDJOBFINISH / PUBLISHJOBFINISH: WeChat reports on our own jobs.
 
-    Nothing to answer; the publishing features read the outcome from WeChat's APIs.
-    """
-    return Decision()
+    Nothing to answer. A mass send's or a publish's outcome (sent, filtered, failed, article URLs) is
+    recorded on the account's publishing day (`domain.publishing.job_outcome`)."""
+    m = ctx.message
+    if m.event not in ("MASSSENDJOBFINISH", "PUBLISHJOBFINISH"):
+        return Decision()
+    report = job_outcome(m.event, m.status, m.extra)
+    if not report["job_id"]:
+        return Decision()
+    return Decision(effects=(PostJobReported(ctx.account.account_id, str(report["job_id"]), report["outcome"],
+                                             report["status"], report["counts"], tuple(report["article_urls"])),))
 
 
 @router.action("request_guide")

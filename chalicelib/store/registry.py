@@ -9,6 +9,7 @@ from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.partners import Partner
 from chalicelib.store.policies import RequestPolicy
+from chalicelib.store.posts import PostDay, PostHistory, PostItem, PublishingPolicy, StaffNotice
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
@@ -21,6 +22,7 @@ ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
     RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner, CallbackStamp,
+    PostItem, PostHistory, PostDay, PublishingPolicy, StaffNotice,  # publishing
 )
 
 

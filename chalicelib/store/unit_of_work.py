@@ -52,10 +52,12 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.limits import SenderQuota
 from chalicelib.domain.ports import Stamp
 from chalicelib.domain.messages import Article, Reply
+from chalicelib.domain.publishing import PostJobReported
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
 from chalicelib.store.inbox import CallbackStamp, Delivery
 from chalicelib.store.outbox import OutboxMessage
+from chalicelib.store.posts import write_job_report
 from chalicelib.store.request_writes import write_new_request, write_transition
 from chalicelib.store.requests import RequestGuard
 from chalicelib.store.residents import Resident
@@ -294,6 +296,7 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     EndConversation: _write_household,
     SaveProfile: _write_household,
     DeleteProfile: _write_household,
+    PostJobReported: write_job_report,  # publishing: WeChat's report on a mass send or publish
 }
 
 

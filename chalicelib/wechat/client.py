@@ -10,6 +10,7 @@ from chalicelib.wechat.http import WeChatTransportError, call_json
 from chalicelib.secrets import secret_store
 from chalicelib.store.accounts import Account
 from chalicelib.store.ports import ACCOUNT_CACHE
+from chalicelib.wechat import publishing_api
 from chalicelib.wechat.tokens import FreshToken, TokenStore
 
 WECHAT_ORIGIN = "https://api.weixin.qq.com"
@@ -25,10 +26,19 @@ class WeChatUnanswered(RuntimeError):
 class WeChatApiError(RuntimeError):
     """WeChat answered with a non-zero errcode."""
 
-    def __init__(self, errcode: int, errmsg: str):
+    def __init__(self, errcode: int, errmsg: str, body: dict | None = None):
         super().__init__(f"WeChat error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+        self.body = body or {}  # WeChat's whole answer (45065 carries the existing mass send's msg_id)
+
+
+def _answer(exc) -> dict:
+    try:
+        body = exc.response.json()
+    except Exception:  # noqa: BLE001 - no response, or not JSON: the code and message are enough
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def api_url(path: str) -> str:
@@ -100,7 +110,7 @@ def _client_class():
                 if exc.errcode is None:
                     raise WeChatUnanswered(f"HTTP {getattr(exc.response, 'status_code', '?')}") from exc
                 if exc.errcode not in TOKEN_ERRORS:
-                    raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg)) from exc
+                    raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg), _answer(exc)) from exc
                 rejected = kwargs["params"].get("access_token")
                 kwargs["params"]["access_token"] = token_store().get(self.account_id, rejected=rejected)
                 try:
@@ -108,9 +118,9 @@ def _client_class():
                 except WeChatClientException as again:
                     if again.errcode is None:
                         raise WeChatUnanswered(f"HTTP {getattr(again.response, 'status_code', '?')}") from again
-                    raise WeChatApiError(int(again.errcode or 0), str(again.errmsg)) from again
+                    raise WeChatApiError(int(again.errcode or 0), str(again.errmsg), _answer(again)) from again
 
-    return AllianceClient
+    return publishing_api.attach(AllianceClient)  # draft, freepublish, mass send, article images
 
 
 # What a caller of the API may catch: WeChat said no (`api`), or gave no answer (`transport`: may have gone out).
