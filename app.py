@@ -7,6 +7,8 @@ from chalicelib.config import APP_NAME, settings
 from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
+from chalicelib.routes.alliance import bp as alliance_routes
+from chalicelib.routes.alliance_h5 import bp as alliance_h5_routes
 from chalicelib.routes.auth import bp as auth_routes
 from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.console import bp as console_routes
@@ -32,6 +34,8 @@ app.register_blueprint(h5_routes)
 app.register_blueprint(open311_routes)
 app.register_blueprint(openapi_routes)
 app.register_blueprint(console_routes)
+app.register_blueprint(alliance_routes)
+app.register_blueprint(alliance_h5_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------

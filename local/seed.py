@@ -13,12 +13,13 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "local" / "seed.json"
+MATRIX_FILE = "seed.matrix.json"  # the alliance matrix, next to the seed file (optional)
 # DEMO ONLY, laptop and tests: the console's JWT signing key ({SSM_PREFIX}/console/jwt_key). A deployed
 # stage gets its own random SecureString (e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`).
 DEMO_JWT_KEY = "DEMO-ONLY-console-jwt-key-laptop-and-tests-never-deploy-0000000000"
@@ -138,6 +139,7 @@ ROLE_FIELD = {"social_worker": "community_id", "director": "community_id", "team
 class Seed:
     path: Path
     data: dict[str, Any]
+    matrix: list = field(default_factory=list)  # domain.matrix.MatrixEntry, from seed.matrix.json
 
     def records(self, collection: str) -> list[dict[str, Any]]:
         value = self.data[collection]
@@ -234,7 +236,40 @@ def read(path: str | os.PathLike | None = None) -> Seed:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SeedError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    return validate(path, data)
+    seed = validate(path, data)
+    seed.matrix = read_matrix(path.parent / MATRIX_FILE, seed)
+    return seed
+
+
+def read_matrix(path: Path, seed: Seed) -> list:
+    """The alliance matrix next to the seed (none if the file is absent), each entry checked by the
+    same rules staff edits meet (`domain.matrix.entry_from_dict`)."""
+    from chalicelib.domain.errors import BadRequest
+    from chalicelib.domain.matrix import entry_from_dict
+
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read the matrix ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("matrix"), list):
+        raise SeedError(f"{path}: expected {{\"matrix\": [entries]}}")
+    accounts = {a["id"] for a in seed.records("accounts")}
+    entries, seen = [], set()
+    for i, record in enumerate(data["matrix"]):
+        where = _where(path, "matrix", i, record)
+        try:
+            entry = entry_from_dict(record)
+        except BadRequest as exc:
+            raise SeedError(f"{where}: {exc}") from exc
+        if entry.entry_id in seen:
+            raise SeedError(f"{where}: duplicate id {entry.entry_id!r}")
+        if entry.account_id and entry.account_id not in accounts:
+            raise SeedError(f"{where}: field 'account_id' names unknown account {entry.account_id!r}")
+        seen.add(entry.entry_id)
+        entries.append(entry)
+    return entries
 
 
 # ---- loading -------------------------------------------------------------------------------------
@@ -310,6 +345,11 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
 
     signing_key_store().put(DEMO_JWT_KEY)
     counts["ssm parameters"] += 1
+    if seed.matrix:
+        from chalicelib.store.matrix import MatrixItem, replace_all  # the alliance matrix: one compact item
+
+        replace_all(d_id, seed.matrix, "seed")
+        counts[MatrixItem.Meta.table_name + " entries"] = len(seed.matrix)
     return counts
 
 

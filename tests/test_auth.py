@@ -341,10 +341,12 @@ def test_the_role_table_is_the_one_agreed():
     request_all = {"request.view", "request.transition", "request.progress", "request.assign",
                    "request.recategorise", "request.note", "request.file"}
     assert {role: set(actions) for role, actions in scope.ROLE_ACTIONS.items()} == {
-        "social_worker": request_all | {"canteen.edit", "rules.edit", "audit.view"},
-        "director": request_all | {"canteen.edit", "rules.edit", "audit.view", "staff.view"},
+        "social_worker": request_all | {"canteen.edit", "rules.edit", "audit.view", "activity.manage"},
+        "director": request_all | {"canteen.edit", "rules.edit", "audit.view", "staff.view", "activity.manage",
+                                   "suggestion.answer", "menu.edit"},
         "subdistrict_reviewer": {"request.view", "request.note", "audit.view"},
-        "district_admin": request_all | {"canteen.edit", "rules.edit", "staff.view", "audit.view"},
+        "district_admin": request_all | {"canteen.edit", "rules.edit", "staff.view", "audit.view", "matrix.edit",
+                                         "activity.manage", "suggestion.answer", "menu.edit"},
         "team_member": {"request.view", "request.progress", "request.note"},
         "department": {"request.view", "request.progress", "request.note"},
     }

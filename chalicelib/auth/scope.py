@@ -30,14 +30,19 @@ ACTIONS = frozenset({
     "rules.edit",            # an account's keyword and menu rules
     "staff.view",            # the staff list of a scope
     "audit.view",            # the audit trail
+    "matrix.edit",           # the district's alliance matrix (联盟矩阵): district staff only
+    "activity.manage",       # community activities: create, sign-up lists, attendance, export
+    "suggestion.answer",     # residents' suggestions (意见建议): read and answer
+    "menu.edit",             # custom menus of the accounts (district template, community overrides)
 })
 
 REQUEST_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("request."))
 
 # Who may do what. Edit here, nowhere else.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view"},
-    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "staff.view"},
+    "social_worker":        REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "activity.manage"},
+    "director":             REQUEST_ACTIONS | {"canteen.edit", "rules.edit", "audit.view", "staff.view",
+                                               "activity.manage", "suggestion.answer", "menu.edit"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view"}),
     "district_admin":       ACTIONS,
     "team_member":          frozenset({"request.view", "request.progress", "request.note"}),

@@ -104,6 +104,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("text", r"^(?:评价|评分)\s*(?P<number>[A-Za-z]{2,3}-?\d{8}-?\d{3,4})\s*(?P<stars>[1-5])\s*分?\s*(?P<comment>.*)$",
          "rate_request", match="regex"),
     Rule("text", r"^(?:联盟|找|搜索)\s*(?P<query>.+)$", "alliance_search", match="regex"),
+    # The matrix by a bare word: a category, a platform, or a partner's name residents ask for.
+    Rule("text", "联盟|微信联盟|微博联盟|联盟矩阵|微博|学校|法院|法官|消费维权|街道|部门", "alliance_search"),
     Rule("text", r"^(?:地址|住址|送餐地址)\s*[:：]?\s*(?P<address>.+)$", "provide_address", match="regex"),
     Rule("text", r"^(?:帮|替|给)(?:老人|父母|家人|爸妈|母亲|父亲)登记\s*(?:地址)?\s*[:：]?\s*(?P<address>.+)$",
          "register_for_relative", match="regex"),

@@ -69,6 +69,12 @@ class DynamoPorts:
                     for a in Account.by_district.query(district_id)]
         return ACCOUNT_CACHE.get(("directory", district_id), load)
 
+    def matrix(self, district_id: str):
+        """The district's alliance matrix: one compact item, cached a minute (edits reach warm copies)."""
+        from chalicelib.store.matrix import load_index
+
+        return RULES_CACHE.get(("matrix", district_id), lambda: load_index(district_id))
+
     def next_request_number(self, prefix: str, now: datetime) -> str:
         from chalicelib.store.counters import next_value
 

@@ -5,6 +5,7 @@ from chalicelib.store.accounts import Account
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import Delivery
+from chalicelib.store.matrix import MatrixItem
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.partners import Partner
@@ -21,6 +22,7 @@ ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
     RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner,
+    MatrixItem,
 )
 
 
