@@ -4,7 +4,7 @@ from chalice import Chalice
 from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, daily_stats as daily_stats_job, outbox, sla_sweep
+from chalicelib.jobs import JOBS, activity_reminders, daily_stats as daily_stats_job, outbox, push_menus, sla_sweep
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.alliance import bp as alliance_routes
@@ -53,6 +53,16 @@ def sla_sweep_job(event):
 @app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")
 def outbox_redrive(event):
     return outbox.redrive()
+
+
+@app.schedule(JOBS["activity-reminders"].schedule, name="activity_reminders")
+def activity_reminders_job(event):
+    return activity_reminders.run()
+
+
+@app.schedule(JOBS["push-menus"].schedule, name="push_menus")
+def push_menus_job(event):
+    return push_menus.run()
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------

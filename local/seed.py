@@ -350,7 +350,36 @@ def load(seed: Seed, secret_store=None) -> dict[str, int]:
 
         replace_all(d_id, seed.matrix, "seed")
         counts[MatrixItem.Meta.table_name + " entries"] = len(seed.matrix)
+    activities = demo_activities(seed, d_id)
+    for activity in activities:
+        activity.save()
+    counts["activities"] = len(activities)
     return counts
+
+
+def demo_activities(seed: Seed, district_id: str) -> list:
+    """The alliance file's demo activities (the district's 智能手机培训 for elders …), dated from today."""
+    from datetime import datetime, time, timedelta
+
+    from chalicelib.domain.activities import activity_scope
+    from chalicelib.domain.dates import SHANGHAI
+    from chalicelib.store.activities import Activity
+
+    path = seed.path.parent / MATRIX_FILE
+    if not path.exists():
+        return []
+    today = datetime.now(SHANGHAI).date()
+    found = []
+    for a in json.loads(path.read_text(encoding="utf-8")).get("activities", []):
+        hh, mm = (int(x) for x in a["time"].split(":"))
+        starts = datetime.combine(today + timedelta(days=a["day"]), time(hh, mm), tzinfo=SHANGHAI)
+        found.append(Activity(a["id"], scope=activity_scope(district_id, a["community_id"]), district_id=district_id,
+                              community_id=a["community_id"], title=a["title"], place=a["place"],
+                              starts_at=starts, signup_deadline=starts - timedelta(hours=2),
+                              capacity=a["capacity"], audience=a["audience"],
+                              relatives_allowed=a["relatives_allowed"], description=a["description"],
+                              created_by="seed"))
+    return found
 
 
 def demo_menus(seed: Seed, days: int = 7) -> list:

@@ -23,6 +23,10 @@ JOBS = {job.name: job for job in (
     Job("sla-sweep", "sla_sweep", "cron(0/15 * * * ? *)"),
     # Every 10 minutes: outbox items that never reached the queue are handed to it again.
     Job("outbox-redrive", "outbox_redrive", "cron(0/10 * * * ? *)", fills=("outbox",)),
+    # 10:00 Asia/Shanghai: everyone signed up for an activity of tomorrow is reminded (through the outbox).
+    Job("activity-reminders", "activity_reminders", "cron(0 2 * * ? *)", fills=("outbox",)),
+    # 04:00 Asia/Shanghai: every account's custom menu, pushed only where it differs from WeChat's.
+    Job("push-menus", "push_menus", "cron(0 20 * * ? *)"),
 )}
 
 # Queue -> the Lambda function that consumes it.

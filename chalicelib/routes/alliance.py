@@ -2,10 +2,12 @@
 call one services function, answer."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.auth import current_principal, staff_authorizer
+from chalicelib.services import activities as activities_service
 from chalicelib.services import matrix as matrix_service
+from chalicelib.services import suggestions as suggestions_service
 from chalicelib.web.http import json_errors, json_response, read_json
 
 bp = Blueprint(__name__)
@@ -31,3 +33,61 @@ def matrix_put(entry_id):
 @json_errors
 def matrix_delete(entry_id):
     return json_response(matrix_service.remove_entry(_principal(), entry_id))
+
+
+# ---- community activities (社区活动) ------------------------------------------------------------------
+
+def _q() -> dict[str, str]:
+    return bp.current_request.query_params or {}
+
+
+@bp.route("/api/v1/activities", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def activities_list():
+    return json_response(activities_service.listing(_principal(), _q().get("community")))
+
+
+@bp.route("/api/v1/activities", methods=["POST"], authorizer=staff_authorizer)
+@json_errors
+def activities_create():
+    return json_response(activities_service.create(_principal(), read_json(bp.current_request)), status=201)
+
+
+@bp.route("/api/v1/activities/{activity_id}/signups", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def activity_signups(activity_id):
+    data = activities_service.signups(_principal(), activity_id)
+    if _q().get("format") == "csv":
+        return Response(activities_service.signups_csv(data), status_code=200, headers={
+            "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="signups-{activity_id}.csv"'})
+    return json_response(data)
+
+
+@bp.route("/api/v1/activities/{activity_id}/attendance", methods=["POST"], authorizer=staff_authorizer)
+@json_errors
+def activity_attendance(activity_id):
+    return json_response(activities_service.mark_attendance(_principal(), activity_id,
+                                                            read_json(bp.current_request)))
+
+
+# ---- suggestions (意见建议) ----------------------------------------------------------------------------
+
+@bp.route("/api/v1/suggestions", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def suggestions_queue():
+    q = _q()
+    return json_response(suggestions_service.queue(_principal(), q.get("community"), q.get("state")))
+
+
+@bp.route("/api/v1/suggestions/counts", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def suggestions_counts():
+    q = _q()
+    return json_response(suggestions_service.counts(_principal(), q.get("community"), q.get("month")))
+
+
+@bp.route("/api/v1/suggestions/{suggestion_id}/answer", methods=["POST"], authorizer=staff_authorizer)
+@json_errors
+def suggestion_answer(suggestion_id):
+    return json_response(suggestions_service.answer(_principal(), suggestion_id, read_json(bp.current_request)))

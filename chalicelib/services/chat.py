@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
-from chalicelib.domain.effects import NewRequest, Notify, ReserveCapacity, Transition
+from chalicelib.domain.effects import Notify, declined_effects
 from chalicelib.domain.errors import (
     Duplicate,
     DuplicateNeed,
@@ -89,7 +89,7 @@ def handle(account, message, now: datetime, follow_up: bool = False):
                 reply = Reply(text=declined.reply)
             else:
                 reply = Reply(text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
-            effects = tuple(e for e in decision.effects if not isinstance(e, (NewRequest, ReserveCapacity, Transition)))
+            effects = declined_effects(decision.effects, isinstance(declined, Refused))
             if follow_up and reply.text:
                 effects += (Notify(account_id, message.openid, "reply", reply.text),)
             unit_of_work.commit(delivery_key, reply, effects, now)

@@ -9,6 +9,8 @@ from chalicelib.domain.canteen import Household
 from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.cache import ContainerCache
+from chalicelib.store.activities import ActivityReads
+from chalicelib.store.suggestions import SuggestionReads
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
@@ -54,7 +56,7 @@ def account_rules(account_id: str) -> tuple[Rule, ...]:
     return RULES_CACHE.get(("rules", account_id), load)
 
 
-class DynamoPorts:
+class DynamoPorts(ActivityReads, SuggestionReads):
     def account(self, account_id: str) -> GatewayAccount | None:
         return gateway_account(account_id)
 
@@ -74,6 +76,12 @@ class DynamoPorts:
         from chalicelib.store.matrix import load_index
 
         return RULES_CACHE.get(("matrix", district_id), lambda: load_index(district_id))
+
+    def alliance_links(self, district_id: str) -> dict | None:
+        """The district's convenience and partner links as staff set them (None: the defaults), cached."""
+        from chalicelib.store.alliance_settings import read
+
+        return RULES_CACHE.get(("links", district_id), lambda: read(f"links#district#{district_id}"))
 
     def next_request_number(self, prefix: str, now: datetime) -> str:
         from chalicelib.store.counters import next_value

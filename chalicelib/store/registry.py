@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from chalicelib.store.accounts import Account
+from chalicelib.store.alliance_settings import AllianceSetting
+from chalicelib.store.activities import Activity, Signup
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import Delivery
@@ -14,6 +16,7 @@ from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent,
 from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
 from chalicelib.store.staff import StaffUser
+from chalicelib.store.suggestions import Suggestion
 from chalicelib.store.stats import AccountDailyStats
 from chalicelib.store.teams import Team
 from chalicelib.store.tokens import AccessToken
@@ -22,7 +25,7 @@ ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
     RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner,
-    MatrixItem,
+    MatrixItem, Activity, Signup, Suggestion, AllianceSetting,
 )
 
 

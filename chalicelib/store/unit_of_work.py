@@ -25,18 +25,23 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 from chalicelib.domain.effects import (
+    AnswerSuggestion,
+    CancelSignup,
     DeleteProfile,
     EndConversation,
     FollowChanged,
     NewRequest,
     Notify,
+    NewSuggestion,
     ReserveCapacity,
     SaveConversation,
     SaveProfile,
+    SaveSignup,
     Transition,
 )
 from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState
 from chalicelib.domain.messages import Article, Reply
+from chalicelib.store.activities import write_cancel_signup, write_signup
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
 from chalicelib.store.inbox import Delivery
@@ -44,6 +49,7 @@ from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.request_writes import write_new_request, write_transition
 from chalicelib.store.requests import RequestGuard
 from chalicelib.store.residents import Resident
+from chalicelib.store.suggestions import write_answer, write_new_suggestion
 
 DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
 CONFLICT_RETRIES = 3  # shared items (a community's counts, a meal's places) may be busy in another transaction
@@ -197,6 +203,26 @@ def _write_household(tx: _Tx, effect, now: datetime) -> list[str]:
     return []
 
 
+def _write_signup(tx: _Tx, effect: SaveSignup, now: datetime) -> list[str]:
+    write_signup(tx, effect, now)
+    return []
+
+
+def _write_cancel_signup(tx: _Tx, effect: CancelSignup, now: datetime) -> list[str]:
+    write_cancel_signup(tx, effect, now)
+    return _write_notify(tx, effect.notice, now) if effect.notice else []
+
+
+def _write_suggestion(tx: _Tx, effect: NewSuggestion, now: datetime) -> list[str]:
+    write_new_suggestion(tx, effect, now)
+    return []
+
+
+def _write_answer(tx: _Tx, effect: AnswerSuggestion, now: datetime) -> list[str]:
+    write_answer(tx, effect, now)
+    return _write_notify(tx, effect.notice, now) if effect.notice else []
+
+
 # Effect type -> writer (adds the effect's records to the transaction; returns the outbox ids it makes).
 WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     NewRequest: _write_new_request,
@@ -208,6 +234,10 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     EndConversation: _write_household,
     SaveProfile: _write_household,
     DeleteProfile: _write_household,
+    SaveSignup: _write_signup,
+    CancelSignup: _write_cancel_signup,
+    NewSuggestion: _write_suggestion,
+    AnswerSuggestion: _write_answer,
 }
 
 
