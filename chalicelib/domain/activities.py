@@ -20,6 +20,7 @@ from chalicelib.domain.effects import CancelSignup, Decision, Notify, ReserveCap
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
 from chalicelib.domain.router import Context, router
+from chalicelib.domain.text import normalise
 
 AUDIENCES = ("所有居民", "老年人", "青少年", "儿童及家长", "残疾人", "党员", "志愿者")
 SIGNUP_STATES = {"confirmed": "已报名", "waiting": "候补", "cancelled": "已取消"}
@@ -205,7 +206,7 @@ def _pick(ctx: Context, which: str) -> ActivityView | None:
     if re.fullmatch(r"\d{1,2}", which):
         n = int(which)
         return upcoming[n - 1] if 1 <= n <= len(upcoming) else None
-    hits = [a for a in upcoming if which and which in a.title]
+    hits = [a for a in upcoming if which and normalise(which) in normalise(a.title)]
     return hits[0] if hits else None
 
 
@@ -283,7 +284,8 @@ def activity_cancel(ctx: Context) -> Decision:
         if a is None:
             continue
         picked = _pick(ctx, which) if which else None
-        if (picked and picked.activity_id == a.activity_id) or (which and which in a.title) or len(mine) == 1 and not which:
+        named = bool(which) and normalise(which) in normalise(a.title)
+        if (picked and picked.activity_id == a.activity_id) or named or (len(mine) == 1 and not which):
             first = ctx.ports.first_waiting(a.activity_id) if s.state == "confirmed" else None
             reply, effects = plan_cancel(a, s, first, ctx.now)
             return Decision(Reply(text=reply), effects)

@@ -5,6 +5,7 @@ residents sign up and cancel on the H5 page (the chat does the same through the 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from types import SimpleNamespace
 from typing import Any
@@ -82,6 +83,11 @@ def listing(principal: Principal, community_id: str | None) -> dict[str, Any]:
                       for a in found]}
 
 
+def public_key(key: str) -> str:
+    """A sign-up's id for staff (the stored key holds the openid, which staff lists never show)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
 def _mask(openid: str) -> str:
     return openid[:4] + "…" + openid[-2:] if len(openid) > 8 else "…"
 
@@ -90,7 +96,7 @@ def signups(principal: Principal, activity_id: str) -> dict[str, Any]:
     activity = _load(principal, activity_id)
     rows = []
     for s in store.Signup.query(activity_id):
-        rows.append({"key": s.signup_key, "person": s.person, "resident": _mask(s.openid), "account_id": s.account_id,
+        rows.append({"key": public_key(s.signup_key), "person": s.person, "resident": _mask(s.openid), "account_id": s.account_id,
                      "state": s.state, "state_name": SIGNUP_STATES.get(s.state, s.state),
                      "queue_key": s.queue_key or "", "attended": s.attended,
                      "created_at": s.created_at.isoformat()})
@@ -116,10 +122,9 @@ def mark_attendance(principal: Principal, activity_id: str, body: Any) -> dict[s
     _load(principal, activity_id)
     if not isinstance(body, dict) or not isinstance(body.get("key"), str) or not isinstance(body.get("attended"), bool):
         raise BadRequest("需要 key（报名编号）和 attended（true 或 false）", code="missing_field")
-    try:
-        signup = store.Signup.get(activity_id, body["key"])
-    except store.Signup.DoesNotExist as exc:
-        raise NotFound("没有这个报名") from exc
+    signup = next((s for s in store.Signup.query(activity_id) if public_key(s.signup_key) == body["key"]), None)
+    if signup is None:
+        raise NotFound("没有这个报名")
     if signup.state != "confirmed":
         raise ConflictError("只有正式报名的居民可以签到", code="not_confirmed")
     signup.update(actions=[store.Signup.attended.set(body["attended"])])

@@ -80,20 +80,26 @@ class _Tx:
 
     def __init__(self, tx):
         self.tx = tx
-        self.roles: list[tuple[str, str]] = []  # (role, detail) per item, in order
+        # (role, detail) per item. PynamoDB sends deletes, then puts, then updates (whatever the order of
+        # the calls), and DynamoDB's cancellation reasons follow the order sent: keep the roles the same way.
+        self._roles: dict[str, list[tuple[str, str]]] = {"delete": [], "save": [], "update": []}
         self.after: list = []  # best-effort follow-ups once the transaction has committed
+
+    @property
+    def roles(self) -> list[tuple[str, str]]:
+        return self._roles["delete"] + self._roles["save"] + self._roles["update"]
 
     def save(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.save(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["save"].append((role, detail))
 
     def update(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.update(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["update"].append((role, detail))
 
     def delete(self, item, role: str = "", detail: str = "", **kwargs) -> None:
         self.tx.delete(item, **kwargs)
-        self.roles.append((role, detail))
+        self._roles["delete"].append((role, detail))
 
 
 def commit(delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime) -> list[str]:
