@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 from chalicelib.auth import current_principal, staff_authorizer
 from chalicelib.services import activities as activities_service
 from chalicelib.services import matrix as matrix_service
+from chalicelib.services import menus as menus_service
 from chalicelib.services import suggestions as suggestions_service
 from chalicelib.web.http import json_errors, json_response, read_json
 
@@ -91,3 +92,29 @@ def suggestions_counts():
 @json_errors
 def suggestion_answer(suggestion_id):
     return json_response(suggestions_service.answer(_principal(), suggestion_id, read_json(bp.current_request)))
+
+
+# ---- custom menus and convenience links (自定义菜单, 便民服务) -------------------------------------------
+
+@bp.route("/api/v1/menus", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def menus_view():
+    return json_response(menus_service.view(_principal(), _q().get("community")))
+
+
+@bp.route("/api/v1/menus/template", methods=["PUT"], authorizer=staff_authorizer)
+@json_errors
+def menus_template():
+    return json_response(menus_service.save_template(_principal(), read_json(bp.current_request)))
+
+
+@bp.route("/api/v1/menus/communities/{community_id}", methods=["PUT"], authorizer=staff_authorizer)
+@json_errors
+def menus_override(community_id):
+    return json_response(menus_service.save_override(_principal(), community_id, read_json(bp.current_request)))
+
+
+@bp.route("/api/v1/convenience-links", methods=["PUT"], authorizer=staff_authorizer)
+@json_errors
+def convenience_links():
+    return json_response(menus_service.save_links(_principal(), read_json(bp.current_request)))
