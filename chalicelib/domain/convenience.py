@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.effects import Decision
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.messages import Article, Reply
+from chalicelib.domain.messages import Reply
 from chalicelib.domain.request_actions import filed_reply, intake
 from chalicelib.domain.router import Context, router
 
@@ -93,8 +93,7 @@ def convenience(ctx: Context) -> Decision:
 @router.action("read_paper")
 def read_paper(ctx: Context) -> Decision:
     url = paper_url(links(ctx)["convenience"]["在线读报"], ctx.now)
-    return Decision(Reply(articles=(Article(f"今日青岛日报 {local_date(ctx.now):%m月%d日}", "在线读报：今天的本地报纸",
-                                            url),)))
+    return Decision(Reply(text=f"在线读报：今天（{local_date(ctx.now):%m月%d日}）的青岛日报：{url}"))
 
 
 @router.action("judge_studio")
