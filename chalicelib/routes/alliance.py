@@ -8,6 +8,7 @@ from chalicelib.auth import current_principal, staff_authorizer
 from chalicelib.services import activities as activities_service
 from chalicelib.services import matrix as matrix_service
 from chalicelib.services import menus as menus_service
+from chalicelib.services import rules as rules_service
 from chalicelib.services import suggestions as suggestions_service
 from chalicelib.web.http import json_errors, json_response, read_json
 
@@ -118,3 +119,29 @@ def menus_override(community_id):
 @json_errors
 def convenience_links():
     return json_response(menus_service.save_links(_principal(), read_json(bp.current_request)))
+
+
+# ---- keyword rules (关键词规则) ------------------------------------------------------------------------
+
+@bp.route("/api/v1/rules/{account_id}", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def rules_view(account_id):
+    return json_response(rules_service.view(_principal(), account_id))
+
+
+@bp.route("/api/v1/rules/{account_id}", methods=["PUT"], authorizer=staff_authorizer)
+@json_errors
+def rules_save(account_id):
+    return json_response(rules_service.save(_principal(), account_id, read_json(bp.current_request)))
+
+
+@bp.route("/api/v1/rules/{account_id}", methods=["DELETE"], authorizer=staff_authorizer)
+@json_errors
+def rules_reset(account_id):
+    return json_response(rules_service.reset(_principal(), account_id))
+
+
+@bp.route("/api/v1/rules/{account_id}/try", methods=["POST"], authorizer=staff_authorizer)
+@json_errors
+def rules_try(account_id):
+    return json_response(rules_service.try_message(_principal(), account_id, read_json(bp.current_request)))

@@ -45,14 +45,18 @@ def community_account(community_id: str) -> AccountView | None:
 
 
 def account_rules(account_id: str) -> tuple[Rule, ...]:
-    """The account's own rules, or the defaults."""
+    """The account's own rules, else the district's defaults as staff edited them, else `DEFAULT_RULES`
+    (one BatchGet, cached with the rules' minute)."""
     def load() -> tuple[Rule, ...]:
         from chalicelib.store.rules import RuleSet
 
-        try:
-            return rules_from_json(RuleSet.get(account_id).rules)
-        except RuleSet.DoesNotExist:
-            return DEFAULT_RULES
+        account = gateway_account(account_id)
+        keys = [account_id] + ([f"district#{account.view.district_id}"] if account else [])
+        found = {r.account_id: r.rules for r in RuleSet.batch_get(keys)}
+        for key in keys:
+            if key in found:
+                return rules_from_json(found[key])
+        return DEFAULT_RULES
     return RULES_CACHE.get(("rules", account_id), load)
 
 
