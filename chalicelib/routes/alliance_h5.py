@@ -66,8 +66,8 @@ def _link(ctx: Ctx, large: bool | None = None, **query: str) -> str:
 
 
 def _matrix_html(ctx: Ctx, data: dict, category: str | None, query: str) -> str:
-    cats = [f'<li><a href="{e(_link(ctx, q=query))}"{" aria-current=page" if not category else ""}>全部</a></li>']
-    cats += [f'<li><a href="{e(_link(ctx, category=c, q=query))}"{" aria-current=page" if c == category else ""}>'
+    cats = [f'<li><a href="{e(_link(ctx))}"{" aria-current=page" if not category else ""}>全部</a></li>']
+    cats += [f'<li><a href="{e(_link(ctx, category=c))}"{" aria-current=page" if c == category else ""}>'
              f'{e(c)}</a></li>' for c in data["categories"]]
     sections = []
     for cat, entries in data["groups"]:

@@ -14,6 +14,9 @@
     const pattern = h("input", { name: "pattern", value: rule.pattern, "aria-label": "关键词或 key" });
     const action = select("action", data.actions.map((a) => [a, a]), rule.action);
     const params = h("input", { name: "params", value: JSON.stringify(rule.params || {}), "aria-label": "参数（JSON）" });
+    on.setAttribute("aria-label", "触发方式");
+    match.setAttribute("aria-label", "匹配方式");
+    action.setAttribute("aria-label", "动作");
     const tr = h("tr", {},
       h("td", { "data-label": "触发" }, on), h("td", { "data-label": "匹配" }, match),
       h("td", { "data-label": "关键词" }, pattern), h("td", { "data-label": "动作" }, action),
