@@ -350,6 +350,14 @@ PATHS.update({
                    {200: _ok(_OBJ), **_errors(400, 401, 403, 404)}, parameters=[ACCOUNT], body=_body(_OBJ)),
         "delete": _op("resetRules", "alliance", "恢复默认规则", {200: _ok(_OBJ), **_errors(401, 403, 404)},
                       parameters=[ACCOUNT])},
+    "/api/v1/consultations": {
+        "get": _op("listConsultations", "alliance", "公共政策讨论列表", {200: _ok(_LIST), **_errors(401, 403, 404)},
+                   parameters=[COMMUNITY_Q]),
+        "post": _op("openConsultation", "alliance", "发起公共政策讨论（问题、选项或自由填写、起止时间）",
+                    {201: _ok(_OBJ, 201), **_errors(400, 401, 403, 404)}, body=_body(_OBJ))},
+    "/api/v1/consultations/{consultation_id}/results": {"get": _op(
+        "consultationResults", "alliance", "讨论结果", {200: _ok(_OBJ), **_errors(401, 403, 404)},
+        parameters=[_path_param("consultation_id", "讨论编号", "pc-0123456789")])},
     "/api/v1/rules/{account_id}/try": {"post": _op(
         "tryRules", "alliance", "试一条消息：哪条规则回答", {200: _ok(_OBJ), **_errors(400, 401, 403, 404)},
         parameters=[ACCOUNT], body=_body(_OBJ))},

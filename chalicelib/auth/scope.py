@@ -32,7 +32,7 @@ ACTIONS = frozenset({
     "audit.view",            # the audit trail
     "matrix.edit",           # the district's alliance matrix (联盟矩阵): district staff only
     "activity.manage",       # community activities: create, sign-up lists, attendance, export
-    "suggestion.answer",     # residents' suggestions (意见建议): read and answer
+    "suggestion.answer",     # residents' suggestions (意见建议) and consultations (公共政策讨论): read, answer, open
     "menu.edit",             # custom menus of the accounts (district template, community overrides)
 })
 

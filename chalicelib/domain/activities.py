@@ -96,7 +96,8 @@ class ActivityReads(Protocol):
 
 # ---- staff: a new activity -------------------------------------------------------------------------
 
-def _local_time(value: Any, label: str, errors: list[str]) -> datetime | None:
+def parse_local_time(value: Any, label: str, errors: list[str]) -> datetime | None:
+    """A Shanghai wall time from staff (`2026-12-02T09:30`) as UTC; a Chinese error appended if malformed."""
     if not isinstance(value, str):
         errors.append(f"请填写{label}（例如 2026-12-02T09:30，上海时间）")
         return None
@@ -123,9 +124,9 @@ def check_activity(body: Any, now: datetime) -> dict[str, Any]:
         errors.append(f"活动名称最多 {MAX_TITLE} 个字")
     if not place:
         errors.append("请填写活动地点")
-    starts = _local_time(body.get("starts_at"), "活动时间", errors)
+    starts = parse_local_time(body.get("starts_at"), "活动时间", errors)
     deadline_raw = body.get("signup_deadline")
-    deadline = _local_time(deadline_raw, "报名截止时间", errors) if deadline_raw else starts
+    deadline = parse_local_time(deadline_raw, "报名截止时间", errors) if deadline_raw else starts
     capacity = body.get("capacity")
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= MAX_CAPACITY:
         errors.append(f"名额应为 1 到 {MAX_CAPACITY} 之间的整数")

@@ -161,6 +161,17 @@ class AnswerSuggestion:
 
 
 @dataclass(frozen=True)
+class AnswerConsultation:
+    """Effect: a resident's one answer to a consultation (公共政策讨论): an option and/or free text."""
+
+    consultation_id: str
+    resident_key: str  # account#openid: one answer a resident
+    account_id: str
+    option: int | None  # 1-based, or None for free text only
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Transition:
     """Effect: apply a planned transition of a 便民纸条 (`chalicelib.domain.requests.TransitionPlan`)."""
 
@@ -168,10 +179,12 @@ class Transition:
 
 
 Effect = Union[NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
-               DeleteProfile, Transition, SaveSignup, CancelSignup, NewSuggestion, AnswerSuggestion]
+               DeleteProfile, Transition, SaveSignup, CancelSignup, NewSuggestion, AnswerSuggestion,
+               AnswerConsultation]
 # Effects whose write is conditional on what was read: when a commit is declined they are left out (and a
 # refused `ReserveCapacity` brings its `otherwise` effects instead).
-DECLINABLE = (NewRequest, ReserveCapacity, Transition, SaveSignup, CancelSignup, AnswerSuggestion)
+DECLINABLE = (NewRequest, ReserveCapacity, Transition, SaveSignup, CancelSignup, AnswerSuggestion,
+              AnswerConsultation)
 
 
 def declined_effects(effects: tuple, refused: bool) -> tuple:

@@ -9,6 +9,7 @@ from chalicelib.domain import (  # noqa: F401 - they register actions
     actions,
     activities,
     canteen_actions,
+    consultations,
     convenience,
     matrix,
     request_actions,

@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.auth import current_principal, staff_authorizer
 from chalicelib.services import activities as activities_service
+from chalicelib.services import consultations as consultations_service
 from chalicelib.services import matrix as matrix_service
 from chalicelib.services import menus as menus_service
 from chalicelib.services import rules as rules_service
@@ -145,3 +146,23 @@ def rules_reset(account_id):
 @json_errors
 def rules_try(account_id):
     return json_response(rules_service.try_message(_principal(), account_id, read_json(bp.current_request)))
+
+
+# ---- consultations (公共政策讨论) ------------------------------------------------------------------------
+
+@bp.route("/api/v1/consultations", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def consultations_list():
+    return json_response(consultations_service.listing(_principal(), _q().get("community")))
+
+
+@bp.route("/api/v1/consultations", methods=["POST"], authorizer=staff_authorizer)
+@json_errors
+def consultations_create():
+    return json_response(consultations_service.create(_principal(), read_json(bp.current_request)), status=201)
+
+
+@bp.route("/api/v1/consultations/{consultation_id}/results", methods=["GET"], authorizer=staff_authorizer)
+@json_errors
+def consultation_results(consultation_id):
+    return json_response(consultations_service.results(_principal(), consultation_id))

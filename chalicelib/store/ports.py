@@ -10,6 +10,7 @@ from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.cache import ContainerCache
 from chalicelib.store.activities import ActivityReads
+from chalicelib.store.consultations import ConsultationReads
 from chalicelib.store.suggestions import SuggestionReads
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
@@ -60,7 +61,7 @@ def account_rules(account_id: str) -> tuple[Rule, ...]:
     return RULES_CACHE.get(("rules", account_id), load)
 
 
-class DynamoPorts(ActivityReads, SuggestionReads):
+class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def account(self, account_id: str) -> GatewayAccount | None:
         return gateway_account(account_id)
 

@@ -5,6 +5,7 @@ from chalicelib.store.accounts import Account
 from chalicelib.store.alliance_settings import AllianceSetting
 from chalicelib.store.activities import Activity, Signup
 from chalicelib.store.canteens import Canteen, Menu
+from chalicelib.store.consultations import Consultation, ConsultationAnswer
 from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import Delivery
 from chalicelib.store.matrix import MatrixItem
@@ -25,7 +26,7 @@ ALL_MODELS = (
     District, SubDistrict, Community, Account, Department, Team, Canteen, Resident, Profile, StaffUser,
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
     RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner,
-    MatrixItem, Activity, Signup, Suggestion, AllianceSetting,
+    MatrixItem, Activity, Signup, Suggestion, AllianceSetting, Consultation, ConsultationAnswer,
 )
 
 

@@ -25,6 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 from chalicelib.domain.effects import (
+    AnswerConsultation,
     AnswerSuggestion,
     CancelSignup,
     DeleteProfile,
@@ -42,6 +43,7 @@ from chalicelib.domain.effects import (
 from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.store.activities import write_cancel_signup, write_signup
+from chalicelib.store.consultations import write_answer as write_consultation_answer
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
 from chalicelib.store.inbox import Delivery
@@ -229,6 +231,11 @@ def _write_answer(tx: _Tx, effect: AnswerSuggestion, now: datetime) -> list[str]
     return _write_notify(tx, effect.notice, now) if effect.notice else []
 
 
+def _write_consultation_answer(tx: _Tx, effect: AnswerConsultation, now: datetime) -> list[str]:
+    write_consultation_answer(tx, effect, now)
+    return []
+
+
 # Effect type -> writer (adds the effect's records to the transaction; returns the outbox ids it makes).
 WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     NewRequest: _write_new_request,
@@ -244,6 +251,7 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     CancelSignup: _write_cancel_signup,
     NewSuggestion: _write_suggestion,
     AnswerSuggestion: _write_answer,
+    AnswerConsultation: _write_consultation_answer,
 }
 
 
