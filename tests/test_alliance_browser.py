@@ -80,6 +80,14 @@ def test_the_rule_editor_tries_a_message_and_refuses_an_unsafe_regex(stack, chro
             page.get_by_role("button", name="保存规则").click()
             expect(page.get_by_role("alert")).to_contain_text("嵌套的重复")
             page.screenshot(path=str(ARTIFACTS / "rules-refused.png"), full_page=True)
+
+            # the activities page: the demo's 智能手机培训, its sign-up list
+            page.get_by_role("navigation", name="主导航").get_by_role("link", name="社区活动").click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text("社区活动")
+            page.get_by_role("link", name="智能手机培训：微信视频通话").click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text("报名名单")
+            expect(page.get_by_role("button", name="导出 CSV")).to_be_visible()
+            axe_check(page, "activity-signups")
             assert not errors, errors
         finally:
             browser.close()
