@@ -4,7 +4,7 @@ from chalice import Chalice
 from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, activity_reminders, daily_stats as daily_stats_job, outbox, push_menus, sla_sweep
+from chalicelib.jobs import JOBS, activity_reminders, daily_stats as daily_stats_job, push_menus
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.alliance import bp as alliance_routes
@@ -18,7 +18,7 @@ from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat
+from chalicelib.services import chat, notices, sla
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -47,12 +47,12 @@ def daily_stats(event):
 
 @app.schedule(JOBS["sla-sweep"].schedule, name="sla_sweep")
 def sla_sweep_job(event):
-    return sla_sweep.sweep()
+    return sla.sweep()
 
 
 @app.schedule(JOBS["outbox-redrive"].schedule, name="outbox_redrive")
 def outbox_redrive(event):
-    return outbox.redrive()
+    return notices.redrive()
 
 
 @app.schedule(JOBS["activity-reminders"].schedule, name="activity_reminders")
@@ -74,7 +74,7 @@ def stats_worker(event):
 
 @app.on_sqs_message(queue=queue_name("outbox"), batch_size=QUEUES["outbox"].batch_size, name="outbox_worker")
 def outbox_worker(event):
-    return handle_batch("outbox", event, outbox.deliver, job="outbox", give_up=outbox.give_up)
+    return handle_batch("outbox", event, notices.deliver, job="outbox", give_up=notices.give_up)
 
 
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=QUEUES["inbound"].batch_size, name="inbound_worker")

@@ -15,6 +15,7 @@ them with `override(ports=FakePorts(), unit_of_work=FakeUnitOfWork())` (a contex
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
@@ -23,8 +24,11 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import clock
 from chalicelib.domain.ports import Ports, UnitOfWork
-from chalicelib.queues import publish_outbox
+from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
+from chalicelib.store import alliance_store, canteen_store, org_store, request_store
+from chalicelib.store import outbox as outbox_store, partners as partner_store
+from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 
@@ -58,6 +62,32 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     return _overrides.get("storage_errors") or (PynamoDBException, BotoCoreError)
 
 
+def requests():
+    """The 便民纸条 repository for staff views (lists, one request, timeline, contact, counts)."""
+    return _overrides.get("requests") or request_store
+
+
+def canteens():
+    """Menus and delivery lists (`store.canteen_store`)."""
+    return _overrides.get("canteens") or canteen_store
+
+
+def directory():
+    """Communities, teams, canteens and staff of the organisation (`store.org_store`)."""
+    return _overrides.get("directory") or org_store
+
+
+def partners():
+    """Open311 partners by API key (`store.partners`)."""
+    return _overrides.get("partners") or partner_store
+
+
+def alliance():
+    """The alliance's repository: matrix, activities, suggestions, consultations, menus, rules
+    (`store.alliance_store`)."""
+    return _overrides.get("alliance") or alliance_store
+
+
 def now() -> datetime:
     return clock.now()
 
@@ -67,16 +97,36 @@ def wechat(account_id: str):
     factory = _overrides.get("wechat")
     if factory is not None:
         return factory(account_id)
-    from chalicelib.wechat.client import client_for  # wechatpy is heavy: its one lazy home is that module
-
     return client_for(account_id)
+
+
+@dataclass(frozen=True)
+class WeChatErrors:
+    api: type[BaseException]  # WeChat answered with an errcode (`.errcode`, `.errmsg`)
+    transport: tuple[type[BaseException], ...]  # no answer: the call may or may not have taken effect
+
+
+def wechat_errors() -> WeChatErrors:
+    return _overrides.get("wechat_errors") or WeChatErrors(WeChatApiError, TRANSPORT_ERRORS)
+
+
+def outbox():
+    """The outbox worker's repository (`store.outbox`)."""
+    return _overrides.get("outbox") or outbox_store
+
+
+def publish_outbox(outbox_ids: list[str]) -> None:
+    """Hand committed outbox items to the queue (logged, never raised: the redrive job covers SQS failing)."""
+    (_overrides.get("publish_outbox") or queues_publish_outbox)(outbox_ids)
 
 
 @contextmanager
 def override(**fakes: Any) -> Iterator[None]:
     """Use fakes for some adapters inside the block: `ports`, `unit_of_work`, `wechat` (a factory),
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
-    unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors"}
+    unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
+                            "canteens", "directory", "partners", "outbox", "wechat_errors",
+                            "publish_outbox", "alliance"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

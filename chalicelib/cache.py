@@ -1,6 +1,8 @@
 """Per-container caches (no heavy imports: the authorizer and scope use them too)."""
 from __future__ import annotations
 
+import time
+
 
 class ContainerCache:
     """A per-container cache whose entries live `seconds`: directory data that staff rarely change.
@@ -9,7 +11,6 @@ class ContainerCache:
     """
 
     def __init__(self, seconds: float, clock=None):
-        import time
 
         self._seconds = seconds
         self._clock = clock or time.monotonic

@@ -18,6 +18,7 @@ import os
 import time
 from datetime import datetime, timezone
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 _override: Callable[[], datetime] | None = None
 _file_state: dict = {"path": None, "mtime": None, "offset": 0.0, "frozen": None}
@@ -56,7 +57,6 @@ def parse_local_clock(value: str) -> datetime:
     text = value.strip().replace("Z", "+00:00")
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        from zoneinfo import ZoneInfo
 
         moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     return moment.astimezone(timezone.utc)

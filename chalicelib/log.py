@@ -2,7 +2,7 @@
 
 Entry points bind the context (`bind(request_id=..., account_id=...)`); every record logged while it is
 bound carries those fields. Personal data never goes in: callers log ids and masked values only
-(`mask_phone`, `mask_address`), and `redact` drops any key that looks like a secret.
+(`domain.masking`), and `redact` drops any key that looks like a secret.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+
 _CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
 _SECRET_WORDS = ("secret", "token", "password", "aes_key", "encoding_aes_key", "authorization")
 LOGGER_NAME = "alliance"
@@ -22,24 +23,6 @@ LOGGER_NAME = "alliance"
 def redact(fields: dict[str, Any]) -> dict[str, Any]:
     """Replace values whose key names a secret with '***'."""
     return {k: ("***" if any(w in k.lower() for w in _SECRET_WORDS) else v) for k, v in fields.items()}
-
-
-def mask_phone(phone: str | None) -> str:
-    """13812345678 -> 138****5678."""
-    if not phone:
-        return ""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
-def mask_address(address: str | None) -> str:
-    """Keep the first few characters (the road), hide the rest."""
-    if not address:
-        return ""
-    keep = min(6, max(1, len(address) // 3))
-    return address[:keep] + "*" * (len(address) - keep)
 
 
 class JsonFormatter(logging.Formatter):

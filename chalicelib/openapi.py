@@ -14,6 +14,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.domain import vocabulary
+
 OPENAPI_VERSION = "3.0.3"
 BEARER = [{"bearer": []}]
 PUBLIC: list = []
@@ -87,10 +89,10 @@ LIMIT_Q = _query_param("limit", "每页条数（1–100）", {"type": "integer",
 CURSOR_Q = _query_param("cursor", "上一页返回的 cursor，原样传回")
 DATE_Q = _query_param("date", "日期 YYYY-MM-DD（上海时间）", {"type": "string", "format": "date"})
 
-STATES = ["submitted", "accepted", "assigned", "in_progress", "done", "closed", "cancelled", "rejected", "reopened"]
-CATEGORIES = ["meal_delivery", "repairs", "cleaning", "care_visit", "consultation", "legal", "consumer_complaint",
-              "psychological", "suggestion", "other"]
-MEALS = ["breakfast", "lunch", "dinner"]
+STATES = list(vocabulary.STATES)
+CATEGORIES = list(vocabulary.CATEGORIES)
+MEALS = list(vocabulary.MEALS)
+ROLES = list(vocabulary.ROLES)
 
 _STR = {"type": "string"}
 _NSTR = {"type": "string", "nullable": True}
@@ -106,8 +108,7 @@ SCHEMAS: dict[str, Any] = {
         "old_password": {"type": "string", "format": "password"},
         "new_password": {"type": "string", "format": "password"}}},
     "User": {"type": "object", "properties": {
-        "username": _STR, "display_name": _STR, "role": {"type": "string", "enum": [
-            "social_worker", "director", "subdistrict_reviewer", "district_admin", "team_member", "department"]},
+        "username": _STR, "display_name": _STR, "role": {"type": "string", "enum": ROLES},
         "role_name": _STR, "scope": {"type": "object", "properties": {
             k: _NSTR for k in ("district_id", "subdistrict_id", "community_id", "team_id", "department_id")}}}},
     "Session": {"type": "object", "required": ["token"], "properties": {

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
+from botocore.session import get_session
+
 from chalicelib import log
 from chalicelib.config import APP_NAME, settings
 
@@ -47,7 +49,6 @@ def url_env_var(queue: str) -> str:
 
 @lru_cache(maxsize=1)
 def _sqs():
-    from botocore.session import get_session
 
     return get_session().create_client("sqs", region_name=settings().region)
 

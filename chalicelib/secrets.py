@@ -9,6 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from botocore.session import get_session  # imported on first use: keeps cold start low
+
 from chalicelib.config import settings
 
 SECRET_NAMES = ("app_secret", "token", "encoding_aes_key")
@@ -41,7 +43,6 @@ class SecretStore:
 
     def _ssm(self):
         if self._client is None:
-            from botocore.session import get_session  # imported on first use: keeps cold start low
 
             self._client = get_session().create_client("ssm", region_name=settings().region)
         return self._client

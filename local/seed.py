@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from chalicelib.domain.vocabulary import CANTEEN_KINDS, MEALS, ROLE_SCOPE, ROLES, TEAM_KINDS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "local" / "seed.json"
 MATRIX_FILE = "seed.matrix.json"  # the alliance matrix, next to the seed file (optional)
@@ -64,7 +66,7 @@ def _secrets(v: Any) -> bool:
 
 def _meals(v: Any) -> bool:
     return isinstance(v, dict) and bool(v) and all(
-        k in ("breakfast", "lunch", "dinner") and isinstance(m, dict) and HHMM[0](m.get("opens"))
+        k in MEALS and isinstance(m, dict) and HHMM[0](m.get("opens"))
         and HHMM[0](m.get("closes")) and INT0[0](m.get("delivery_capacity")) for k, m in v.items())
 
 
@@ -82,15 +84,13 @@ RULES: dict[str, dict[str, tuple[Check, str]]] = {
                                             "encoding_aes_key: 43 base64 characters}")},
     "departments": {"id": SLUG, "name": TEXT},
     "teams": {"id": SLUG, "community_id": SLUG,
-              "kind": one_of("comprehensive", "professional", "service_station", "service_365", "bangdaojia",
-                             "volunteer", "resident_unit"), "name": TEXT},
+              "kind": one_of(*TEAM_KINDS), "name": TEXT},
     "canteens": {"id": SLUG, "community_id": SLUG, "name": TEXT,
-                 "kind": one_of("community_canteen", "elder_meal_point"), "address": TEXT,
+                 "kind": one_of(*CANTEEN_KINDS), "address": TEXT,
                  "meals": (_meals, "a map of breakfast/lunch/dinner to {opens, closes, delivery_capacity}"),
                  "order_cutoff": HHMM, "delivery_grids": TEXTS, "elder_subsidy_fen": INT0},
     "staff": {"username": SLUG, "display_name": TEXT,
-              "role": one_of("social_worker", "director", "subdistrict_reviewer", "district_admin",
-                             "team_member", "department"),
+              "role": one_of(*ROLES),
               "community_id": OPT_SLUG, "subdistrict_id": OPT_SLUG, "team_id": OPT_SLUG,
               "department_id": OPT_SLUG, "demo_password": TEXT},
     "partners": {"id": SLUG, "name": TEXT, "communities": TEXTS,
@@ -98,7 +98,7 @@ RULES: dict[str, dict[str, tuple[Check, str]]] = {
 }
 def _menu_meals(v: Any) -> bool:
     return isinstance(v, dict) and all(
-        meal in ("breakfast", "lunch", "dinner") and isinstance(m, dict)
+        meal in MEALS and isinstance(m, dict)
         and all(isinstance(x, dict) and TEXT[0](x.get("name")) and INT0[0](x.get("price_fen")) for x in
                 m.get("dishes", []) + m.get("sets", [])) for meal, m in v.items())
 
@@ -131,8 +131,7 @@ REFERENCES = {
     ("staff", "department_id"): "departments",
 }
 # The scope field each role must carry (the others are derived or must be empty).
-ROLE_FIELD = {"social_worker": "community_id", "director": "community_id", "team_member": "team_id",
-              "subdistrict_reviewer": "subdistrict_id", "department": "department_id", "district_admin": None}
+ROLE_FIELD = {role: (None if field == "district_id" else field) for role, field in ROLE_SCOPE.items()}
 
 
 @dataclass

@@ -108,20 +108,25 @@ def test_menu_questions_in_residents_words(http, seed):
     assert "没有饺子" in wx.text("o-r", f"周{'一二三四五六日'[no_dumpling.weekday()]}有没有饺子").text
 
 
-def test_an_order_without_address_waits_then_completes(http, seed):
+def test_an_order_without_address_is_filed_at_once_and_the_address_attaches_later(http, seed, morning):
     wx = WeChat(http, SAFE, seed)
-    assert "地址" in wx.text("o-r", "我一个人，明天晚饭能送一份吗").text
-    assert HelpRequest.count() == 0
-    filed = wx.text("o-r", "地址 香港中路12号1单元101").text
-    assert "晚餐，1 份" in filed
+    filed = wx.text("o-r", "我一个人，明天晚饭能送一份吗").text
+    assert "地址" in filed and "晚餐，1 份" in filed and "编号" in filed
     [request] = list(HelpRequest.by_resident.query(f"{SAFE}#o-r"))
-    assert request.delivery_key == f"{CANTEEN}#{tomorrow().isoformat()}#dinner"
+    assert request.flags == ["needs_address"]  # staff see 待补地址, and may phone
+    assert request.delivery_key == f"{CANTEEN}#{tomorrow().isoformat()}#dinner"  # its place is held
+    closes = json.loads(Canteen.get(CANTEEN).meals)["dinner"]["closes"]  # due when the meal is, not in 12 hours
+    assert request.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") == f"{tomorrow().isoformat()} {closes}"
+    added = wx.text("o-r", "地址 香港中路12号1单元101").text
+    assert request.number in added
+    request.refresh()
+    assert not request.flags
     shown = wx.text("o-r", "我的资料").text  # masked in chat (replies are kept for WeChat's retries)
     assert "香港中路" in shown and "101" not in shown
     assert Profile.get(Resident.get(SAFE, "o-r").profile_id).address == "香港中路12号1单元101"
 
 
-def test_an_order_past_the_cut_off_is_refused_clearly(http, seed, monkeypatch):
+def test_an_order_past_the_cut_off_is_filed_flagged_and_the_resident_told(http, seed, monkeypatch):
     from datetime import timezone
 
     from chalicelib import clock
@@ -132,7 +137,9 @@ def test_an_order_past_the_cut_off_is_refused_clearly(http, seed, monkeypatch):
     wx = WeChat(http, SAFE, seed)
     wx.text("o-r", "地址 香港中路12号1单元101")
     answer = wx.text("o-r", "明天中午送两份饭").text
-    assert "截止" in answer and HelpRequest.count() == 0
+    [request] = list(HelpRequest.scan())
+    assert "截止" in answer and request.number in answer and "联系您" in answer
+    assert request.flags == ["late"] and request.delivery_key is None  # no place taken: staff decide
 
 
 def test_a_relative_registers_and_orders_for_an_elder_and_the_profile_can_be_deleted(http, seed):
@@ -182,10 +189,13 @@ def test_two_last_orders_cannot_both_take_the_last_place(moto_server, seed_on_se
 
     with ThreadPoolExecutor(len(residents)) as pool:
         answers = list(pool.map(order, residents))
-    taken = [a for a in answers if "编号" in a]
     full = [a for a in answers if "名额已满" in a]
-    assert len(taken) == 3 and len(full) == 5
-    assert HelpRequest.count() == 3
+    taken = [a for a in answers if "编号" in a and a not in full]
+    assert len(taken) == 3 and len(full) == 5 and all("编号" in a for a in full)  # every need is filed
+    requests = list(HelpRequest.scan())
+    assert len(requests) == 8
+    assert sorted(tuple(r.flags or ()) for r in requests) == [()] * 3 + [("capacity_full",)] * 5
+    assert sum(1 for r in requests if r.delivery_key) == 3  # only three on the delivery list
 
 
 # ---- staff: menus and the delivery list ---------------------------------------------------------------

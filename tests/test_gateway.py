@@ -251,7 +251,7 @@ def test_a_communitys_own_rules_win(http, seed):
 def test_when_dynamodb_fails_the_message_is_parked_and_answered_later(http, seed, wechat, monkeypatch):
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.jobs import outbox
+    from chalicelib.services import notices as outbox
     from chalicelib.store import unit_of_work
     from chalicelib.store.outbox import OutboxMessage
     from local.jobs import drain

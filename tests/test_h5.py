@@ -201,15 +201,15 @@ def test_without_consent_no_contact_is_kept_and_a_repeat_points_to_the_first(htt
     assert HelpRequest.count() == 1
 
 
-def test_a_meal_order_is_sent_to_the_chat_unless_the_resident_insists(http):
+def test_a_meal_order_from_the_form_goes_through_the_one_filing_path(http):
     session = sign_in(http)
     csrf = csrf_of(http.get(f"/h5/{SAFE}/request", headers=cookie_header("h5s", session)))
-    answer = post(http, "request", session, {"csrf": csrf, "text": "明天中午送两份饭"})
-    assert answer.status_code == 200 and "公众号" in answer.body.decode() and HelpRequest.count() == 0
-    assert "/h5/canteens/xianggang-huayuan-canteen" in answer.body.decode()
-    insisted = post(http, "request", session, {"csrf": csrf, "text": "明天中午送两份饭", "as_request": "yes"})
+    answer = post(http, "request", session, {"csrf": csrf, "text": "明天中午送两份饭", "address": "香港中路10号3单元502",
+                                             "consent": "yes"})
     [request] = list(HelpRequest.scan())
-    assert request.number in insisted.body.decode() and request.category == "other"
+    assert answer.status_code == 200 and request.number in answer.body.decode()
+    assert request.category == "meal_delivery" and request.delivery_key and not request.flags
+    assert "午餐，2 份" in answer.body.decode()
 
 
 def test_large_type_needs_no_script(http):

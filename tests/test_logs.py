@@ -8,6 +8,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import log
+from chalicelib.domain import masking
 from local.jobs import lambda_sqs_event
 
 
@@ -33,8 +34,8 @@ def test_a_queue_handler_logs_request_account_and_job(seed, wechat, capsys):
 def test_secret_fields_are_redacted_and_personal_data_masked(capsys):
     logger = log.configure()
     with log.bind(account_id="a", token="abc"):
-        log.event(logger, "x", logging.WARNING, app_secret="s3cret", password="p", phone=log.mask_phone("13812345678"),
-                  address=log.mask_address("青岛市市南区香港中路10号3单元"))
+        log.event(logger, "x", logging.WARNING, app_secret="s3cret", password="p", phone=masking.mask_phone("13812345678"),
+                  address=masking.mask_address("青岛市市南区香港中路10号3单元"))
     entry = lines(capsys)[-1]
     assert entry["token"] == entry["app_secret"] == entry["password"] == "***"
     assert entry["phone"] == "138****5678"

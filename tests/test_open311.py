@@ -11,9 +11,11 @@ from chalice import Chalice
 from chalice.test import Client
 
 from chalicelib.auth.principal import Principal
-from chalicelib.domain import open311, request_desk
+from chalicelib.open311 import wire as open311
+from chalicelib.services import requests as request_desk
 from chalicelib.domain.requests import CATEGORIES, DEFAULT_POLICY
 from chalicelib.routes import open311 as open311_routes
+from chalicelib.services import open311 as open311_service
 from chalicelib.store.partners import (Partner, PartnerKeyTaken, key_hash, partner_for_key, register_partner,
                                        revoke_key)
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent
@@ -314,7 +316,7 @@ def test_bad_search_parameters_are_400(http, params):
 
 def test_paging_hands_a_token_and_walks_every_request_once(http, monkeypatch):
     filed = [file(http, f"第{i}件事需要帮忙", code="other") for i in range(5)]
-    monkeypatch.setattr(open311_routes, "PAGE_SIZE", 2)
+    monkeypatch.setattr(open311_service, "PAGE_SIZE", 2)
     seen, token, pages = [], None, 0
     while True:
         params = {"jurisdiction_id": SAFE, **({"page_token": token} if token else {})}

@@ -10,7 +10,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import queues
 from chalicelib.domain.effects import Notify
-from chalicelib.jobs import outbox
+from chalicelib.services import notices as outbox
 from chalicelib.store.accounts import Account
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.tokens import AccessToken
@@ -75,23 +75,53 @@ def test_without_any_way_through_wechat_it_becomes_a_staff_task(seed, wechat):
     outbox_id = notify(SUBSCRIPTION)
     outbox.deliver({"outbox_id": outbox_id})
     item = OutboxMessage.get(outbox_id)
-    assert item.state == "staff" and "window" in item.last_error
+    assert item.state == "staff" and "45015" in item.last_error
     assert [i.outbox_id for i in OutboxMessage.by_state.query("staff")] == [outbox_id]
 
 
-def test_quota_answers_are_retried_later(seed, wechat):
+def test_a_used_up_allowance_falls_back_to_the_next_channel_at_once(seed, wechat):
     wechat.record_interaction(appid(SUBSCRIPTION), "o-elder")
     ids = [notify(SUBSCRIPTION, body=f"消息 {i}") for i in range(6)]
     for outbox_id in ids[:5]:
         outbox.deliver({"outbox_id": outbox_id})
-    with pytest.raises(WeChatApiError) as caught:
-        outbox.deliver({"outbox_id": ids[5]})
-    assert caught.value.errcode == 45047
+    outbox.deliver({"outbox_id": ids[5]})  # 45047 on the customer-service channel: not retried six times
     item = OutboxMessage.get(ids[5])
-    assert item.state == "pending" and item.lease_until is None and "45047" in item.last_error
-    wechat.record_interaction(appid(SUBSCRIPTION), "o-elder")  # the resident writes again: a new allowance
-    outbox.deliver({"outbox_id": ids[5]})
-    assert OutboxMessage.get(ids[5]).state == "sent"
+    assert (item.state, item.channel, item.attempts) == ("sent", "subscribe", 1)
+    assert any(c["path"] == "/cgi-bin/message/custom/send" and c["response"].get("errcode") == 45047
+               for c in wechat.calls)
+
+
+def test_a_system_fault_is_retried_later_on_the_same_item(seed, wechat, monkeypatch):
+    outbox_id = notify(SUBSCRIPTION)
+    monkeypatch.setattr(outbox, "_send_by", lambda channel, item, client: (_ for _ in ()).throw(
+        WeChatApiError(-1, "system busy")))
+    with pytest.raises(WeChatApiError):
+        outbox.deliver({"outbox_id": outbox_id})
+    item = OutboxMessage.get(outbox_id)
+    assert item.state == "pending" and item.lease_until is None and "system busy" in item.last_error
+    monkeypatch.undo()
+    outbox.deliver({"outbox_id": outbox_id})
+    assert OutboxMessage.get(outbox_id).state == "sent"
+
+
+def test_a_slow_answer_is_resent_at_most_once_then_handed_to_staff(seed, wechat, monkeypatch):
+    import requests
+
+    outbox_id = notify(SUBSCRIPTION)
+    tries = []
+
+    def times_out(channel, item, client):
+        tries.append(channel)
+        raise requests.ReadTimeout("read timed out")
+    monkeypatch.setattr(outbox, "_send_by", times_out)
+    with pytest.raises(outbox.Ambiguous):
+        outbox.deliver({"outbox_id": outbox_id})
+    assert OutboxMessage.get(outbox_id).ambiguous == 1
+    outbox.deliver({"outbox_id": outbox_id})  # the one resend: no answer again, so staff take it over
+    item = OutboxMessage.get(outbox_id)
+    assert item.state == "staff" and "uncertain" in item.last_error and tries == ["custom", "custom"]
+    outbox.deliver({"outbox_id": outbox_id})
+    assert tries == ["custom", "custom"]  # never a third send
 
 
 def test_a_rejected_token_is_refreshed_and_the_message_still_goes(seed, wechat):
@@ -106,7 +136,7 @@ def test_a_rejected_token_is_refreshed_and_the_message_still_goes(seed, wechat):
 
 def test_after_the_last_try_the_message_is_marked_failed_for_staff(seed, wechat, monkeypatch):
     outbox_id = notify(SUBSCRIPTION)
-    monkeypatch.setattr(outbox, "_fallback", lambda item, client: (_ for _ in ()).throw(
+    monkeypatch.setattr(outbox, "_send_by", lambda channel, item, client: (_ for _ in ()).throw(
         WeChatApiError(-1, "system busy")))
     records = {"Records": [{"messageId": "m", "receiptHandle": "", "body": json.dumps({"outbox_id": outbox_id}),
                             "attributes": {"ApproximateReceiveCount": str(queues.QUEUES["outbox"].max_receives)},

@@ -13,11 +13,11 @@ from chalice.test import Client
 from app import app
 from chalicelib.auth.errors import Forbidden, NotFound
 from chalicelib.auth.principal import Principal
-from chalicelib.domain import request_desk
+from chalicelib.services import requests as request_desk
 from chalicelib.domain.dates import SHANGHAI
 from chalicelib.domain.requests import DEFAULT_POLICY, InvalidTransition, classify
 from chalicelib.domain.text import normalise
-from chalicelib.jobs import sla_sweep
+from chalicelib.services import sla as sla_sweep
 from chalicelib.store import request_store
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.requests import HelpRequest, RequestEvent
@@ -64,11 +64,14 @@ def test_classification_follows_the_keyword_table(text, category):
 
 def test_the_articles_request_becomes_a_meal_delivery_for_tomorrow(http, seed):
     wx = WeChat(http, SAFE, seed)
-    asked = wx.text("o-elder", ARTICLE)
-    assert asked.status == 200, asked.body
-    assert "地址" in asked.text and HelpRequest.count() == 0  # no address on file: asked, the order waits
-    answer = wx.text("o-elder", ADDRESS)
+    answer = wx.text("o-elder", ARTICLE)
+    assert answer.status == 200, answer.body
+    request = only_request("o-elder")  # filed at once, though no address is on file yet
+    assert request.flags == ["needs_address"] and "地址" in answer.text
+    added = wx.text("o-elder", ADDRESS)  # the address given later attaches to the open request
+    assert request.number in added.text
     request = only_request("o-elder")
+    assert not request.flags
     tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date()
     assert request.category == "meal_delivery"
     assert request.team_id == "xianggang-huayuan-service-365"  # 365便民服务队
@@ -76,11 +79,11 @@ def test_the_articles_request_becomes_a_meal_delivery_for_tomorrow(http, seed):
     assert details == {"day": tomorrow.isoformat(), "meal": "lunch", "meal_asked": False, "portions": 2,
                        "canteen_id": "xianggang-huayuan-canteen", "dishes": ["梅菜扣肉", "干煸芸豆"]}
     assert request.delivery_key == f"xianggang-huayuan-canteen#{tomorrow.isoformat()}#lunch"
-    assert request_store.contact(request.number).address == "香港中路10号3单元502"
+    assert request_store.contact(request).address == "香港中路10号3单元502"
     assert request.text == ARTICLE  # the resident's own words, as sent
     assert request.number.startswith("XG-" + datetime.now(SHANGHAI).strftime("%Y%m%d"))
     assert request.number in answer.text and "365便民服务队" in answer.text and "午餐，2 份" in answer.text
-    assert [e.action for e in RequestEvent.query(request.number)] == ["file"]
+    assert [e.action for e in RequestEvent.query(request.number)] == ["file", "contact"]
     assert request_store.counts(SAFE)["submitted"] == 1
 
 

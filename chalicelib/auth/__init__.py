@@ -8,17 +8,33 @@
   `communities_in_scope`, `can_see_request`, `can`, `ROLE_ACTIONS` (scope.py);
 * login, logout and password change: `service.py`; tokens: `tokens.py`.
 """
+from chalicelib.auth import scope, tokens
 from chalicelib.auth.authorizer import staff_authorizer
-from chalicelib.auth.errors import (AuthError, BadRequest, Forbidden, InvalidCredentials, Locked, NotFound,
-                                    Unauthenticated, WeakPassword, WrongPassword)
+from chalicelib.auth.errors import (
+    AuthError,
+    BadRequest,
+    Forbidden,
+    InvalidCredentials,
+    Locked,
+    NotFound,
+    Unauthenticated,
+    WeakPassword,
+    WrongPassword,
+)
 from chalicelib.auth.principal import Principal, current_principal
-from chalicelib.auth.scope import (ACTIONS, ROLE_ACTIONS, can, can_see_request, communities_in_scope, require,
-                                   transition_action)
+from chalicelib.auth.scope import (
+    ACTIONS,
+    ROLE_ACTIONS,
+    can,
+    can_see_request,
+    communities_in_scope,
+    require,
+    transition_action,
+)
 
 
 def reset_caches() -> None:
     """Forget what this container cached (signing key, sub-district communities): tests."""
-    from chalicelib.auth import scope, tokens
 
     tokens.reset()
     scope.SUBDISTRICT_CACHE.clear()

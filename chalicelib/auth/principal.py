@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from chalicelib.auth.errors import Unauthenticated
+from chalicelib.store.staff import ROLES
 
 SCOPE_FIELDS = ("district_id", "subdistrict_id", "community_id", "team_id", "department_id")
 
@@ -40,7 +41,6 @@ class Principal:
 
     def to_json(self) -> dict[str, Any]:
         """What the console shows: the user, the role's name and the scope."""
-        from chalicelib.store.staff import ROLES
 
         return {"username": self.username, "display_name": self.display_name, "role": self.role,
                 "role_name": ROLES.get(self.role, self.role),

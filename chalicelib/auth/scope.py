@@ -15,6 +15,8 @@ from typing import Any
 from chalicelib.auth.errors import Forbidden, NotFound
 from chalicelib.auth.principal import Principal
 from chalicelib.cache import ContainerCache
+from chalicelib.config import settings
+from chalicelib.store.org import Community
 
 # ---- actions, as data ------------------------------------------------------------------------------
 
@@ -72,7 +74,6 @@ SUBDISTRICT_CACHE = ContainerCache(300)  # communities of a sub-district: direct
 
 def _communities_of_subdistrict(subdistrict_id: str) -> frozenset[str]:
     def load() -> frozenset[str]:
-        from chalicelib.store.org import Community
 
         return frozenset(c.community_id for c in Community.by_subdistrict.query(subdistrict_id))
     return SUBDISTRICT_CACHE.get(subdistrict_id, load)
@@ -94,7 +95,6 @@ def communities_in_scope(principal: Principal) -> set[str] | None:
 
 
 def _district_of(obj: Any) -> str:
-    from chalicelib.config import settings
 
     return getattr(obj, "district_id", None) or settings().district_id
 

@@ -19,11 +19,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from chalicelib import log
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import clock, log
 from chalicelib.auth import tokens
 from chalicelib.auth.errors import InvalidCredentials, Locked, Unauthenticated, WeakPassword, WrongPassword
 from chalicelib.auth.principal import Principal
-from chalicelib import clock
+from chalicelib.domain.passwords import hash_password, verify_password
+from chalicelib.store.staff import StaffUser
 
 MAX_FAILED_LOGINS = 5
 LOCK_DURATION = timedelta(minutes=15)
@@ -56,7 +59,6 @@ class Session:
 # ---- the staff item --------------------------------------------------------------------------------
 
 def _get_user(username: str, consistent: bool = False):
-    from chalicelib.store.staff import StaffUser
 
     try:
         return StaffUser.get(username, consistent_read=consistent)
@@ -75,7 +77,6 @@ def _locked(user, at: datetime) -> bool:
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A hash of the current cost profile, verified when the user is unknown: same work, same time."""
-    from chalicelib.domain.passwords import hash_password
 
     return hash_password("no such user: timing only")
 
@@ -92,9 +93,6 @@ def _issue(user, at: datetime) -> Session:
 
 def _record_failure(user, at: datetime) -> bool:
     """Count a failed login atomically; True when this failure locked the account (or it is locked)."""
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.store.staff import StaffUser
 
     user.update(actions=[StaffUser.failed_logins.add(1)], condition=StaffUser.username.exists())
     if user.failed_logins < MAX_FAILED_LOGINS:
@@ -115,9 +113,7 @@ def _record_failure(user, at: datetime) -> bool:
 def _count_nothing(username: str) -> None:
     """For an unknown user, the same write a wrong password costs, refused by its condition (nothing is
     created): the answer takes as long as for a known user."""
-    from pynamodb.exceptions import UpdateError
 
-    from chalicelib.store.staff import StaffUser
 
     if not 0 < len(username) <= MAX_USERNAME_LENGTH:
         return
@@ -129,7 +125,6 @@ def _count_nothing(username: str) -> None:
 
 
 def _record_success(user) -> None:
-    from chalicelib.store.staff import StaffUser
 
     if not user.failed_logins and user.locked_until is None:
         return  # nothing to reset: no write
@@ -142,7 +137,6 @@ def _record_success(user) -> None:
 def login(username: str, password: str, at: datetime | None = None) -> Session:
     """A session for the right password; `InvalidCredentials` for an unknown user or a wrong password
     (same answer, same argon2 work), `Locked` while the account is locked (whatever the password)."""
-    from chalicelib.domain.passwords import verify_password
 
     at = at or now()
     username = username.strip().lower()
@@ -181,9 +175,6 @@ def authenticate(token: str) -> Principal:
 
 def logout(principal: Principal) -> None:
     """Refuse every token issued to the user so far (on every device)."""
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.store.staff import StaffUser
 
     try:
         StaffUser(principal.username).update(actions=[StaffUser.token_version.add(1)],
@@ -210,10 +201,7 @@ def change_password(principal: Principal, old_password: str, new_password: str,
                     at: datetime | None = None) -> Session:
     """Set a new password (the old one required) and refuse every earlier token; the answer is a fresh
     session. A wrong old password counts as a failed login (a stolen token must not allow guessing)."""
-    from pynamodb.exceptions import UpdateError
 
-    from chalicelib.domain.passwords import hash_password, verify_password
-    from chalicelib.store.staff import StaffUser
 
     at = at or now()
     user = _get_user(principal.username, consistent=True)

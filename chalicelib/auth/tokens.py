@@ -14,8 +14,11 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+import jwt
+
 from chalicelib import clock
 from chalicelib.config import APP_NAME, settings
+from chalicelib.secrets import secret_store
 
 TOKEN_LIFETIME = timedelta(minutes=30)
 ALGORITHM = "HS256"
@@ -58,7 +61,6 @@ class SigningKeyStore:
     def _ssm(self):
         if self._client is not None:
             return self._client
-        from chalicelib.secrets import secret_store
 
         return secret_store()._ssm()  # noqa: SLF001 - the container's one SSM client
 
@@ -107,7 +109,6 @@ def reset() -> None:
 
 def issue(claims: dict[str, Any], now: datetime | None = None) -> tuple[str, datetime]:
     """A signed token with `claims` (sub, name, role, scope, ver) and its expiry."""
-    import jwt  # imported on first use: not every Lambda signs tokens
 
     now = now or clock.now()
     expires_at = (now + TOKEN_LIFETIME).replace(microsecond=0)
@@ -125,7 +126,6 @@ def expiry_ok(claims: dict[str, Any]) -> bool:
 def decode(token: str) -> dict[str, Any]:
     """The claims of a valid token; `TokenInvalid` otherwise. Only HS256 is accepted (no `none`, no
     algorithm confusion), and expiry is checked against the clock with no leeway."""
-    import jwt
 
     if not token or len(token) > 4096:
         raise TokenInvalid("missing or oversized token")

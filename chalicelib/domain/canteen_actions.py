@@ -3,38 +3,15 @@ an order is delivered to (address with consent; a relative may register for an e
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
-from datetime import date, timedelta
 
-from chalicelib.domain.canteen import (
-    Household,
-    OrderRefused,
-    answer_dish,
-    asked_dish,
-    capacity_counter,
-    check_order,
-    delivery_key,
-    format_menu,
-    named_dishes,
-)
+from chalicelib.domain.canteen import Household, answer_dish, asked_dish, format_menu
 from chalicelib.domain.dates import local_date, resolve_day
-from chalicelib.domain.meals import MEAL_NAMES, MEAL_WORDS
+from chalicelib.domain.effects import Decision, DeleteProfile, EndConversation, SaveProfile, Transition
+from chalicelib.domain.masking import mask_address, mask_phone
+from chalicelib.domain.meals import MEAL_WORDS
 from chalicelib.domain.messages import Reply
-from chalicelib.domain.effects import (
-    Decision,
-    DeleteProfile,
-    EndConversation,
-    ReserveCapacity,
-    SaveConversation,
-    SaveProfile,
-)
+from chalicelib.domain.requests import OPEN_STATES, Actor, plan_contact
 from chalicelib.domain.router import Context, router
-from chalicelib.domain.text import normalise
-from chalicelib.log import mask_address, mask_phone
-
-ADDRESS_WAIT = timedelta(minutes=30)
-ASK_ADDRESS = ("为了把饭送到家，请回复“地址”加上您的详细地址，例如：\n地址 香港中路10号3单元502\n"
-               "地址只用于社区送餐和上门服务，回复“删除我的资料”可随时删除。")
 
 
 def _meal_asked(text: str) -> str | None:
@@ -62,46 +39,6 @@ def canteen_menu(ctx: Context) -> Decision:
     return Decision(Reply(text=format_menu(canteen, day, today, meals, only=_meal_asked(ctx.text))))
 
 
-def meal_order(ctx: Context, text: str, channel: str, household=None) -> Decision:
-    """A meal delivery from free text: check the cut-off, the address and the capacity, then file it."""
-    from chalicelib.domain.request_actions import filed_reply, intake
-
-    canteen = ctx.ports.canteen_for(ctx.account.community_id)
-    request = intake(ctx.ports, ctx.account, ctx.now, text=text, channel=channel, openid=ctx.message.openid,
-                     numbered=False)
-    if canteen is None:  # no canteen here: an ordinary request the community arranges by hand
-        request = replace(request, number=ctx.ports.next_request_number(ctx.account.request_prefix, ctx.now))
-        return Decision(filed_reply(request, None, ctx.now), (request,))
-    day, meal, portions = date.fromisoformat(request.details["day"]), request.details["meal"], \
-        request.details["portions"]
-    try:
-        check_order(canteen, day, meal, portions, ctx.now)
-    except OrderRefused as refused:
-        return Decision(Reply(text=str(refused)))
-    household = household or ctx.ports.household(ctx.account.account_id, ctx.message.openid)
-    if household is None or not household.address:
-        pending = {"kind": "meal_order", "text": text, "channel": channel}
-        return Decision(Reply(text=ASK_ADDRESS), (SaveConversation(ctx.account.account_id, ctx.message.openid,
-                                                                   "address", pending, ctx.now + ADDRESS_WAIT),))
-    meals = ctx.ports.menu(canteen.canteen_id, day)
-    details = {**request.details, "canteen_id": canteen.canteen_id,
-               "dishes": named_dishes(normalise(text), meals, meal)}
-    request = replace(request, number=ctx.ports.next_request_number(ctx.account.request_prefix, ctx.now),
-                      details=details, delivery_key=delivery_key(canteen.canteen_id, day, meal),
-                      profile_id=household.profile_id, grid=household.grid,
-                      contact={"name": household.name or "", "phone": household.phone or "",
-                               "address": household.address})
-    full = (f"{MEAL_NAMES[meal]}送餐名额已满（每餐 {canteen.capacity.get(meal, 0)} 份），"
-            "这次没能预订上，很抱歉。可以改订其他时间，或给社区打电话。")
-    reserve = ReserveCapacity(capacity_counter(request.delivery_key), portions,
-                              canteen.capacity.get(meal, 0), full)
-    reply = filed_reply(request, ctx.ports.team_name(request.district_id, request.community_id, request.team_id,
-                                                     request.department_id), ctx.now)
-    if details["dishes"]:
-        reply = Reply(text=reply.text + f"\n点的菜：{'、'.join(details['dishes'])}。")
-    return Decision(Reply(text=reply.text + f"\n送到：{mask_address(household.address)}"), (request, reserve))
-
-
 def _save_profile(ctx: Context, existing: Household | None, fields: dict, relation: str | None = None) -> SaveProfile:
     """The effect that saves `fields` on the resident's household (a new one if they have none yet),
     keeping how they are linked to it unless `relation` says otherwise."""
@@ -112,25 +49,23 @@ def _save_profile(ctx: Context, existing: Household | None, fields: dict, relati
 
 @router.action("provide_address")
 def provide_address(ctx: Context) -> Decision:
-    """地址 香港中路10号3单元502: completes a waiting order, or just records the address (with consent)."""
+    """地址 香港中路10号3单元502: records the address (with consent) and attaches it to the meal order that
+    asked for it (filed already, flagged 待补地址), which then leaves the flag behind."""
     address = str(ctx.params.get("address", "")).strip()
     if len(address) < 4:
         return Decision(Reply(text="地址太短了，请写到门牌号，例如：地址 香港中路10号3单元502"))
     existing = ctx.ports.household(ctx.account.account_id, ctx.message.openid)
-    save = _save_profile(ctx, existing, {"address": address})
-    profile_id = save.profile_id
+    effects: tuple = (_save_profile(ctx, existing, {"address": address}),)
     conversation = ctx.ports.conversation(ctx.account.account_id, ctx.message.openid, ctx.now)
-    if not conversation or conversation["pending"].get("kind") != "meal_order":
+    number = (conversation or {}).get("pending", {}).get("number")
+    request = ctx.ports.request(number) if number else None
+    if request is None or request.openid != ctx.message.openid or request.state not in OPEN_STATES:
         return Decision(Reply(text=f"已登记您的地址：{mask_address(address)}。回复“我的资料”可查看，"
-                                   "“删除我的资料”可删除。"),
-                        (save,))
-    household = Household(profile_id, existing.name if existing else None, address,
-                          existing.phone if existing else None, existing.grid if existing else None,
-                          None, None, None, "self")
-    pending = conversation["pending"]
-    decision = meal_order(ctx, pending["text"], pending["channel"], household=household)
-    end = EndConversation(ctx.account.account_id, ctx.message.openid)
-    return Decision(decision.reply, (save, end) + tuple(decision.effects))
+                                   "“删除我的资料”可删除。"), effects)
+    plan = plan_contact(request, Actor("resident", ctx.message.openid), ctx.now, {"address": address})
+    effects += (Transition(plan), EndConversation(ctx.account.account_id, ctx.message.openid))
+    return Decision(Reply(text=f"已登记您的地址：{mask_address(address)}，纸条 {request.number} 会送到这里。"
+                               "回复“我的纸条”可查看办理进度。"), effects)
 
 
 @router.action("register_for_relative")

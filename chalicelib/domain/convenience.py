@@ -4,7 +4,7 @@ Convenience services — 社保查询, 预约挂号, 违章查询, 找景点, �
 (the defaults below are the demo's); 在线读报 points at the day's local paper, its link built from a date
 pattern (`{yyyy}`, `{mm}`, `{dd}`, Shanghai day).
 
-Partner services file 便民纸条 to their department through the one filing path (`request_actions.intake`):
+Partner services file 便民纸条 to their department through the one filing path (`domain.filing.plan_need`):
 张玉法官工作室's 线上调解 (`调解 …`, category legal → judge-zhangyu), 消费维权e家 complaints (`消费投诉 …`,
 consumer_complaint → consumer-rights), 明东心教育咨询 appointments (`预约咨询 …`, psychological →
 mingdongxin-counselling). The studio's 团队简介 is a text, 家事课堂 and 阳光普法 its articles.
@@ -18,7 +18,7 @@ from chalicelib.domain.dates import local_date
 from chalicelib.domain.effects import Decision
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
-from chalicelib.domain.request_actions import filed_reply, intake
+from chalicelib.domain.filing import Need, plan_need
 from chalicelib.domain.router import Context, router
 
 CONVENIENCE = ("社保查询", "预约挂号", "违章查询", "找景点", "搜美食", "在线读报")
@@ -133,10 +133,8 @@ def _partner_file(ctx: Context, partner: str) -> Decision:
     if len(text) < MIN_TEXT:
         return Decision(Reply(text=GUIDES[partner]))
     category, word = PARTNERS[partner]
-    request = intake(ctx.ports, ctx.account, ctx.now, text=f"{word}：{text}", channel="wechat",
-                     openid=ctx.message.openid, category=category)
-    team = ctx.ports.team_name(request.district_id, request.community_id, request.team_id, request.department_id)
-    return Decision(filed_reply(request, team, ctx.now), (request,))
+    return plan_need(ctx.ports, ctx.account, ctx.now, Need(text=f"{word}：{text}", channel="wechat",
+                                                           openid=ctx.message.openid, category=category))
 
 
 @router.action("mediation_request")

@@ -36,6 +36,7 @@ class NewRequest:
     partner: str | None = None
     delivery_key: str | None = None  # meal delivery: canteen#day#meal (the delivery team's list)
     profile_id: str | None = None
+    flags: tuple[str, ...] = ()  # what staff must act on (domain.filing.FLAGS): late, capacity_full, …
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,16 @@ class Transition:
     plan: Any
 
 
-Effect = Union[NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
+@dataclass(frozen=True)
+class ClaimDelivery:
+    """Effect: record that something happened once under `key` (e.g. a parked message's follow-up was
+    sent); a later commit that claims the same key again fails as a duplicate."""
+
+    key: str
+    at: datetime
+
+
+Effect = Union[ClaimDelivery, NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
                DeleteProfile, Transition, SaveSignup, CancelSignup, NewSuggestion, AnswerSuggestion,
                AnswerConsultation]
 # Effects whose write is conditional on what was read: when a commit is declined they are left out (and a

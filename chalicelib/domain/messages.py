@@ -4,7 +4,7 @@ Plain data: the WeChat protocol adapter (`chalicelib.wechat.protocol`) turns XML
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 MESSAGE_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "link", "event", "unknown")
@@ -68,7 +68,6 @@ NO_REPLY = Reply()
 
 def inbound_to_dict(message: Inbound) -> dict:
     """A JSON-able form (for parking a message on a queue)."""
-    from dataclasses import asdict
 
     data = asdict(message)
     data["created_at"] = message.created_at.isoformat()

@@ -13,28 +13,20 @@ rule is saved, its pattern is refused when:
    inputs; the timing itself runs in a separate process, `chalicelib.services.rules.trial_match`, because a
    running `re` match cannot be interrupted).
 
-The parse tree is read with the standard library's own parser (`re._parser`, `sre_parse` before 3.11).
+The parse tree is read with the standard library's own parser (`re._parser`).
 """
 from __future__ import annotations
 
-try:  # Python 3.11+
-    import re._constants as sre_constants
-    import re._parser as sre_parse
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
-
 import re
+import re._constants as sre_constants  # Python 3.11: the standard library's own regex parser
+import re._parser as sre_parse
 
 MAX_PATTERN = 300
 MAX_REPEAT = sre_constants.MAXREPEAT
 ANY_CHAR = "any"  # a first-set that may be any character
 
 _REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT}
-if hasattr(sre_constants, "POSSESSIVE_REPEAT"):
-    POSSESSIVE = {sre_constants.POSSESSIVE_REPEAT}
-else:  # pragma: no cover
-    POSSESSIVE = set()
+POSSESSIVE = {sre_constants.POSSESSIVE_REPEAT}
 
 
 class UnsafeRegex(ValueError):

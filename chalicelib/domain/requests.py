@@ -176,6 +176,8 @@ class RequestView:
     guard_key: str | None = None
     delivery_key: str | None = None  # meal delivery: canteen#day#meal
     portions: int = 0
+    escalation: int = 0  # 0: not escalated; 1: to the director; 2: to the sub-district
+    flags: tuple[str, ...] = ()  # domain.filing.FLAGS staff must act on
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,9 @@ class TransitionPlan:
     district_id: str = ""
     guard_key: str | None = None
     release_capacity: tuple[str, int] | None = None  # (counter id, portions freed; negative: taken again)
+    expect_escalation: int | None = None  # written only if the request is still at this escalation level
+    audit_fields: dict[str, Any] = field(default_factory=dict)  # what the audit event records beyond set_fields
+    contact: dict[str, str] = field(default_factory=dict)  # contact details to keep (apart from the request)
 
 
 def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
@@ -263,6 +268,61 @@ def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, s
     state = STATE_NAMES[TRANSITIONS[(request.state, action)]]
     return Notify(request.account_id, request.openid, "request_update", body,
                   {"number": n, "state": state, "team": assignee[1] if assignee else ""})
+
+
+# ---- changes that keep the state: notes, re-categorising, escalation ------------------------------
+# Each is a TransitionPlan whose from_state and to_state are the same, so that every change of a request
+# goes through one writer (`store.request_writes.write_transition`) with its audit event.
+
+MAX_NOTE = 2000
+
+
+def plan_note(request: RequestView, actor: Actor, at: datetime, note: str) -> TransitionPlan:
+    """备注: an internal note on the request's timeline."""
+    if not note.strip():
+        raise DomainError("备注不能为空", code="empty_note")
+    return TransitionPlan(request.number, "note", request.state, request.state, actor, at, note.strip()[:MAX_NOTE],
+                          community_id=request.community_id, district_id=request.district_id)
+
+
+def plan_recategorise(request: RequestView, actor: Actor, at: datetime, category: str, policy: Policy,
+                      team: tuple[str, str] | None, note: str = "") -> TransitionPlan:
+    """Change the category; a request not yet assigned also takes the new category's route (`team` is the
+    community's team of the route's kind, looked up by the caller)."""
+    check_category(category)
+    set_fields: dict[str, Any] = {"category": category}
+    if request.state in ("submitted", "accepted", "reopened"):
+        route = policy.routes.get(category) or policy.routes["other"]
+        set_fields.update(team_id=team[0] if team else None, department_id=None if team else route.department_id)
+    return TransitionPlan(request.number, "recategorise", request.state, request.state, actor, at, note[:MAX_NOTE],
+                          set_fields, community_id=request.community_id, district_id=request.district_id,
+                          audit_fields={"previous": request.category})
+
+
+def plan_contact(request: RequestView, actor: Actor, at: datetime, contact: dict[str, str]) -> TransitionPlan:
+    """An address (or phone) given after filing attaches to the open request and clears 待补地址."""
+    kept = {k: v for k, v in contact.items() if k in ("name", "phone", "address") and v}
+    flags = [f for f in request.flags if not (f == "needs_address" and kept.get("address"))]
+    return TransitionPlan(request.number, "contact", request.state, request.state, actor, at, "居民补充了联系方式",
+                          {"flags": flags or None}, community_id=request.community_id,
+                          district_id=request.district_id, audit_fields={"contact": sorted(kept)}, contact=kept)
+
+
+def plan_escalation(request: RequestView, at: datetime, hours: float) -> TransitionPlan | None:
+    """超时上报: an overdue request goes up one level (director, then sub-district, half the expected
+    time later); None once it has gone all the way. Written only if nobody escalated it meanwhile."""
+    level = request.escalation
+    if level >= len(ESCALATION_LEVELS):
+        return None
+    to = ESCALATION_LEVELS[level]
+    last = level + 1 >= len(ESCALATION_LEVELS)
+    set_fields: dict[str, Any] = {"escalation": level + 1}
+    set_fields.update({"sla_escalate": None, "escalate_at": None} if last
+                      else {"escalate_at": at + timedelta(hours=max(1.0, hours / 2))})
+    return TransitionPlan(request.number, "escalate", request.state, request.state, Actor("system", "sla-sweep"),
+                          at, f"超时未办结，已上报{'社区主任' if to == 'director' else '街道'}", set_fields,
+                          community_id=request.community_id, district_id=request.district_id,
+                          expect_escalation=level, audit_fields={"escalated_to": to, "level": level + 1})
 
 
 # ---- numbers, time limits, duplicates -------------------------------------------------------------

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any, Callable, Iterable
 
-from chalicelib import log
+from chalicelib import log, queues
 from chalicelib.domain.errors import PermanentFailure
 
 LOG = log.get_logger("jobs.sqs")
@@ -22,7 +22,6 @@ __all__ = ["PermanentFailure", "handle_batch"]
 def handle_batch(queue: str, records: Iterable[Any], handle: Callable[[dict], None], job: str,
                  give_up: Callable[[dict, str], None] | None = None) -> dict:
     """`records` are Chalice SQS records (`.body`, `.to_dict()`); returns the partial-failure answer."""
-    from chalicelib import queues
 
     failures = []
     for record in records:
@@ -53,7 +52,6 @@ def handle_batch(queue: str, records: Iterable[Any], handle: Callable[[dict], No
 def _after_failure(queue: str, raw: dict, body: dict, error: str, receives: int,
                    give_up: Callable[[dict, str], None] | None) -> None:
     """Back off before the next attempt, or, after the last one, tell the handler it is given up."""
-    from chalicelib import queues
 
     try:
         if receives >= queues.QUEUES[queue].max_receives:

@@ -10,7 +10,7 @@ from chalicelib import clock
 from chalicelib.auth import current_principal, staff_authorizer
 from chalicelib.web.http import json_errors, json_response, read_json
 from chalicelib.auth.errors import BadRequest
-from chalicelib.domain import canteen_desk
+from chalicelib.services import canteens as canteen_desk
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}

@@ -21,14 +21,16 @@ import functools
 import html
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap, clock
-from chalicelib.domain.errors import DuplicateNeed
+from chalicelib.domain.errors import StorageUnavailable
+from chalicelib.domain.filing import MAX_TEXT, Need, is_meaningful
+from chalicelib.services import filing
 from chalicelib import log
 from chalicelib.config import settings
 from chalicelib.domain import h5_session
@@ -266,13 +268,6 @@ def request_form(ctx: Ctx) -> Response:
 @bp.route("/h5/{account_id}/request", methods=["POST"], content_types=FORM)
 @h5_page
 def request_submit(ctx: Ctx) -> Response:
-    from botocore.exceptions import BotoCoreError
-    from pynamodb.exceptions import PynamoDBException
-
-    from chalicelib.domain.messages import NO_REPLY
-    from chalicelib.domain.request_actions import MAX_TEXT, _MEANINGFUL, intake
-    from chalicelib.store.ports import DynamoPorts
-
     session = _session(ctx)
     if session is None:
         return _to_start(ctx, "request", 303)
@@ -282,7 +277,7 @@ def request_submit(ctx: Ctx) -> Response:
     phone, address = _clean_phone(form.get("phone")), (form.get("address") or "").strip()
     consent = form.get("consent") == "yes"
     errors = []
-    if not text or not _MEANINGFUL.search(text):
+    if not is_meaningful(text):
         errors.append("请写下需要帮忙的事，例如：3号楼楼道灯坏了。")
     elif len(text) > MAX_TEXT:
         errors.append(f"写得太长了（{len(text)} 字），最多 {MAX_TEXT} 字。请删减一些后再提交。")
@@ -295,29 +290,18 @@ def request_submit(ctx: Ctx) -> Response:
     if errors:
         return _page(ctx, "便民纸条", _request_form_html(ctx, session, form, errors), status=400)
 
-    ports, now = DynamoPorts(), clock.now()
-    view = ctx.account.view
-    contact = {k: v for k, v in (("phone", phone), ("address", address)) if v} if consent else None
-    as_request = form.get("as_request") == "yes"
+    contact = {k: v for k, v in (("phone", phone), ("address", address)) if v} if consent else {}
     try:
-        request = intake(ports, view, now, text=text, channel="h5", openid=session.openid,
-                         category="other" if as_request else None, contact=contact, numbered=False)
-        if request.category == "meal_delivery" and view.community_id:
-            canteen = ports.canteen_for(view.community_id)
-            if canteen is not None:  # ordering (cut-off, address, capacity) is chat-only: nothing filed
-                return _page(ctx, "请在公众号里订餐", _meal_in_chat_html(ctx, session, form, canteen))
-        request = replace(request, number=ports.next_request_number(view.request_prefix, now))
-        try:
-            bootstrap.unit_of_work().commit(None, NO_REPLY, (request,), now)
-        except DuplicateNeed as duplicate:
-            return _page(ctx, "已经提交过了", _duplicate_html(ctx, duplicate.number))
-    except (PynamoDBException, BotoCoreError) as exc:
+        filed = filing.file_need(ctx.account.view, Need(text=text, channel="h5", openid=session.openid,
+                                                        contact=contact))
+    except bootstrap.storage_errors() + (StorageUnavailable,) as exc:
         log.event(LOG, "h5 request not filed: storage failed", logging.ERROR, error=type(exc).__name__)
         return _page(ctx, "便民纸条", _request_form_html(
             ctx, session, form, ["系统正忙，这张纸条还没有提交。请稍等一会儿再点“提交”。"]), status=503)
-    team = ports.team_name(request.district_id, request.community_id, request.team_id, request.department_id)
-    log.event(LOG, "h5 request filed", number=request.number, category=request.category)
-    return _page(ctx, "已收到您的便民纸条", _filed_html(ctx, request.number, team))
+    if filed.duplicate:
+        return _page(ctx, "已经提交过了", _duplicate_html(ctx, filed.number))
+    log.event(LOG, "h5 request filed", number=filed.number, category=filed.category)
+    return _page(ctx, "已收到您的便民纸条", _filed_html(ctx, filed.number, filed.team_name, filed.reply))
 
 
 def _check_csrf(ctx: Ctx, session: h5_session.Session, form: dict[str, str]) -> None:
@@ -540,11 +524,13 @@ def _request_form_html(ctx: Ctx, session: h5_session.Session, form: dict[str, st
 {_nav(ctx)}"""
 
 
-def _filed_html(ctx: Ctx, number: str, team: str | None) -> str:
+def _filed_html(ctx: Ctx, number: str, team: str | None, reply: str = "") -> str:
     routed = f"已转{e(team)}安排，" if team else ""
+    said = "".join(f"<p>{e(line)}</p>" for line in reply.split("\n") if line.strip())
     return f"""<h1>已收到您的便民纸条</h1>
 <div class="ok" role="status"><p>纸条编号</p><p class="number">{e(number)}</p></div>
 <p>{routed}社区会尽快安排服务人员并联系您。</p>
+{said}
 <p>在公众号里回复“我的纸条”可查看进度。</p>
 {_nav(ctx)}"""
 
@@ -554,21 +540,6 @@ def _duplicate_html(ctx: Ctx, number: str) -> str:
 <div class="ok" role="status"><p>您刚刚已经提交过同样的需求，社区正在办理，不用重复提交。纸条编号</p>
 <p class="number">{e(number)}</p></div>
 <p>在公众号里回复“我的纸条”可查看进度。</p>
-{_nav(ctx)}"""
-
-
-def _meal_in_chat_html(ctx: Ctx, session: h5_session.Session, form: dict[str, str], canteen) -> str:
-    kept = "".join(f'<input type="hidden" name="{k}" value="{e(form.get(k, ""))}">'
-                   for k in ("text", "phone", "address", "consent") if form.get(k))
-    return f"""<h1>送餐请在公众号里预订</h1>
-<p>您写的像是要订送餐。订餐要核对截止时间、送餐名额和送餐地址，请回到公众号对话框，直接发一句话，
-例如：<b>明天中午送两份饭</b>。</p>
-<p><a href="{e(f'{ctx.prefix}/h5/canteens/{canteen.canteen_id}')}">看{e(canteen.name)}的菜单</a></p>
-<p>这张纸条还没有提交。如果您要的不是订餐，可以照常提交：</p>
-<form method="post" action="{e(ctx.path('request'))}">{_hidden(session)}{kept}
-<input type="hidden" name="as_request" value="yes">
-<button type="submit" class="quiet">不是订餐，照常提交纸条</button>
-</form>
 {_nav(ctx)}"""
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.auth import current_principal, staff_authorizer
-from chalicelib.web.http import json_errors, json_response, read_json
 from chalicelib.auth.errors import BadRequest
-from chalicelib.domain import request_desk
+from chalicelib.services import directory, requests as request_desk
+from chalicelib.web.http import json_errors, json_response, read_json
 
 bp = Blueprint(__name__)
 
@@ -74,7 +74,6 @@ def audit_log():
 @bp.route("/api/v1/communities", methods=["GET"], authorizer=staff_authorizer)
 @json_errors
 def communities():
-    from chalicelib.domain import directory
 
     return json_response({"items": directory.communities(current_principal(bp.current_request))})
 
@@ -82,7 +81,6 @@ def communities():
 @bp.route("/api/v1/communities/{community_id}", methods=["GET"], authorizer=staff_authorizer)
 @json_errors
 def community(community_id):
-    from chalicelib.domain import directory
 
     return json_response(directory.community(current_principal(bp.current_request), community_id))
 

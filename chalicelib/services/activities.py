@@ -29,7 +29,6 @@ from chalicelib.domain.activities import (
 from chalicelib.domain.effects import Notify, declined_effects
 from chalicelib.domain.errors import BadRequest, ConflictError, Duplicate, NotFound, Refused, StaleState
 from chalicelib.domain.messages import NO_REPLY
-from chalicelib.store import activities as store
 
 LOG = log.get_logger("activities")
 
@@ -46,10 +45,9 @@ def _activity_json(a: ActivityView) -> dict[str, Any]:
 
 
 def _load(principal: Principal, activity_id: str) -> ActivityView:
-    found = store.get(activity_id)
-    if found is None:
+    view = bootstrap.alliance().activity(activity_id)
+    if view is None:
         raise NotFound("活动不存在")
-    view = store.activity_view(found)
     require(principal, "activity.manage", _scope_obj(view.district_id, view.community_id))
     return view
 
@@ -64,8 +62,8 @@ def create(principal: Principal, body: Any) -> dict[str, Any]:
         community_id = None
     require(principal, "activity.manage", _scope_obj(principal.district_id, community_id))
     fields = check_activity(body, bootstrap.now())
-    created = store.create(fields, principal.district_id, community_id, principal.username)
-    return _activity_json(store.activity_view(created))
+    return _activity_json(bootstrap.alliance().create_activity(fields, principal.district_id, community_id,
+                                                               principal.username))
 
 
 def listing(principal: Principal, community_id: str | None) -> dict[str, Any]:
@@ -76,11 +74,8 @@ def listing(principal: Principal, community_id: str | None) -> dict[str, Any]:
     if community_id is not None and allowed is not None and community_id not in allowed:
         raise NotFound("社区不存在")
     require(principal, "activity.manage", _scope_obj(principal.district_id, community_id))
-    found = list(store.Activity.by_scope.query(activity_scope(principal.district_id, community_id),
-                                               scan_index_forward=False, limit=50))
-    taken = store.places_taken([f"activity#{a.activity_id}#places" for a in found])
-    return {"items": [_activity_json(store.activity_view(a, taken.get(f"activity#{a.activity_id}#places", 0)))
-                      for a in found]}
+    found = bootstrap.alliance().activities_of(activity_scope(principal.district_id, community_id))
+    return {"items": [_activity_json(a) for a in found]}
 
 
 def public_key(key: str) -> str:
@@ -95,17 +90,18 @@ def _mask(openid: str) -> str:
 def signups(principal: Principal, activity_id: str) -> dict[str, Any]:
     activity = _load(principal, activity_id)
     rows = []
-    for s in store.Signup.query(activity_id):
-        rows.append({"key": public_key(s.signup_key), "person": s.person, "resident": _mask(s.openid), "account_id": s.account_id,
-                     "state": s.state, "state_name": SIGNUP_STATES.get(s.state, s.state),
-                     "queue_key": s.queue_key or "", "attended": s.attended,
-                     "created_at": s.created_at.isoformat()})
+    for s in bootstrap.alliance().signup_rows(activity_id):
+        rows.append({"key": public_key(s["key"]), "person": s["person"], "resident": _mask(s["openid"]),
+                     "account_id": s["account_id"], "state": s["state"],
+                     "state_name": SIGNUP_STATES.get(s["state"], s["state"]), "queue_key": s["queue_key"],
+                     "attended": s["attended"], "created_at": s["created_at"].isoformat()})
     order = {"confirmed": 0, "waiting": 1, "cancelled": 2}
     rows.sort(key=lambda r: (order.get(r["state"], 3), r["queue_key"] or r["created_at"]))
     for n, r in enumerate([r for r in rows if r["state"] == "waiting"], start=1):
         r["position"] = n
-    taken = store.places_taken([activity.counter_id]).get(activity.counter_id, 0)
-    return {"activity": {**_activity_json(activity), "taken": taken}, "items": rows}
+    for r in rows:
+        r.pop("queue_key")
+    return {"activity": _activity_json(activity), "items": rows}
 
 
 def signups_csv(data: dict[str, Any]) -> str:
@@ -122,12 +118,13 @@ def mark_attendance(principal: Principal, activity_id: str, body: Any) -> dict[s
     _load(principal, activity_id)
     if not isinstance(body, dict) or not isinstance(body.get("key"), str) or not isinstance(body.get("attended"), bool):
         raise BadRequest("需要 key（报名编号）和 attended（true 或 false）", code="missing_field")
-    signup = next((s for s in store.Signup.query(activity_id) if public_key(s.signup_key) == body["key"]), None)
+    signup = next((s for s in bootstrap.alliance().signup_rows(activity_id) if public_key(s["key"]) == body["key"]),
+                  None)
     if signup is None:
         raise NotFound("没有这个报名")
-    if signup.state != "confirmed":
+    if signup["state"] != "confirmed":
         raise ConflictError("只有正式报名的居民可以签到", code="not_confirmed")
-    signup.update(actions=[store.Signup.attended.set(body["attended"])])
+    bootstrap.alliance().mark_attended(activity_id, signup["key"], body["attended"])
     return {"key": body["key"], "attended": body["attended"]}
 
 
@@ -196,21 +193,20 @@ def remind_tomorrow(district_id: str) -> dict[str, int]:
     start, end = tomorrow_window(now)
     unit_of_work = bootstrap.unit_of_work()
     counts = {"activities": 0, "reminded": 0, "already": 0, "failed": 0}
-    for a in store.Activity.by_district_start.query(district_id, store.Activity.starts_at.between(start, end)):
-        if a.state != "open":
+    for view in bootstrap.alliance().activities_between(district_id, start, end):
+        if view.state != "open":
             continue
         counts["activities"] += 1
-        view = store.activity_view(a)
-        for s in store.Signup.query(a.activity_id, filter_condition=store.Signup.state == "confirmed"):
+        for s in bootstrap.alliance().confirmed_signups(view.activity_id):
             notice = Notify(s.account_id, s.openid, "activity_reminder", reminder_text(view, s.person, now),
                             {"title": view.title, "time": view.when(now), "place": view.place})
             try:
-                unit_of_work.commit(f"reminder#{a.activity_id}#{s.signup_key}", NO_REPLY, (notice,), now)
+                unit_of_work.commit(f"reminder#{view.activity_id}#{s.signup_key}", NO_REPLY, (notice,), now)
                 counts["reminded"] += 1
             except Duplicate:
                 counts["already"] += 1
             except bootstrap.storage_errors() as exc:  # the next run tries again: nothing is marked sent
                 counts["failed"] += 1
-                log.event(LOG, "reminder not committed", error=type(exc).__name__, activity=a.activity_id)
+                log.event(LOG, "reminder not committed", error=type(exc).__name__, activity=view.activity_id)
     log.event(LOG, "activity reminders", **counts)
     return counts

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
-from chalicelib.domain.effects import Notify, declined_effects
+from chalicelib.domain.effects import ClaimDelivery, Notify, ReserveCapacity, declined_effects
 from chalicelib.domain.errors import (
     Duplicate,
     DuplicateNeed,
@@ -23,8 +23,8 @@ from chalicelib.domain.errors import (
     StorageUnavailable,
 )
 from chalicelib.domain.handlers import ROUTER
-from chalicelib.domain.messages import Reply, inbound_from_dict, inbound_to_dict
-from chalicelib.domain.request_actions import duplicate_reply
+from chalicelib.domain.filing import duplicate_reply, without_capacity
+from chalicelib.domain.messages import NO_REPLY, Reply, inbound_from_dict, inbound_to_dict
 from chalicelib.wechat.protocol import (
     AccountKeys,
     CallbackRejected,
@@ -66,38 +66,69 @@ def handle(account, message, now: datetime, follow_up: bool = False):
     """Route and commit one message exactly once; the reply to answer with.
 
     `follow_up`: the message was parked earlier; its reply goes to the resident through the outbox
-    (customer-service message) because WeChat's request is long answered.
+    (customer-service message) because WeChat's request is long answered. A parked message whose
+    original copy had been committed after all gets that first reply (with its number) through the
+    outbox instead, once (`FOLLOW_UP` claims it).
     """
     account_id = account.view.account_id
     delivery_key = f"{account_id}#{message.dedupe_key}"
     unit_of_work = bootstrap.unit_of_work()
+    if follow_up and unit_of_work.delivered(delivery_key):  # checked before anything is decided or numbered
+        return _follow_up_first_reply(account_id, message, delivery_key)
     decision = ROUTER.decide(message, account.view, bootstrap.ports(), now, bootstrap.ports().rules(account_id))
     effects = decision.effects
     if follow_up and decision.reply.text:
-        effects += (Notify(account_id, message.openid, "reply", decision.reply.text),)
+        effects += (Notify(account_id, message.openid, "reply", decision.reply.text),
+                    ClaimDelivery(delivery_key + FOLLOW_UP, now))
     try:
         try:
             unit_of_work.commit(delivery_key, decision.reply, effects, now)
             reply = decision.reply
         except (DuplicateNeed, Refused, StaleState) as declined:
-            # The resident's need is already open (point to it), an effect said no (the last delivery
-            # places are gone), or a request changed under us: answer so, keep the effects that do not
-            # depend on it (an address just given), and record the delivery with that answer.
-            if isinstance(declined, DuplicateNeed):
-                reply = duplicate_reply(declined.number)
+            # The resident's need is already open (point to it), the meal's last places went meanwhile
+            # (filed all the same, flagged), or a request changed under us: answer so, keep the effects
+            # that do not depend on it (an address just given), and record the delivery with that answer.
+            if isinstance(declined, Refused) and any(isinstance(e, ReserveCapacity) and e.otherwise
+                                                     for e in decision.effects):
+                # places with a fallback (an activity's waiting list): its reply, its effects instead
+                reply, effects = Reply(text=declined.reply), declined_effects(decision.effects, refused=True)
             elif isinstance(declined, Refused):
-                reply = Reply(text=declined.reply)
+                decision = without_capacity(decision, declined.reply)
+                reply, effects = decision.reply, decision.effects
             else:
-                reply = Reply(text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
-            effects = declined_effects(decision.effects, isinstance(declined, Refused))
+                reply = duplicate_reply(declined.number) if isinstance(declined, DuplicateNeed) else Reply(
+                    text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
+                effects = declined_effects(decision.effects, refused=False)
             if follow_up and reply.text:
-                effects += (Notify(account_id, message.openid, "reply", reply.text),)
+                effects += (Notify(account_id, message.openid, "reply", reply.text),
+                            ClaimDelivery(delivery_key + FOLLOW_UP, now))
             unit_of_work.commit(delivery_key, reply, effects, now)
     except Duplicate:
+        if follow_up:  # committed by a copy that raced this replay
+            return _follow_up_first_reply(account_id, message, delivery_key)
         log.event(LOG, "repeated delivery answered with the first reply", delivery=message.dedupe_key)
         reply = unit_of_work.stored_reply(delivery_key)
     log.event(LOG, "callback handled", kind=message.kind, event=message.event, follow_up=follow_up,
               effects=[type(e).__name__ for e in effects])
+    return reply
+
+
+FOLLOW_UP = "#follow-up"  # the delivery key suffix that makes a parked message's follow-up happen once
+
+
+def _follow_up_first_reply(account_id: str, message, delivery_key: str) -> Reply:
+    """A parked copy of a message that was committed all the same: the resident got only the holding
+    reply on this copy, so the first copy's reply goes out through the outbox — once, however often the
+    replay runs."""
+    unit_of_work = bootstrap.unit_of_work()
+    reply = unit_of_work.stored_reply(delivery_key)
+    if reply.text:
+        try:
+            unit_of_work.commit(delivery_key + FOLLOW_UP, NO_REPLY,
+                                (Notify(account_id, message.openid, "reply", reply.text),), bootstrap.now())
+        except Duplicate:
+            pass  # already followed up
+    log.event(LOG, "parked copy of a committed message: first reply followed up", delivery=message.dedupe_key)
     return reply
 
 

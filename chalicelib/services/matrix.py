@@ -1,7 +1,7 @@
 """The alliance matrix's use cases (联盟矩阵): residents browse it, district staff edit it.
 
 Reads go to the compact index (`bootstrap.ports().matrix`, cached a minute); edits rewrite it with a
-version check (`chalicelib.store.matrix`) and are seen by warm Lambdas within the cache's minute.
+version check (`bootstrap.alliance()`) and are seen by warm Lambdas within the cache's minute.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from chalicelib import bootstrap
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.scope import require
 from chalicelib.domain.matrix import CATEGORIES, PLATFORMS, MatrixIndex, entry_from_dict, entry_to_json, search
-from chalicelib.store import matrix as matrix_store
 
 
 def browse(district_id: str, category: str | None = None, query: str | None = None) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def browse(district_id: str, category: str | None = None, query: str | None = No
 
 def directory(principal: Principal) -> dict[str, Any]:
     """Staff: the whole matrix of the district (any member of staff may read it: it is public)."""
-    index = matrix_store.load_index(principal.district_id, consistent=True)
+    index = bootstrap.alliance().load_index(principal.district_id, consistent=True)
     return {"version": index.version, "categories": list(CATEGORIES), "platforms": PLATFORMS,
             "items": [entry_to_json(e) for e in index.entries]}
 
@@ -39,11 +38,11 @@ def directory(principal: Principal) -> dict[str, Any]:
 def save_entry(principal: Principal, entry_id: str, body: Any) -> dict[str, Any]:
     require(principal, "matrix.edit")
     entry = entry_from_dict(body, entry_id)
-    index = matrix_store.put_entry(principal.district_id, entry, principal.username)
+    index = bootstrap.alliance().put_entry(principal.district_id, entry, principal.username)
     return {"version": index.version, "item": entry_to_json(entry)}
 
 
 def remove_entry(principal: Principal, entry_id: str) -> dict[str, Any]:
     require(principal, "matrix.edit")
-    index = matrix_store.delete_entry(principal.district_id, entry_id, principal.username)
+    index = bootstrap.alliance().delete_entry(principal.district_id, entry_id, principal.username)
     return {"version": index.version, "deleted": entry_id}

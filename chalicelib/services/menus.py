@@ -13,8 +13,6 @@ from chalicelib.domain.convenience import check_links
 from chalicelib.domain.errors import BadRequest, Forbidden
 from chalicelib.domain.handlers import ROUTER
 from chalicelib.domain.menus import DEFAULT_TEMPLATE, MenuInvalid, click_keys, normalised, resolve, validate
-from chalicelib.store import alliance_settings as settings_store
-from chalicelib.wechat.client import WeChatApiError
 
 LOG = log.get_logger("menus")
 MENU_MISSING = 46003  # WeChat: the account has no menu yet
@@ -22,7 +20,7 @@ DEFAULT_PUBLIC_BASE = "https://wx.example.invalid"  # until the district sets it
 
 
 def _template(district_id: str) -> tuple[dict, str]:
-    stored = settings_store.read(f"menu#district#{district_id}") or {}
+    stored = bootstrap.alliance().read_setting(f"menu#district#{district_id}") or {}
     return stored.get("menu") or DEFAULT_TEMPLATE, stored.get("public_base") or DEFAULT_PUBLIC_BASE
 
 
@@ -42,7 +40,7 @@ def view(principal: Principal, community_id: str | None) -> dict[str, Any]:
     template, public_base = _template(principal.district_id)
     out: dict[str, Any] = {"template": template, "public_base": public_base}
     if community_id:
-        out["override"] = settings_store.read(f"menu#community#{community_id}") or {}
+        out["override"] = bootstrap.alliance().read_setting(f"menu#community#{community_id}") or {}
         account = bootstrap.ports().account(community_id)
         if account is not None:
             out["menu"] = resolve(template, out["override"], public_base, community_id)
@@ -61,7 +59,7 @@ def save_template(principal: Principal, body: Any) -> dict[str, Any]:
     district_account = bootstrap.ports().account(principal.district_id)
     check_account = district_account.view if district_account else SimpleNamespace(account_id="check")
     menu_for(check_account, body["menu"], public_base, None)
-    settings_store.write(f"menu#district#{principal.district_id}", {"menu": body["menu"], "public_base": public_base},
+    bootstrap.alliance().write_setting(f"menu#district#{principal.district_id}", {"menu": body["menu"], "public_base": public_base},
                          principal.username)
     return {"template": body["menu"], "public_base": public_base}
 
@@ -75,21 +73,23 @@ def save_override(principal: Principal, community_id: str, body: Any) -> dict[st
         raise BadRequest("这个社区还没有公众号", code="no_account")
     template, public_base = _template(principal.district_id)
     menu = menu_for(account.view, template, public_base, body)
-    settings_store.write(f"menu#community#{community_id}", body, principal.username)
+    bootstrap.alliance().write_setting(f"menu#community#{community_id}", body, principal.username)
     return {"override": body, "menu": menu}
 
 
 def save_links(principal: Principal, body: Any) -> dict[str, Any]:
     if principal.role != "district_admin":
         raise Forbidden("只有区管理员可以设置便民服务链接")
-    settings_store.write(f"links#district#{principal.district_id}", check_links(body), principal.username)
+    bootstrap.alliance().write_setting(f"links#district#{principal.district_id}", check_links(body), principal.username)
     return body
 
 
-def push_all(district_id: str, accounts: list) -> dict[str, Any]:
+def push_all(district_id: str) -> dict[str, Any]:
     """`push-menus`: every account's menu where it differs from WeChat's (diff-only, so idempotent)."""
+    accounts = bootstrap.alliance().district_accounts(district_id)
+    errors = bootstrap.wechat_errors()
     template, public_base = _template(district_id)
-    overrides = settings_store.read_many([f"menu#community#{a.community_id}" for a in accounts if a.community_id])
+    overrides = bootstrap.alliance().read_settings([f"menu#community#{a.community_id}" for a in accounts if a.community_id])
     report: dict[str, Any] = {"changed": [], "unchanged": [], "failed": []}
     for account in accounts:
         override = overrides.get(f"menu#community#{account.community_id}") if account.community_id else None
@@ -102,7 +102,7 @@ def push_all(district_id: str, accounts: list) -> dict[str, Any]:
         try:
             try:
                 current = client.menu.get()
-            except WeChatApiError as exc:
+            except errors.api as exc:
                 if exc.errcode != MENU_MISSING:
                     raise
                 current = None
@@ -111,7 +111,7 @@ def push_all(district_id: str, accounts: list) -> dict[str, Any]:
                 continue
             client.menu.create(menu)
             report["changed"].append(account.account_id)
-        except WeChatApiError as exc:
+        except errors.api as exc:
             report["failed"].append({"account_id": account.account_id, "errcode": exc.errcode, "error": exc.errmsg})
         except Exception as exc:  # noqa: BLE001 - one account's failure (network …) is reported, the rest go on
             report["failed"].append({"account_id": account.account_id, "error": f"{type(exc).__name__}: {exc}"})

@@ -2,7 +2,7 @@
 account's own, edited by staff, checked before saving (known triggers and actions, and regexes that
 cannot backtrack catastrophically), and a "try a message" box that shows which rule answers.
 
-Saved rules reach warm Lambdas within the rules' cache lifetime (`store.ports.RULES_CACHE`, a minute).
+Saved rules reach warm Lambdas within the rules' cache lifetime (a minute).
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from chalicelib.domain.messages import Inbound
 from chalicelib.domain.regex_safety import UnsafeRegex, attack_inputs, check
 from chalicelib.domain.rules import DEFAULT_RULES, RULE_TRIGGERS, TEXT_MATCHES, InvalidRule, Rule, first_match, validate
 from chalicelib.domain.text import normalise
-from chalicelib.store import rules as rules_store
 
 MAX_RULES = 200
 TRIAL_SECONDS = 1.0
@@ -101,8 +100,8 @@ def _chinese(message: str) -> str:
 
 def view(principal: Principal, account_id: str) -> dict[str, Any]:
     _scope(principal, account_id)
-    own = rules_store.load(_key(principal, account_id))
-    inherited = rules_store.load(f"district#{principal.district_id}") if account_id != "district" else None
+    own = bootstrap.alliance().load_rules(_key(principal, account_id))
+    inherited = bootstrap.alliance().load_rules(f"district#{principal.district_id}") if account_id != "district" else None
     effective = own or inherited or DEFAULT_RULES
     return {"account_id": account_id, "own": own is not None, "rules": [asdict(r) for r in effective],
             "actions": sorted(ROUTER.actions), "triggers": list(RULE_TRIGGERS), "matches": list(TEXT_MATCHES),
@@ -117,14 +116,14 @@ def save(principal: Principal, account_id: str, body: Any) -> dict[str, Any]:
     if len(items) > MAX_RULES:
         raise BadRequest(f"规则最多 {MAX_RULES} 条", code="too_many_rules")
     rules = tuple(rule_from_json(item, n) for n, item in enumerate(items, start=1))
-    rules_store.save(_key(principal, account_id), rules, principal.username)
+    bootstrap.alliance().save_rules(_key(principal, account_id), rules, principal.username)
     return {"account_id": account_id, "saved": len(rules),
             "note": "已保存。各服务器在一分钟内使用新规则。"}
 
 
 def reset(principal: Principal, account_id: str) -> dict[str, Any]:
     _scope(principal, account_id)
-    rules_store.delete(_key(principal, account_id))
+    bootstrap.alliance().delete_rules(_key(principal, account_id))
     return {"account_id": account_id, "reset": True}
 
 

@@ -12,7 +12,6 @@ from chalicelib.domain.dates import local_date
 from chalicelib.domain.errors import BadRequest, ConflictError, NotFound, StaleState
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.suggestions import STATES, filed_text, new_suggestion, plan_answer, suggestion_scope
-from chalicelib.store import suggestions as store
 
 
 def _scope(principal: Principal, community_id: str | None) -> str:
@@ -28,35 +27,33 @@ def _scope(principal: Principal, community_id: str | None) -> str:
     return suggestion_scope(principal.district_id, community_id)
 
 
-def _json(s) -> dict[str, Any]:
-    return {"id": s.suggestion_id, "text": s.text, "state": s.state, "state_name": STATES.get(s.state, s.state),
-            "channel": s.channel, "community_id": s.community_id, "created_at": s.created_at.isoformat(),
-            "answer": s.answer, "answered_by": s.answered_by,
-            "answered_at": s.answered_at.isoformat() if s.answered_at else None}
+def _json(s: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in s.items() if k != "district_id"}, "state_name": STATES.get(s["state"], s["state"])}
 
 
 def queue(principal: Principal, community_id: str | None, state: str | None) -> dict[str, Any]:
     scope = _scope(principal, community_id)
     if state not in (None, "", "open", "answered"):
         raise BadRequest("state 应为 open 或 answered", code="bad_state")
-    condition = (store.Suggestion.state == state) if state else None
-    found = store.Suggestion.by_scope.query(scope, scan_index_forward=False, limit=100, filter_condition=condition)
-    return {"items": [_json(s) for s in found]}
+    return {"items": [_json(s) for s in bootstrap.alliance().suggestions_of(scope, state or None)]}
 
 
 def answer(principal: Principal, suggestion_id: str, body: Any) -> dict[str, Any]:
-    found = store.get(suggestion_id)
+    found = bootstrap.alliance().suggestion(suggestion_id)
     if found is None:
         raise NotFound("建议不存在")
-    require(principal, "suggestion.answer", found)
+    view, data = found
+    require(principal, "suggestion.answer", SimpleNamespace(district_id=data["district_id"],
+                                                            community_id=data["community_id"], team_id=None,
+                                                            department_id=None))
     if not isinstance(body, dict) or not isinstance(body.get("answer"), str):
         raise BadRequest("需要 answer（答复内容）", code="missing_field")
-    effect = plan_answer(store.view(found), body["answer"], principal.username)
+    effect = plan_answer(view, body["answer"], principal.username)
     try:
         bootstrap.unit_of_work().commit(None, NO_REPLY, (effect,), bootstrap.now())
     except StaleState as exc:
         raise ConflictError("这条建议刚刚已被答复", code="already_answered") from exc
-    return _json(store.get(suggestion_id))
+    return _json(bootstrap.alliance().suggestion(suggestion_id)[1])
 
 
 def counts(principal: Principal, community_id: str | None, month: str | None) -> dict[str, Any]:
@@ -65,7 +62,7 @@ def counts(principal: Principal, community_id: str | None, month: str | None) ->
     month = month or local_date(bootstrap.now()).strftime("%Y-%m")
     if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
         raise BadRequest("month 应为 YYYY-MM", code="bad_month")
-    return {"scope": scope, "month": month, **store.month_counts(scope, month)}
+    return {"scope": scope, "month": month, **bootstrap.alliance().month_counts(scope, month)}
 
 
 def file_from_h5(account, openid: str, text: str) -> str:

@@ -5,12 +5,12 @@ import json
 from datetime import datetime
 
 from chalicelib.domain.effects import DeleteProfile, EndConversation, SaveConversation, SaveProfile
+from chalicelib.store.residents import Conversation, Profile, Resident
 
 PROFILE_FIELDS = ("name", "address", "phone", "grid", "household_size", "mobility", "dietary_notes")
 
 
 def write_household(tx, effect, now: datetime) -> None:
-    from chalicelib.store.residents import Conversation, Profile, Resident
 
     if isinstance(effect, SaveConversation):
         tx.save(Conversation(f"{effect.account_id}#{effect.openid}", awaiting=effect.awaiting,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from chalicelib import clock
@@ -51,7 +52,6 @@ def register_partner(partner_id: str, name: str, district_id: str, api_key: str,
 
     Raises ValueError for a key that is too short or too long, and PartnerKeyTaken when the key
     belongs to another partner."""
-    from pynamodb.exceptions import PutError
 
     if not isinstance(api_key, str) or not MIN_KEY_LENGTH <= len(api_key) <= MAX_KEY_LENGTH:
         raise ValueError(f"api_key must be {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters")

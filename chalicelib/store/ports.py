@@ -1,17 +1,29 @@
 """The router's ports over DynamoDB, and the account facts the gateway needs, cached per container."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
-from chalicelib.domain.dates import local_date
-from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
-from chalicelib.domain.canteen import Household
-from chalicelib.domain.ports import AccountView, GatewayAccount
-from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.cache import ContainerCache
+from chalicelib.domain.canteen import CanteenView, Household
+from chalicelib.domain.dates import local_date
+from chalicelib.domain.ports import AccountView, GatewayAccount
+from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
+from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
+from chalicelib.store.accounts import Account
 from chalicelib.store.activities import ActivityReads
+from chalicelib.store.alliance_settings import read as read_setting
+from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import ConsultationReads
+from chalicelib.store.counters import next_value
+from chalicelib.store.matrix import load_index
+from chalicelib.store.org import Community, Department, District
+from chalicelib.store.policies import RequestPolicy
+from chalicelib.store.requests import HelpRequest
+from chalicelib.store.residents import Conversation, Profile, Resident
+from chalicelib.store.rules import RuleSet
 from chalicelib.store.suggestions import SuggestionReads
+from chalicelib.store.teams import Team
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
@@ -23,8 +35,6 @@ def gateway_account(account_id: str) -> GatewayAccount | None:
 
 
 def _load_account(account_id: str) -> GatewayAccount | None:
-    from chalicelib.store.accounts import Account
-    from chalicelib.store.org import Community, District
 
     try:
         account = Account.get(account_id)
@@ -49,8 +59,6 @@ def account_rules(account_id: str) -> tuple[Rule, ...]:
     """The account's own rules, else the district's defaults as staff edited them, else `DEFAULT_RULES`
     (one BatchGet, cached with the rules' minute)."""
     def load() -> tuple[Rule, ...]:
-        from chalicelib.store.rules import RuleSet
-
         account = gateway_account(account_id)
         keys = [account_id] + ([f"district#{account.view.district_id}"] if account else [])
         found = {r.account_id: r.rules for r in RuleSet.batch_get(keys)}
@@ -68,9 +76,15 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def rules(self, account_id: str) -> tuple[Rule, ...]:
         return account_rules(account_id)
 
+    def community_account(self, community_id: str) -> AccountView | None:
+        return community_account(community_id)
+
+    def account_templates(self, account_id: str) -> str | None:
+        """The account's notification templates (JSON: purpose -> {kind, template_id, fields})."""
+        return ACCOUNT_CACHE.get(("account_facts", account_id), lambda: Account.get(account_id)).notify_templates
+
     def directory(self, district_id: str) -> list[AccountView]:
         def load() -> list[AccountView]:
-            from chalicelib.store.accounts import Account
 
             return [AccountView(a.account_id, a.name, a.account_type, a.district_id, a.community_id, "")
                     for a in Account.by_district.query(district_id)]
@@ -78,25 +92,19 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
 
     def matrix(self, district_id: str):
         """The district's alliance matrix: one compact item, cached a minute (edits reach warm copies)."""
-        from chalicelib.store.matrix import load_index
-
         return RULES_CACHE.get(("matrix", district_id), lambda: load_index(district_id))
 
     def alliance_links(self, district_id: str) -> dict | None:
         """The district's convenience and partner links as staff set them (None: the defaults), cached."""
-        from chalicelib.store.alliance_settings import read
-
-        return RULES_CACHE.get(("links", district_id), lambda: read(f"links#district#{district_id}"))
+        return RULES_CACHE.get(("links", district_id), lambda: read_setting(f"links#district#{district_id}"))
 
     def next_request_number(self, prefix: str, now: datetime) -> str:
-        from chalicelib.store.counters import next_value
 
         day = local_date(now).strftime("%Y%m%d")
         sequence = next_value(f"request#{prefix}#{day}", expires_at=now + timedelta(days=3))
         return format_number(prefix, day, sequence)
 
     def open_requests(self, account_id: str, openid: str) -> list[dict]:
-        from chalicelib.store.requests import HelpRequest
 
         found = HelpRequest.by_resident.query(f"{account_id}#{openid}", scan_index_forward=False, limit=50)
         return [{"number": r.number, "state": r.state, "text": r.text, "created_at": r.created_at}
@@ -105,9 +113,7 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def policy(self, district_id: str, community_id: str | None) -> Policy:
         """The district's request policy with the community's overrides (cached a minute)."""
         def load() -> Policy:
-            import json
 
-            from chalicelib.store.policies import RequestPolicy
 
             keys = [f"district#{district_id}"] + ([f"community#{community_id}"] if community_id else [])
             found = {p.scope_key: json.loads(p.policy) for p in RequestPolicy.batch_get(keys)}
@@ -118,7 +124,6 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def teams(self, community_id: str) -> dict[str, tuple[str, str]]:
         """The community's teams: team_id -> (kind, name), cached."""
         def load() -> dict[str, tuple[str, str]]:
-            from chalicelib.store.teams import Team
 
             return {t.team_id: (t.kind, t.name) for t in Team.query(community_id)}
         return ACCOUNT_CACHE.get(("teams", community_id), load)
@@ -131,7 +136,6 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
 
     def departments(self, district_id: str) -> dict[str, str]:
         def load() -> dict[str, str]:
-            from chalicelib.store.org import Department
 
             return {d.department_id: d.name for d in Department.query(district_id)}
         return ACCOUNT_CACHE.get(("departments", district_id), load)
@@ -147,7 +151,6 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
         return None
 
     def request(self, number: str) -> RequestView | None:
-        from chalicelib.store.requests import HelpRequest
 
         try:
             r = HelpRequest.get(number)
@@ -159,7 +162,6 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def canteen_for(self, community_id: str):
         """The community's canteen that delivers: a community canteen first, else an elder meal point."""
         def load():
-            from chalicelib.store.canteens import Canteen
 
             found = sorted(Canteen.by_community.query(community_id), key=lambda c: c.kind != "community_canteen")
             return _canteen_view(found[0]) if found else None
@@ -168,9 +170,7 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def menu(self, canteen_id: str, day):
         """The published menu of a day (meals dict), cached a minute."""
         def load():
-            import json
 
-            from chalicelib.store.canteens import Menu
 
             try:
                 menu = Menu.get(canteen_id, day.isoformat())
@@ -180,7 +180,6 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
         return RULES_CACHE.get(("menu", canteen_id, day.isoformat()), load)
 
     def household(self, account_id: str, openid: str) -> Household | None:
-        from chalicelib.store.residents import Profile, Resident
 
         try:
             resident = Resident.get(account_id, openid)
@@ -198,9 +197,7 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
 
     def conversation(self, account_id: str, openid: str, now: datetime):
         """The open question asked of the resident, or None (expired ones count as none)."""
-        import json
 
-        from chalicelib.store.residents import Conversation
 
         try:
             c = Conversation.get(f"{account_id}#{openid}")
@@ -212,17 +209,15 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
 
 
 def request_view(r) -> RequestView:
-    import json
 
     portions = int(json.loads(r.details or "{}").get("portions", 0)) if r.delivery_key else 0
     return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
-                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions)
+                       r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions,
+                       int(r.escalation or 0), tuple(r.flags or ()))
 
 
 def _canteen_view(c):
-    from chalicelib.domain.canteen import CanteenView
 
-    import json
 
     meals = json.loads(c.meals or "{}")
     return CanteenView(c.canteen_id, c.name, c.community_id, c.order_cutoff,
@@ -232,7 +227,6 @@ def _canteen_view(c):
 
 def canteen_view(canteen_id: str):
     def load():
-        from chalicelib.store.canteens import Canteen
 
         try:
             return _canteen_view(Canteen.get(canteen_id))

@@ -7,15 +7,20 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.requests import STATE_NAMES
+from chalicelib.store.counters import Counter
+from chalicelib.store.ports import request_view
 from chalicelib.store.request_writes import count_id
+from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent
+from chalicelib.store.residents import Profile, Resident
 
 MAX_PAGE = 100
 
 
-class BadCursor(DomainError):
+class BadCursor(BadRequest):
     code = "bad_cursor"
+    message = "cursor 无效"
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,6 @@ def list_requests(*, community_key: str | None = None, team_id: str | None = Non
                   department_id: str | None = None, state: str | None = None, category: str | None = None,
                   limit: int = 20, cursor: str | None = None) -> Page:
     """Newest first, from the index that fits; state and category filter within that query."""
-    from chalicelib.store.requests import HelpRequest
 
     if community_key:
         index, key = HelpRequest.by_community, community_key
@@ -75,7 +79,6 @@ def list_requests(*, community_key: str | None = None, team_id: str | None = Non
 
 
 def get(number: str):
-    from chalicelib.store.requests import HelpRequest
 
     try:
         return HelpRequest.get(number)
@@ -84,23 +87,40 @@ def get(number: str):
 
 
 def timeline(number: str) -> list:
-    from chalicelib.store.requests import RequestEvent
 
     return list(RequestEvent.query(number, scan_index_forward=True))
 
 
-def contact(number: str):
-    from chalicelib.store.requests import RequestContact
+def contact(request):
+    """The contact kept with the request; else, for a resident who registered a household profile, that
+    profile's name, phone and address (a 便民纸条 filed in chat carries none of its own)."""
 
     try:
-        return RequestContact.get(number)
+        return RequestContact.get(request.number)
     except RequestContact.DoesNotExist:
+        pass
+    profile_id = request.profile_id
+    if not profile_id and request.openid:
+        try:
+            profile_id = Resident.get(request.account_id, request.openid).profile_id
+        except Resident.DoesNotExist:
+            return None
+    if not profile_id:
         return None
+    try:
+        return Profile.get(profile_id)
+    except Profile.DoesNotExist:
+        return None
+
+
+def as_view(request):
+    """What the domain's rules need of a stored request (`domain.requests.RequestView`)."""
+
+    return request_view(request)
 
 
 def counts(community_key: str) -> dict[str, int]:
     """Requests of a community per state, kept at write time (one BatchGetItem)."""
-    from chalicelib.store.counters import Counter
 
     found = {c.counter_id: int(c.value) for c in Counter.batch_get([count_id(community_key, s) for s in STATE_NAMES])}
     return {s: found.get(count_id(community_key, s), 0) for s in STATE_NAMES}
@@ -108,7 +128,6 @@ def counts(community_key: str) -> dict[str, int]:
 
 def overdue(district_id: str, now, community_key: str | None = None, limit: int = 100) -> list:
     """Open requests past their expected time (the sparse `by_due` index)."""
-    from chalicelib.store.requests import HelpRequest
 
     condition = (HelpRequest.community_key == community_key) if community_key else None
     found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, filter_condition=condition)
@@ -116,10 +135,29 @@ def overdue(district_id: str, now, community_key: str | None = None, limit: int 
 
 
 def community_events(community_key: str, limit: int = 50, cursor: str | None = None) -> Page:
-    from chalicelib.store.requests import RequestEvent
 
     result = RequestEvent.by_community.query(community_key, scan_index_forward=False,
                                              limit=max(1, min(int(limit), MAX_PAGE)),
                                              last_evaluated_key=_decode(cursor))
     items = list(result)
     return Page(items, _encode(result.last_evaluated_key))
+
+
+def many(numbers, community_key: str) -> list:
+    """The named requests of this community, in the order asked (one BatchGetItem)."""
+
+    found = {r.number: r for r in HelpRequest.batch_get(list(numbers))}
+    return [found[n] for n in numbers if n in found and found[n].community_key == community_key]
+
+
+def addresses(numbers: list[str]) -> dict[str, str]:
+    """The contact addresses of these requests (one BatchGetItem); phones and names stay unread here."""
+
+    return {c.number: c.address for c in RequestContact.batch_get(numbers, attributes_to_get=["number", "address"])
+            if c.address}
+
+
+def to_escalate(district_id: str, now) -> list:
+    """Open requests whose next escalation is due (the sparse `by_escalation` index)."""
+
+    return list(HelpRequest.by_escalation.query(district_id, HelpRequest.escalate_at <= now))

@@ -11,8 +11,12 @@ import json
 import secrets
 from datetime import datetime
 
-from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
+from pynamodb.exceptions import DeleteError
+
 from chalicelib.domain.effects import NewRequest, Notify
+from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
+from chalicelib.store.counters import Counter
+from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 
 
 def community_key(district_id: str, community_id: str | None) -> str:
@@ -29,8 +33,6 @@ def event_id(at: datetime) -> str:
 
 
 def write_new_request(tx, r: NewRequest, now: datetime) -> None:
-    from chalicelib.store.counters import Counter
-    from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 
     key = community_key(r.district_id, r.community_id)
     tx.save(HelpRequest(
@@ -41,13 +43,15 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
         details=json.dumps(r.details, ensure_ascii=False), guard_key=r.guard_key, due_at=r.due_at,
         sla_open=r.district_id if r.due_at else None, sla_escalate=r.district_id if r.due_at else None,
         escalate_at=r.due_at, partner=r.partner, delivery_key=r.delivery_key, profile_id=r.profile_id,
+        flags=list(r.flags) or None,
         created_at=now, updated_at=now),
         "request", condition=HelpRequest.number.does_not_exist())
     actor_kind = r.actor if r.actor in ("resident", "partner") else "staff"
     tx.save(RequestEvent(r.number, event_id(now), community_key=key, action="file", actor_kind=actor_kind,
                          actor_id=r.partner or r.openid or r.actor, to_state="submitted",
                          fields=json.dumps({"category": r.category, "team_id": r.team_id,
-                                            "department_id": r.department_id, "channel": r.channel},
+                                            "department_id": r.department_id, "channel": r.channel,
+                                            **({"flags": list(r.flags)} if r.flags else {})},
                                            ensure_ascii=False), at=now),
             "event", condition=RequestEvent.event_id.does_not_exist())
     if r.guard_key:
@@ -60,8 +64,6 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
 
 
 def write_transition(tx, plan: TransitionPlan) -> Notify | None:
-    from chalicelib.store.counters import Counter
-    from chalicelib.store.requests import HelpRequest, RequestEvent
 
     request = HelpRequest(plan.number)
     actions = [HelpRequest.state.set(plan.to_state), HelpRequest.updated_at.set(plan.at)]
@@ -72,15 +74,22 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
     if leaving:
         actions += [HelpRequest.sla_open.remove(), HelpRequest.sla_escalate.remove(),
                     HelpRequest.escalate_at.remove(), HelpRequest.guard_key.remove()]
-    tx.update(request, "transition", plan.number, actions=actions,
-              condition=HelpRequest.number.exists() & (HelpRequest.state == plan.from_state))
+    condition = HelpRequest.number.exists() & (HelpRequest.state == plan.from_state)
+    if plan.expect_escalation is not None:
+        condition &= (HelpRequest.escalation == plan.expect_escalation) if plan.expect_escalation else (
+            HelpRequest.escalation.does_not_exist() | (HelpRequest.escalation == 0))
+    tx.update(request, "transition", plan.number, actions=actions, condition=condition)
     tx.save(RequestEvent(plan.number, event_id(plan.at), community_key=community_key(plan.district_id,
                                                                                      plan.community_id),
                          action=plan.action, actor_kind=plan.actor.kind,
                          actor_id=plan.actor.id, actor_role=plan.actor.role, from_state=plan.from_state,
                          to_state=plan.to_state, note=plan.note,
-                         fields=json.dumps(plan.set_fields, ensure_ascii=False, default=str), at=plan.at),
+                         fields=json.dumps({**plan.set_fields, **plan.audit_fields}, ensure_ascii=False,
+                                           default=str), at=plan.at),
             "event", condition=RequestEvent.event_id.does_not_exist())
+    if plan.contact:
+        tx.save(RequestContact(plan.number, **{k: v for k, v in plan.contact.items()
+                                               if k in ("name", "phone", "address") and v}), "contact")
     if plan.from_state != plan.to_state:
         key = community_key(plan.district_id, plan.community_id)
         tx.update(Counter(count_id(key, plan.from_state)), "count", actions=[Counter.value.add(-1)])
@@ -96,9 +105,7 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
 def release_guard(guard_key: str, number: str) -> None:
     """After a request leaves the open states, its guard no longer points residents to it. Done after
     the transaction and only if the guard is still this request's (a newer request may hold it)."""
-    from pynamodb.exceptions import DeleteError
 
-    from chalicelib.store.requests import RequestGuard
 
     try:
         RequestGuard(guard_key).delete(condition=RequestGuard.number == number)

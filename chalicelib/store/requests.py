@@ -1,7 +1,7 @@
 """便民纸条 as stored: the request, its audit trail, its duplicate guard, and its contact details."""
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UTCDateTimeAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib import clock
@@ -88,6 +88,7 @@ class HelpRequest(Model):
     partner = UnicodeAttribute(null=True)  # Open311: the partner system that filed it
     delivery_key = UnicodeAttribute(null=True)  # meal delivery: canteen#day#meal
     profile_id = UnicodeAttribute(null=True)  # the household served (address, phone)
+    flags = ListAttribute(of=UnicodeAttribute, null=True)  # domain.filing.FLAGS staff must act on
     created_at = UTCDateTimeAttribute(default=clock.now)
     updated_at = UTCDateTimeAttribute(default=clock.now)
 

@@ -5,26 +5,10 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.models import Model
 
 from chalicelib import clock
+from chalicelib.domain.vocabulary import ROLE_SCOPE, ROLES
 from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
-ROLES = {
-    "social_worker": "社工",
-    "director": "社区主任",
-    "subdistrict_reviewer": "街道审核",
-    "district_admin": "区管理员",
-    "team_member": "服务队",
-    "department": "对接部门",
-}
-
-# Which scope field a role is bound to; the scope key is "<field>#<id>".
-ROLE_SCOPE = {
-    "social_worker": "community_id",
-    "director": "community_id",
-    "subdistrict_reviewer": "subdistrict_id",
-    "district_admin": "district_id",
-    "team_member": "team_id",
-    "department": "department_id",
-}
+__all__ = ["ROLES", "ROLE_SCOPE", "StaffUser", "scope_key"]
 
 
 def scope_key(role: str, scope_id: str) -> str:

@@ -5,17 +5,10 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib import clock
+from chalicelib.domain.vocabulary import TEAM_KINDS
 from chalicelib.store.base import table_meta
 
-TEAM_KINDS = {
-    "comprehensive": "综合服务队",
-    "professional": "专业服务队",
-    "service_station": "便民服务站",
-    "service_365": "365便民服务队",
-    "bangdaojia": "帮到家社区工作站",
-    "volunteer": "志愿者服务队",
-    "resident_unit": "驻街道单位",
-}
+__all__ = ["TEAM_KINDS", "Team"]
 
 
 class Team(Model):

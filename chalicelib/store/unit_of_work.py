@@ -23,11 +23,13 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain.effects import (
     AnswerConsultation,
     AnswerSuggestion,
     CancelSignup,
+    ClaimDelivery,
     DeleteProfile,
     EndConversation,
     FollowChanged,
@@ -236,8 +238,15 @@ def _write_consultation_answer(tx: _Tx, effect: AnswerConsultation, now: datetim
     return []
 
 
+def _write_claim(tx: _Tx, effect: ClaimDelivery, now: datetime) -> list[str]:
+    claim = Delivery(effect.key, reply=reply_to_json(Reply()), created_at=now, expires_at=now + DELIVERY_TTL)
+    tx.save(claim, "delivery", condition=Delivery.delivery_key.does_not_exist() | (Delivery.expires_at < now))
+    return []
+
+
 # Effect type -> writer (adds the effect's records to the transaction; returns the outbox ids it makes).
 WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
+    ClaimDelivery: _write_claim,
     NewRequest: _write_new_request,
     Transition: _write_transition,
     Notify: _write_notify,
@@ -276,6 +285,13 @@ class DynamoUnitOfWork:
 
     def stored_reply(self, delivery_key: str) -> Reply:
         return stored_reply(delivery_key)
+
+    def delivered(self, delivery_key: str) -> bool:
+        try:
+            found = Delivery.get(delivery_key, consistent_read=True)
+        except Delivery.DoesNotExist:
+            return False
+        return found.expires_at > clock.now()
 
 
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (PynamoDBException,)

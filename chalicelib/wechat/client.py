@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import requests
+
 from chalicelib.config import settings
+from chalicelib.secrets import secret_store
+from chalicelib.store.accounts import Account
+from chalicelib.store.ports import ACCOUNT_CACHE
 from chalicelib.wechat.tokens import FreshToken, TokenStore
 
 WECHAT_ORIGIN = "https://api.weixin.qq.com"
 TOKEN_ERRORS = (40001, 40014, 42001)  # invalid credential, invalid token, expired token
-TIMEOUT_S = 3
+TIMEOUT_S = 5  # the token fetch (callers may wait on its lease)
+WORKER_TIMEOUT_S = 15  # API calls come from queue workers, not bound by a callback's 5 s: wait for slow answers
+
+
+class WeChatUnanswered(RuntimeError):
+    """WeChat answered with an HTTP error and no errcode: the call may or may not have taken effect."""
 
 
 class WeChatApiError(RuntimeError):
@@ -28,9 +38,6 @@ def api_url(path: str) -> str:
 
 def fetch_stable_token(account_id: str, force_refresh: bool) -> FreshToken:
     """WeChat's stable_token call, with the account's appid and its secret from SSM."""
-    import requests
-
-    from chalicelib.secrets import secret_store
 
     account = account_facts(account_id)
     secret = secret_store().get(account_id).app_secret
@@ -50,8 +57,6 @@ def token_store() -> TokenStore:
 def account_facts(account_id: str):
     """The account's public facts (appid, notification templates …), cached in the same per-container
     cache as the gateway's account view, so that staff edits reach warm containers within minutes."""
-    from chalicelib.store.accounts import Account
-    from chalicelib.store.ports import ACCOUNT_CACHE
 
     return ACCOUNT_CACHE.get(("account_facts", account_id), lambda: Account.get(account_id))
 
@@ -68,7 +73,8 @@ def _client_class():
 
     class AllianceClient(WeChatClient):
         def __init__(self, account_id: str):
-            super().__init__(account_facts(account_id).appid, secret="", timeout=TIMEOUT_S, auto_retry=False)
+            super().__init__(account_facts(account_id).appid, secret="", timeout=WORKER_TIMEOUT_S,
+                             auto_retry=False)
             self.account_id = account_id
 
         @property
@@ -87,6 +93,8 @@ def _client_class():
             try:
                 return super()._request(method, url_or_endpoint, **kwargs)
             except WeChatClientException as exc:
+                if exc.errcode is None:
+                    raise WeChatUnanswered(f"HTTP {getattr(exc.response, 'status_code', '?')}") from exc
                 if exc.errcode not in TOKEN_ERRORS:
                     raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg)) from exc
                 rejected = kwargs["params"].get("access_token")
@@ -94,6 +102,12 @@ def _client_class():
                 try:
                     return super()._request(method, url_or_endpoint, **kwargs)
                 except WeChatClientException as again:
+                    if again.errcode is None:
+                        raise WeChatUnanswered(f"HTTP {getattr(again.response, 'status_code', '?')}") from again
                     raise WeChatApiError(int(again.errcode or 0), str(again.errmsg)) from again
 
     return AllianceClient
+
+
+# What a caller of the API may catch: WeChat said no (`api`), or gave no answer (`transport`: may have gone out).
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (requests.RequestException, WeChatUnanswered)

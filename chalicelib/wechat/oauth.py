@@ -17,7 +17,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import requests
+
 from chalicelib.config import settings
+from chalicelib.secrets import secret_store
+from chalicelib.store.ports import gateway_account
 from chalicelib.wechat.client import TIMEOUT_S, WECHAT_ORIGIN, api_url
 
 AUTHORIZE_ORIGIN = "https://open.weixin.qq.com"
@@ -60,10 +64,7 @@ def authorize_url(appid: str, redirect_uri: str, state: str) -> str:
 def exchange_code(account_id: str, code: str) -> str:
     """The openid behind `code`, for the account. Raises CodeRejected (the resident's code is no good),
     OAuthError (WeChat refused or could not be reached) or chalicelib.secrets.SecretsMissing."""
-    import requests
 
-    from chalicelib.secrets import secret_store
-    from chalicelib.store.ports import gateway_account
 
     if not code or not CODE_RE.match(code):
         raise CodeRejected("malformed code", 40029)

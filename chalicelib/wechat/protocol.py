@@ -19,6 +19,8 @@ no external entities), nesting is capped, and every field is validated before us
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -28,6 +30,9 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from xml.parsers import expat
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from chalicelib.domain.messages import Inbound, Reply
 
@@ -132,8 +137,6 @@ def verify_url(keys: AccountKeys, query: dict[str, str], now: float, window_s: i
 # ---- AES envelope -----------------------------------------------------------------------------------
 
 def _aes_key(encoding_aes_key: str | None, appid: str) -> bytes:
-    import base64
-    import binascii
 
     if not isinstance(encoding_aes_key, str) or len(encoding_aes_key) != 43:
         raise ValueError(f"the EncodingAESKey of {appid} must be 43 characters")
@@ -147,15 +150,12 @@ def _aes_key(encoding_aes_key: str | None, appid: str) -> bytes:
 
 
 def _cipher(key: bytes):
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
 
 
 def _decrypt(keys: AccountKeys, encrypt: str) -> str:
     """Encrypt → the inner XML text; 400 on anything malformed, 403 when the appid inside is not ours."""
-    import base64
-    import binascii
 
     try:
         raw = base64.b64decode(encrypt.encode("ascii"), validate=True)
@@ -184,7 +184,6 @@ def _decrypt(keys: AccountKeys, encrypt: str) -> str:
 
 
 def _encrypt(keys: AccountKeys, text: str) -> str:
-    import base64
 
     key = _aes_key(keys.encoding_aes_key, keys.appid)
     message = text.encode("utf-8")
@@ -217,7 +216,6 @@ class _Hostile(Exception):
 
 def _parse_xml(text: str) -> _Node:
     """Parse with expat into a small tree; no DTD of any kind, bounded depth, root must be <xml>."""
-    from xml.parsers import expat
 
     parser = expat.ParserCreate()
     stack: list[_Node] = []

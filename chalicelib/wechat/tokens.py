@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+from pynamodb.exceptions import PutError, UpdateError
+
 from chalicelib import clock as _clock, log
 from chalicelib.store.tokens import AccessToken
 
@@ -69,7 +71,6 @@ class TokenStore:
 
     def _take_lease(self, account_id: str, seen_token: str | None, now: datetime) -> bool:
         """One conditional write: the lease is free (or stale) and nobody replaced the token meanwhile."""
-        from pynamodb.exceptions import PutError, UpdateError
 
         lease_free = AccessToken.lease_until.does_not_exist() | (AccessToken.lease_until < now)
         unchanged = (AccessToken.token.does_not_exist() if seen_token is None
@@ -104,7 +105,6 @@ class TokenStore:
         return fresh.token
 
     def _release(self, account_id: str) -> None:
-        from pynamodb.exceptions import UpdateError
 
         try:
             AccessToken(account_id).update(actions=[AccessToken.lease_owner.remove(),

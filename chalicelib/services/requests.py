@@ -1,26 +1,32 @@
-"""The staff desk for 便民纸条: file for a resident, look, move through the states, assign, re-categorise,
-note. Every use case checks scope through `chalicelib.auth.scope` (one place) before it reads or writes.
+"""The staff desk for 便民纸条 (纸条办理): look, list, move through the states, assign, re-categorise, note,
+file for a resident. Every use case checks scope through `chalicelib.auth.scope` (one place) before it
+reads or writes; every change is planned by the domain (`domain.requests`) and written by the unit of
+work with its audit event.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from chalicelib import clock
-from chalicelib.auth.scope import communities_in_scope, require, transition_action
-from chalicelib.domain.errors import DomainError
+from chalicelib import bootstrap
+from chalicelib.auth.scope import can, communities_in_scope, require, transition_action
+from chalicelib.domain.errors import DomainError, NotFound, StaleState
+from chalicelib.domain.effects import Transition
 from chalicelib.domain.messages import NO_REPLY
-from chalicelib.domain.request_actions import intake
 from chalicelib.domain.requests import (
     CATEGORIES,
     STATE_NAMES,
     TRANSITIONS,
     Actor,
+    TransitionPlan,
     check_category,
+    plan_note,
+    plan_recategorise,
+    plan_transition,
 )
-from chalicelib.log import mask_address, mask_phone
+from chalicelib.domain.masking import mask_address, mask_phone
+from chalicelib.services import filing
 
 
 class DeskError(DomainError):
@@ -29,7 +35,7 @@ class DeskError(DomainError):
 
 @dataclass(frozen=True)
 class Scoped:
-    """What scope checks read: a request's community, team, department and district."""
+    """What scope checks read: an object's community, team, department and district."""
 
     community_id: str | None
     team_id: str | None
@@ -37,21 +43,14 @@ class Scoped:
     district_id: str
 
 
-def _now() -> datetime:
-    return clock.now()
-
-
-def _actor(principal) -> Actor:
+def actor_of(principal) -> Actor:
     kind = {"team_member": "team", "department": "department"}.get(principal.role, "staff")
     return Actor(kind, principal.username, principal.role)
 
 
 def load(principal, number: str, action: str = "request.view"):
     """The request, if it exists and is in the principal's scope (else NotFound, alike)."""
-    from chalicelib.auth.errors import NotFound
-    from chalicelib.store import request_store
-
-    request = request_store.get(number)
+    request = bootstrap.requests().get(number)
     if request is None:
         raise NotFound(f"纸条 {number} 不存在")
     require(principal, action, request)
@@ -68,7 +67,7 @@ def request_json(r, contact=None, full_contact: bool = False) -> dict[str, Any]:
         "created_at": r.created_at.isoformat(), "updated_at": r.updated_at.isoformat(),
         "due_at": r.due_at.isoformat() if r.due_at else None, "escalation": int(r.escalation or 0),
         "rating": int(r.rating) if r.rating is not None else None, "rating_comment": r.rating_comment,
-        "has_wechat": bool(r.openid),
+        "has_wechat": bool(r.openid), "flags": list(getattr(r, "flags", None) or []),
     }
     if contact is not None:
         data["contact"] = {
@@ -85,16 +84,18 @@ def event_json(e) -> dict[str, Any]:
             "fields": json.loads(e.fields or "{}")}
 
 
-def view(principal, number: str) -> dict[str, Any]:
-    from chalicelib.auth.scope import can
-    from chalicelib.store import request_store
-
-    request = load(principal, number)
-    serving = can(principal, "request.transition") or (
+def serves(principal, request) -> bool:
+    """Whether the principal works on the request (and so sees the resident's full contact)."""
+    return bool(can(principal, "request.transition") or (
         principal.team_id and principal.team_id == request.team_id) or (
-        principal.department_id and principal.department_id == request.department_id)
-    data = request_json(request, request_store.contact(number) or _no_contact(), full_contact=bool(serving))
-    data["timeline"] = [event_json(e) for e in request_store.timeline(number)]
+        principal.department_id and principal.department_id == request.department_id))
+
+
+def view(principal, number: str) -> dict[str, Any]:
+    request = load(principal, number)
+    repo = bootstrap.requests()
+    data = request_json(request, repo.contact(request) or _NoContact(), full_contact=serves(principal, request))
+    data["timeline"] = [event_json(e) for e in repo.timeline(number)]
     data["actions"] = sorted({a for (s, a) in TRANSITIONS if s == request.state})
     return data
 
@@ -103,91 +104,69 @@ class _NoContact:
     name = phone = address = None
 
 
-def _no_contact():
-    return _NoContact()
-
-
 def list_for(principal, *, community_id: str | None = None, state: str | None = None,
              category: str | None = None, team_id: str | None = None, limit: int = 20,
              cursor: str | None = None) -> dict[str, Any]:
     """A page of requests the principal may see, newest first."""
-    from chalicelib.auth.errors import NotFound
-    from chalicelib.store import request_store
-
     if state and state not in STATE_NAMES:
         raise DeskError(f"未知的状态：{state}")
     if category:
         check_category(category)
+    repo = bootstrap.requests()
     if principal.role == "team_member":
         if team_id and team_id != principal.team_id:
             raise NotFound("服务队不存在")
-        page = request_store.list_requests(team_id=principal.team_id, state=state, category=category,
-                                           limit=limit, cursor=cursor)
+        page = repo.list_requests(team_id=principal.team_id, state=state, category=category, limit=limit,
+                                  cursor=cursor)
     elif principal.role == "department":
-        page = request_store.list_requests(department_id=principal.department_id, state=state,
-                                           category=category, limit=limit, cursor=cursor)
+        page = repo.list_requests(department_id=principal.department_id, state=state, category=category,
+                                  limit=limit, cursor=cursor)
     else:
-        community_id = _community_key_for(principal, community_id)
+        community_id = community_key_for(principal, community_id)
         if team_id:
-            from chalicelib.store.ports import DynamoPorts
-
-            if team_id not in DynamoPorts().teams(community_id):  # another community's team: not here
+            if team_id not in bootstrap.ports().teams(community_id):  # another community's team: not here
                 raise NotFound("服务队不存在")
-            page = request_store.list_requests(team_id=team_id, state=state, category=category, limit=limit,
-                                               cursor=cursor)
+            page = repo.list_requests(team_id=team_id, state=state, category=category, limit=limit, cursor=cursor)
         else:
-            page = request_store.list_requests(community_key=community_id, state=state, category=category,
-                                               limit=limit, cursor=cursor)
+            page = repo.list_requests(community_key=community_id, state=state, category=category, limit=limit,
+                                      cursor=cursor)
     return {"items": [request_json(r) for r in page.items], "cursor": page.cursor}
 
 
 def counts_for(principal, community_id: str) -> dict[str, Any]:
-    from chalicelib.auth.errors import NotFound
-    from chalicelib.store import request_store
-
     allowed = communities_in_scope(principal)
     if principal.role in ("team_member", "department") or (allowed is not None and community_id not in allowed):
         raise NotFound("社区不存在")
-    return {"community_id": community_id, "counts": request_store.counts(community_id)}
+    return {"community_id": community_id, "counts": bootstrap.requests().counts(community_id)}
 
 
-def _commit(effects: tuple) -> None:
-    from chalicelib import bootstrap
-
-    bootstrap.unit_of_work().commit(None, NO_REPLY, effects, _now())
+def _apply(principal, number: str, plan: TransitionPlan) -> dict[str, Any]:
+    """Write one planned change (with its audit event and notice) and answer the request's new view."""
+    try:
+        bootstrap.unit_of_work().commit(None, NO_REPLY, (Transition(plan),), bootstrap.now())
+    except StaleState as exc:
+        raise DeskError(f"纸条 {number} 刚被别人处理过，请刷新后再试", code="stale_state") from exc
+    return view(principal, number)
 
 
 def move(principal, number: str, action: str, note: str = "", team_id: str | None = None,
          department_id: str | None = None) -> dict[str, Any]:
     """One transition (accept, assign, start, complete, reject, cancel, reopen) by staff."""
-    from chalicelib.domain.requests import plan_transition
-    from chalicelib.domain.effects import Transition
-    from chalicelib.store.ports import request_view
-    from chalicelib.domain.errors import StaleState
-
     request = load(principal, number)
     to_state = TRANSITIONS.get((request.state, action), "")
     require(principal, "request.assign" if action == "assign" else transition_action(to_state), request)
     team, department = _assignee(request, team_id, department_id) if action == "assign" else (None, None)
     hours = 48
     if action == "reopen":
-        from chalicelib.store.ports import DynamoPorts
-
-        hours = DynamoPorts().policy(request.district_id, request.community_id).hours.get(request.category, 48)
-    plan = plan_transition(request_view(request), action, _actor(principal), _now(), note, team=team,
-                           department=department, reopen_hours=hours)
-    try:
-        _commit((Transition(plan),))
-    except StaleState as exc:
-        raise DeskError(f"纸条 {number} 刚被别人处理过，请刷新后再试") from exc
-    return view(principal, number)
+        hours = bootstrap.ports().policy(request.district_id, request.community_id).hours.get(request.category, 48)
+    plan = plan_transition(bootstrap.requests().as_view(request), action, actor_of(principal), bootstrap.now(),
+                           note, team=team, department=department, reopen_hours=hours)
+    return _apply(principal, number, plan)
 
 
 def _assignee(request, team_id: str | None, department_id: str | None):
     """(team, department) as (id, name) pairs: the one named, or the routing table's suggestion."""
-    from chalicelib.store.ports import DynamoPorts
-
-    ports = DynamoPorts()
+    ports = bootstrap.ports()
     if team_id:
         name = ports.team_name(request.district_id, request.community_id, team_id, None)
         if name is None:
@@ -208,79 +187,43 @@ def _assignee(request, team_id: str | None, department_id: str | None):
 
 def recategorise(principal, number: str, category: str, note: str = "") -> dict[str, Any]:
     """Change the category; a request not yet assigned also takes the new category's route."""
-    from pynamodb.exceptions import TransactWriteError
-    from pynamodb.transactions import TransactWrite
-
-    from chalicelib.store.ports import DynamoPorts
-    from chalicelib.store.request_writes import event_id
-    from chalicelib.store.requests import HelpRequest, RequestEvent
-    from chalicelib.store.unit_of_work import _connection
-
     check_category(category)
     request = load(principal, number, "request.recategorise")
-    now = _now()
-    changes: dict[str, Any] = {"category": category, "previous": request.category}
-    actions = [HelpRequest.category.set(category), HelpRequest.updated_at.set(now)]
-    if request.state in ("submitted", "accepted", "reopened"):
-        ports = DynamoPorts()
-        route = ports.policy(request.district_id, request.community_id).routes.get(category)
-        team = ports.team_of_kind(request.community_id, route.team_kind) if (
-            route and route.team_kind and request.community_id) else None
-        changes.update(team_id=team[0] if team else None, department_id=None if team else route.department_id)
-        for name in ("team_id", "department_id"):
-            attribute = getattr(HelpRequest, name)
-            actions.append(attribute.set(changes[name]) if changes[name] else attribute.remove())
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.update(HelpRequest(number), actions=actions, condition=HelpRequest.state == request.state)
-            tx.save(RequestEvent(number, event_id(now), community_key=request.community_key, action="recategorise",
-                                 actor_kind=_actor(principal).kind,
-                                 actor_id=principal.username, actor_role=principal.role, note=note[:2000],
-                                 fields=json.dumps(changes, ensure_ascii=False), at=now),
-                    condition=RequestEvent.event_id.does_not_exist())
-    except TransactWriteError as exc:
-        raise DeskError(f"纸条 {number} 刚被别人处理过，请刷新后再试") from exc
-    return view(principal, number)
+    ports = bootstrap.ports()
+    policy = ports.policy(request.district_id, request.community_id)
+    route = policy.routes.get(category) or policy.routes["other"]
+    team = ports.team_of_kind(request.community_id, route.team_kind) if (
+        route.team_kind and request.community_id) else None
+    plan = plan_recategorise(bootstrap.requests().as_view(request), actor_of(principal), bootstrap.now(), category,
+                             policy, team, note)
+    return _apply(principal, number, plan)
 
 
 def add_note(principal, number: str, note: str) -> dict[str, Any]:
-    from chalicelib.store.request_writes import event_id
-    from chalicelib.store.requests import RequestEvent
-
-    if not note.strip():
+    if not (note or "").strip():
         raise DeskError("备注不能为空")
     request = load(principal, number, "request.note")
-    now = _now()
-    RequestEvent(request.number, event_id(now), community_key=request.community_key, action="note",
-                 actor_kind=_actor(principal).kind,
-                 actor_id=principal.username, actor_role=principal.role, note=note.strip()[:2000],
-                 at=now).save(condition=RequestEvent.event_id.does_not_exist())
-    return view(principal, number)
+    plan = plan_note(bootstrap.requests().as_view(request), actor_of(principal), bootstrap.now(), note)
+    return _apply(principal, number, plan)
 
 
 def file_for_resident(principal, community_id: str, text: str, category: str | None = None,
                       contact: dict[str, str] | None = None, grid: str | None = None) -> dict[str, Any]:
-    """A request taken by phone or at the door (the resident may have no WeChat)."""
-    from chalicelib.store.ports import DynamoPorts, community_account
-
+    """A request taken by phone or at the door (the resident may have no WeChat): the one filing path."""
     if not text or not text.strip():
         raise DeskError("请写下居民的需求")
-    account = community_account(community_id)
+    account = bootstrap.ports().community_account(community_id)
     if account is None:
-        from chalicelib.auth.errors import NotFound
-
         raise NotFound("社区不存在")
     require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
-    request = intake(DynamoPorts(), account, _now(), text=text.strip(), channel="staff", category=category,
-                     contact={k: str(v) for k, v in (contact or {}).items() if v}, grid=grid,
-                     actor=principal.username)
-    _commit((request,))
-    return view(principal, request.number)
+    filed = filing.file_need(account, filing.Need(
+        text=text.strip(), channel="staff", category=category, grid=grid, actor=principal.username,
+        contact={k: str(v) for k, v in (contact or {}).items() if v}))
+    return view(principal, filed.number)
 
 
-def _community_key_for(principal, community_id: str | None) -> str:
-    from chalicelib.auth.errors import NotFound
-
+def community_key_for(principal, community_id: str | None) -> str:
+    """The community a community-level list is about: the one named (if in scope) or the principal's own."""
     allowed = communities_in_scope(principal)
     if principal.role in ("team_member", "department"):
         raise NotFound("社区不存在")
@@ -295,18 +238,14 @@ def _community_key_for(principal, community_id: str | None) -> str:
 
 def overdue_for(principal, community_id: str | None) -> dict[str, Any]:
     """Open requests past their expected time, in one community the principal may see."""
-    from chalicelib.store import request_store
-
-    key = _community_key_for(principal, community_id)
-    return {"items": [request_json(r) for r in request_store.overdue(principal.district_id, _now(), key)]}
+    key = community_key_for(principal, community_id)
+    found = bootstrap.requests().overdue(principal.district_id, bootstrap.now(), key)
+    return {"items": [request_json(r) for r in found]}
 
 
 def audit_for(principal, community_id: str | None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
     """The community's audit log: every event of its requests, newest first (read-only, append-only)."""
-    from chalicelib.auth.scope import require
-    from chalicelib.store import request_store
-
-    key = _community_key_for(principal, community_id)
+    key = community_key_for(principal, community_id)
     require(principal, "audit.view", Scoped(key, None, None, principal.district_id))
-    page = request_store.community_events(key, limit=limit, cursor=cursor)
+    page = bootstrap.requests().community_events(key, limit=limit, cursor=cursor)
     return {"items": [{"number": e.number, **event_json(e)} for e in page.items], "cursor": page.cursor}

@@ -1,0 +1,55 @@
+"""The platform's vocabularies (词表), each defined once: roles, team kinds, canteen kinds, and an index of the
+tables that live with their rules (categories and states of 便民纸条, meals, request flags).
+
+The OpenAPI document, the seed validator, the console (`GET /api/v1/vocabulary`) and the store read them
+from here; `tests/test_vocabulary.py` checks that nothing keeps its own copy.
+"""
+from __future__ import annotations
+
+from chalicelib.domain.filing import FLAGS
+from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.domain.requests import ACTION_NAMES, CATEGORIES, STATE_NAMES
+
+ROLES = {
+    "social_worker": "社工",
+    "director": "社区主任",
+    "subdistrict_reviewer": "街道审核",
+    "district_admin": "区管理员",
+    "team_member": "服务队",
+    "department": "对接部门",
+}
+
+# Which scope field a role is bound to; the scope key is "<field>#<id>".
+ROLE_SCOPE = {
+    "social_worker": "community_id",
+    "director": "community_id",
+    "subdistrict_reviewer": "subdistrict_id",
+    "district_admin": "district_id",
+    "team_member": "team_id",
+    "department": "department_id",
+}
+
+TEAM_KINDS = {
+    "comprehensive": "综合服务队",
+    "professional": "专业服务队",
+    "service_station": "便民服务站",
+    "service_365": "365便民服务队",
+    "bangdaojia": "帮到家社区工作站",
+    "volunteer": "志愿者服务队",
+    "resident_unit": "驻街道单位",
+}
+
+CANTEEN_KINDS = {"community_canteen": "社区食堂", "elder_meal_point": "长者助餐点"}
+
+MEALS = MEAL_NAMES
+STATES = STATE_NAMES
+ACTIONS = ACTION_NAMES
+
+__all__ = ["ACTIONS", "CANTEEN_KINDS", "CATEGORIES", "FLAGS", "MEALS", "ROLES", "ROLE_SCOPE", "STATES", "TEAM_KINDS",
+           "as_dict"]
+
+
+def as_dict() -> dict[str, dict[str, str]]:
+    """Every vocabulary as `{key: 中文}` maps (what the console shows)."""
+    return {"roles": ROLES, "team_kinds": TEAM_KINDS, "canteen_kinds": CANTEEN_KINDS, "categories": CATEGORIES,
+            "states": STATES, "meals": MEALS, "flags": FLAGS, "actions": ACTIONS}
