@@ -4,7 +4,7 @@ from chalice import Chalice
 from chalicelib import log
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
-from chalicelib.jobs import JOBS, activity_reminders, daily_stats as daily_stats_job, push_menus
+from chalicelib.jobs import JOBS, activity_reminders, push_menus
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.alliance import bp as alliance_routes
@@ -17,8 +17,9 @@ from chalicelib.routes.health import bp as health_routes
 from chalicelib.routes.open311 import bp as open311_routes
 from chalicelib.routes.openapi import bp as openapi_routes
 from chalicelib.routes.requests import bp as request_routes
+from chalicelib.routes.site import bp as site_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat, notices, sla
+from chalicelib.services import chat, notices, sla, stats
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -26,6 +27,7 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(log.request_context_middleware, "all")
 app.register_blueprint(staff_authorizer_bp)  # the staff authorizer (chalicelib/auth), used by the API blueprints
 app.register_blueprint(health_routes)
+app.register_blueprint(site_routes)  # GET / -> /console, /favicon.ico
 app.register_blueprint(wechat_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(request_routes)
@@ -42,7 +44,7 @@ app.register_blueprint(alliance_h5_routes)
 
 @app.schedule(JOBS["daily-stats"].schedule, name="daily_stats")
 def daily_stats(event):
-    return daily_stats_job.fan_out(day=(event.detail or {}).get("day"))
+    return stats.fan_out(day=(event.detail or {}).get("day"))
 
 
 @app.schedule(JOBS["sla-sweep"].schedule, name="sla_sweep")
@@ -69,7 +71,7 @@ def push_menus_job(event):
 
 @app.on_sqs_message(queue=queue_name("stats"), batch_size=QUEUES["stats"].batch_size, name="stats_worker")
 def stats_worker(event):
-    return handle_batch("stats", event, daily_stats_job.collect, job="daily-stats")
+    return handle_batch("stats", event, stats.collect, job="daily-stats")
 
 
 @app.on_sqs_message(queue=queue_name("outbox"), batch_size=QUEUES["outbox"].batch_size, name="outbox_worker")

@@ -6,8 +6,11 @@ Goals: a keyword reply makes at most 1 request; a callback that files a 便民�
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
+
+from bench.table import Figure, render
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "cn-north-1")
 for _var in ("AWS_ENDPOINT_URL",):
@@ -15,6 +18,7 @@ for _var in ("AWS_ENDPOINT_URL",):
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench",
                    "ARGON2_PROFILE": "CHEAPEST", "SSM_PREFIX": "/wechat-alliance/bench"})
 
+LOG = logging.getLogger("bench.callback_requests")
 CASES = [
     ("keyword reply (帮助)", "帮助", 1),
     ("alliance search (找香港)", "找香港", 1),
@@ -23,7 +27,7 @@ CASES = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None) -> list[Figure]:
     import botocore.session
     import pynamodb.connection.base
     from chalice.test import Client
@@ -55,24 +59,27 @@ def main(argv: list[str] | None = None) -> int:
         seed_module.load(seed)
         from app import app
 
-        print("DynamoDB requests per callback (warm: account, secrets and rules already cached)")
-        worst_ok = True
+        figures = []
         with Client(app, stage_name="bench") as client:
             wx = WeChat(client.http, "xianggang-huayuan", seed)
             operations.clear()
             wx.text("o-bench-warmup", "帮助")
-            print(f"  cold container, first callback: {len(operations)} request(s) {operations}")
+            figures.append(Figure("cold container, first callback", f"{len(operations)} request(s)"))
+            LOG.info("cold container, first callback: %s", operations)
             for _title, text, _goal in CASES:  # fill the per-container caches (directory, rules)
                 wx.text("o-bench-warmup", text)
             for title, text, goal in CASES:
                 operations.clear()
                 answer = wx.text("o-bench", text)
                 assert answer.status == 200, answer
-                ok = len(operations) <= goal
-                worst_ok &= ok
-                print(f"  {title:<28} {len(operations)} request(s) {operations}  goal <= {goal}  "
-                      f"{'ok' if ok else 'OVER'}")
-    print("  all within goal" if worst_ok else "  SOME OVER GOAL")
+                LOG.info("%s: %s", title, operations)
+                figures.append(Figure(f"warm: {title}", f"{len(operations)} request(s)", f"<= {goal}",
+                                      len(operations) <= goal))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(render([("DynamoDB requests per callback", run(argv))]))
     return 0
 
 

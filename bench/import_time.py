@@ -6,13 +6,17 @@ big libraries alone. Each figure is the median of fresh interpreter processes.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+from bench.table import Figure, render
+
 ROOT = Path(__file__).resolve().parent.parent
+LOG = logging.getLogger("bench.import_time")
 CASES = {
     "app": "import app",
     "chalice + botocore + pynamodb": "import chalice.app, botocore.session, pynamodb.models",
@@ -44,22 +48,26 @@ def heaviest(stmt: str, top: int = 8) -> list[tuple[int, str]]:
     return sorted(rows, reverse=True)[:top]
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args(argv)
     medians = {name: measure(stmt, args.runs) for name, stmt in CASES.items()}
-    print(f"cold import, median of {args.runs} fresh processes")
-    for name, seconds in medians.items():
-        print(f"  {name:<44} {seconds * 1000:7.1f} ms")
-    base = medians["chalice + botocore + pynamodb + wechatpy"]
-    ratio = medians["app"] / base
-    print(f"  app / (chalice + botocore + pynamodb + wechatpy) = {ratio:.2f}  (goal <= 1.25)")
-    print(f"  app / (chalice + botocore + pynamodb)            = "
-          f"{medians['app'] / medians['chalice + botocore + pynamodb']:.2f}")
-    print("  heaviest top-level imports of app (cumulative):")
-    for micros, name in heaviest("import app"):
-        print(f"    {micros / 1000:7.1f} ms  {name}")
+    libs = medians["chalice + botocore + pynamodb + wechatpy"]
+    ratio = medians["app"] / libs
+    figures = [Figure(f"cold import: {name} (median of {args.runs})", f"{seconds * 1000:.1f} ms")
+               for name, seconds in medians.items()]
+    figures.append(Figure("app / (chalice + botocore + pynamodb + wechatpy)", f"{ratio:.2f}", "<= 1.25",
+                          ratio <= 1.25))
+    figures.append(Figure("app / (chalice + botocore + pynamodb)",
+                          f"{medians['app'] / medians['chalice + botocore + pynamodb']:.2f}"))
+    LOG.info("heaviest top-level imports of app (cumulative): %s",
+             ", ".join(f"{name} {micros / 1000:.1f} ms" for micros, name in heaviest("import app")))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(render([("import time", run(argv))]))
     return 0
 
 

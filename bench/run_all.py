@@ -1,22 +1,58 @@
-"""`make bench`: every benchmark under bench/, one after the other, printing its figures."""
+"""`make bench`: every benchmark under bench/, one after the other, and one table of their figures.
+
+The platform's JSON log lines and the benchmarks' details go to `.local/bench.log` (LOCAL_DIR), not
+between the figures. A running laptop stack (found through `.local/stack.env`) is named and left alone:
+the benchmarks start their own private endpoints on free ports, so its data stay as they are and its
+load does not skew the figures.
+"""
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
+import time
 
 from bench import callback_latency, callback_requests, import_time
+from bench.table import render
+from local.quiet import quiet_laptop_logs
+from local.stack import StackNotRunning, attach_env, local_dir
 
 BENCHES = [
-    ("import time", import_time.main),
-    ("DynamoDB requests per callback", callback_requests.main),
-    ("callback latency", callback_latency.main),
+    ("import time", import_time.run),
+    ("DynamoDB requests per callback", callback_requests.run),
+    ("callback latency through chalice local", callback_latency.run),
 ]
 
 
 def main() -> int:
+    out = sys.stdout
+    folder = local_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / "bench.log"
+    log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed at the end
+    logging.basicConfig(level=logging.INFO, stream=log_file, format="%(asctime)s %(name)s %(message)s", force=True)
+    quiet_laptop_logs()
+    try:
+        running = attach_env()
+        print(f"a laptop stack is running at {running.get('PLATFORM_URL')} (.local/stack.env): left alone, the "
+              "benchmarks use private endpoints", file=out)
+    except StackNotRunning:
+        pass
+    print(f"details and log lines: {log_path}", file=out, flush=True)
+    sections = []
     for title, run in BENCHES:
-        print(f"== {title}", flush=True)
-        run([])
-        print(flush=True)
+        print(f"  running: {title} …", file=out, flush=True)
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(log_file):  # the platform logs JSON lines to stdout
+            figures = run([])
+        log_file.flush()
+        print(f"  done in {time.perf_counter() - started:.0f} s", file=out, flush=True)
+        sections.append((title, figures))
+    print(file=out)
+    print(render(sections), file=out)
+    over = [f.name for _, figures in sections for f in figures if f.ok is False]
+    print("\nall figures within their goals" if not over else f"\nOVER GOAL: {', '.join(over)}", file=out)
+    log_file.close()
     return 0
 
 

@@ -22,15 +22,23 @@ from typing import Any, Callable, Iterator
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import clock
+from chalicelib import clock, queues
 from chalicelib.domain.ports import Ports, UnitOfWork
 from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
-from chalicelib.store import alliance_store, canteen_store, org_store, request_store
-from chalicelib.store import outbox as outbox_store, partners as partner_store
-from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
+from chalicelib.store import (
+    alliance_store,
+    canteen_store,
+    org_store,
+    outbox as outbox_store,
+    partners as partner_store,
+    request_store,
+    stats as stats_store,
+)
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
+from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
+from chalicelib.wechat.datacube import WeChatDataCube
 
 _built: dict[str, Any] = {}
 _overrides: dict[str, Any] = {}
@@ -110,6 +118,22 @@ def wechat_errors() -> WeChatErrors:
     return _overrides.get("wechat_errors") or WeChatErrors(WeChatApiError, TRANSPORT_ERRORS)
 
 
+def stats():
+    """Daily statistics per account (`store.stats`)."""
+    return _overrides.get("stats") or stats_store
+
+
+def datacube(account_id: str):
+    """The account's WeChat datacube (`domain.statistics.DataCube`)."""
+    factory = _overrides.get("datacube")
+    return factory(account_id) if factory is not None else WeChatDataCube(account_id)
+
+
+def send(queue: str, bodies) -> int:
+    """Send JSON messages to a queue in batches of ten (`chalicelib.queues`)."""
+    return (_overrides.get("send") or queues.send)(queue, bodies)
+
+
 def outbox():
     """The outbox worker's repository (`store.outbox`)."""
     return _overrides.get("outbox") or outbox_store
@@ -126,7 +150,7 @@ def override(**fakes: Any) -> Iterator[None]:
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
                             "canteens", "directory", "partners", "outbox", "wechat_errors",
-                            "publish_outbox", "alliance"}
+                            "publish_outbox", "stats", "datacube", "send", "alliance"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

@@ -33,6 +33,10 @@ class Settings:
     wechat_api_base: str
     secrets_cache_seconds: int
     replay_window_s: int  # WeChat callbacks older (or newer) than this are refused; 0 turns the check off
+    callback_budget_s: float  # a callback answers within this, parking its message if the store is slow
+    storage_connect_timeout_s: float  # DynamoDB: per request, so a throttled store cannot eat WeChat's 5 s
+    storage_read_timeout_s: float
+    storage_retries: int
     log_level: str
 
     @classmethod
@@ -47,6 +51,10 @@ class Settings:
             wechat_api_base=os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
             secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "900")),
             replay_window_s=int(os.environ.get("WECHAT_REPLAY_WINDOW_S", "300")),
+            callback_budget_s=float(os.environ.get("WECHAT_CALLBACK_BUDGET_S", "4")),
+            storage_connect_timeout_s=float(os.environ.get("STORAGE_CONNECT_TIMEOUT_S", "1")),
+            storage_read_timeout_s=float(os.environ.get("STORAGE_READ_TIMEOUT_S", "2")),
+            storage_retries=int(os.environ.get("STORAGE_RETRIES", "2")),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
         )
 

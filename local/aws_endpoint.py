@@ -1,18 +1,35 @@
-"""The laptop's AWS endpoint: moto's server, with every request handled one at a time.
+"""The laptop's AWS endpoint: moto's server, with every request handled one at a time, and (for `make run`)
+its state kept on disk between runs.
 
 DynamoDB applies each conditional write atomically; moto's in-memory backend does not take a lock, so
 two threads can both pass the same condition. Serialising requests restores DynamoDB's guarantee, which
 the platform relies on (exactly-once deliveries, the token lease, meal capacity), and which the race
 tests check. Used by `make run` and by the tests' `moto_server` fixture.
 
-    python -m local.aws_endpoint --port 5000
+State (`--state PATH`): moto keeps everything in memory. As moto's maintainers suggest (getmoto/moto#1069),
+the backends of the services the platform uses (DynamoDB, SQS, SSM) are pickled to PATH: on a clean stop
+(SIGTERM, Ctrl-C) and every `--checkpoint` seconds while requests come in, and restored at start. A crash
+(kill -9, power loss) loses what happened after the last checkpoint. The file is local demo state, tied to
+the installed moto version; `make reset` deletes it.
+
+    python -m local.aws_endpoint --port 5000 [--state .local/moto-state.pickle] [--checkpoint 15]
 """
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import pickle
 import signal
 import sys
 import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+SERVICES = ("dynamodb", "sqs", "ssm")  # what the platform uses; the other backends are not kept
+_RLOCK = type(threading.RLock())
+_LOCK = type(threading.Lock())
 
 
 class Serialized:
@@ -20,19 +37,99 @@ class Serialized:
 
     def __init__(self, app):
         self._app = app
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        self.requests = 0  # served since the last checkpoint
 
     def __call__(self, environ, start_response):
-        with self._lock:
+        with self.lock:
+            self.requests += 1
             return list(self._app(environ, start_response))
 
+
+# ---- state on disk -------------------------------------------------------------------------------
+
+def _nested_tags(items):
+    table = defaultdict(lambda: defaultdict(dict))
+    table.update(items)
+    return table
+
+
+def _defaultdict_subclass(cls, factory, state, items):
+    obj = cls.__new__(cls)
+    defaultdict.__init__(obj, factory)
+    obj.__dict__.update(state)
+    obj.update(items)
+    return obj
+
+
+class _StatePickler(pickle.Pickler):
+    """Pickles moto's backends: locks and conditions are made anew, defaultdicts with a lambda or a
+    custom __init__ (SSM's tags and ParameterDict) are rebuilt from their items."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, threading.Condition):
+            return threading.Condition, ()
+        if isinstance(obj, _RLOCK):
+            return threading.RLock, ()
+        if isinstance(obj, _LOCK):
+            return threading.Lock, ()
+        if isinstance(obj, defaultdict):
+            if type(obj) is not defaultdict:
+                return _defaultdict_subclass, (type(obj), obj.default_factory, obj.__dict__, dict(obj))
+            if getattr(obj.default_factory, "__name__", "") == "<lambda>":
+                return _nested_tags, (dict(obj),)
+        return NotImplemented
+
+
+def snapshot() -> bytes:
+    """The region backends of SERVICES, pickled ({service: {account: {region: backend}}})."""
+    from moto import __version__
+    from moto.backends import get_backend
+
+    state = {svc: {account: dict(regions) for account, regions in get_backend(svc).items()} for svc in SERVICES}
+    buffer = io.BytesIO()
+    _StatePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump({"moto": __version__, "state": state})
+    return buffer.getvalue()
+
+
+def restore(data: bytes) -> int:
+    """Put pickled backends back; returns how many region backends were restored."""
+    from moto import __version__
+    from moto.backends import get_backend
+
+    saved = pickle.loads(data)  # noqa: S301 - our own file, written by snapshot() on this machine
+    if saved.get("moto") != __version__:
+        raise ValueError(f"saved by moto {saved.get('moto')}, this is moto {__version__}")
+    count = 0
+    for svc, accounts in saved["state"].items():
+        backends = get_backend(svc)
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                backends[account][region] = backend
+                count += 1
+    return count
+
+
+def save(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# ---- the server ----------------------------------------------------------------------------------
 
 def make_server(host: str, port: int):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_server
 
     app = Serialized(DomainDispatcherApplication(create_backend_app))
-    return werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    # Closing must not wait for clients' keep-alive connections (botocore keeps them open): the threads of
+    # requests are daemons, and a stop that joined them held the port until every client went away.
+    server.block_on_close = False
+    server.serialized = app  # type: ignore[attr-defined]
+    return server
 
 
 def start_in_thread(host: str = "127.0.0.1", port: int = 0):
@@ -42,17 +139,51 @@ def start_in_thread(host: str = "127.0.0.1", port: int = 0):
     return server, f"http://{host}:{server.server_port}"
 
 
+def checkpoint(server, path: Path, force: bool = False) -> bool:
+    """Save the state if requests came in since the last save (or when forced), between two requests."""
+    gate: Serialized = server.serialized
+    with gate.lock:
+        if not force and not gate.requests:
+            return False
+        data = snapshot()
+        gate.requests = 0
+    save(path, data)
+    return True
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.aws_endpoint")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--state", help="keep the state in this file (restored at start, saved on stop)")
+    parser.add_argument("--checkpoint", type=float, default=15.0, help="seconds between saves while in use")
     args = parser.parse_args(argv)
+    state = Path(args.state) if args.state else None
+    if state and state.exists():
+        try:
+            count = restore(state.read_bytes())
+            print(f"aws endpoint: restored {count} backend(s) from {state}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - a stale or broken file must not stop the stack
+            broken = state.with_name(state.name + ".unreadable")
+            os.replace(state, broken)
+            print(f"aws endpoint: could not restore {state} ({exc}); moved it to {broken}, starting empty",
+                  file=sys.stderr, flush=True)
     server = make_server(args.host, args.port)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    serving.start()
+    next_save = time.monotonic() + args.checkpoint
+    while not stop.wait(0.2):
+        if state and time.monotonic() >= next_save:
+            checkpoint(server, state)
+            next_save = time.monotonic() + args.checkpoint
+    server.shutdown()
+    if state:
+        checkpoint(server, state, force=True)
+        print(f"aws endpoint: state saved to {state}", flush=True)
+    server.server_close()
     return 0
 
 

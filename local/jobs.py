@@ -1,10 +1,16 @@
 """`make job NAME=<job> [ARGS=…]`: run a scheduled job against the running laptop stack.
 
-`chalice local` runs no schedules and no queue handlers, so this invokes the job's Lambda function
-through Chalice's test client (the same handler code as in AWS), then drains every queue the job
-fills by feeding the received messages to the queue's handler in Lambda's SQS event shape. Messages a
-handler reports as failed are made visible again at once, so SQS's redrive (maxReceiveCount) moves
-them to the dead-letter queue just as in AWS. When the command returns, the job's effects are done.
+The running stack is found through `.local/stack.env` (written by `make run`), whatever ports it uses.
+This invokes the job's Lambda function through Chalice's test client (the same handler code as in AWS),
+then drains every queue the job fills by feeding the received messages to the queue's handler in Lambda's
+SQS event shape (local/pump.py, which `make run` also runs continuously: messages the pump holds are
+waited for, and the two share the work). Messages a handler reports as
+failed are made visible again at once, so SQS's redrive (maxReceiveCount) moves them to the dead-letter
+queue just as in AWS. An SQS error is counted and retried after a pause; the drain goes on. When the
+command returns, the job's effects are done.
+
+`NAME` may also be a queue (stats, outbox, inbound): its messages are drained through its handler, e.g.
+`make job NAME=inbound` replays callbacks parked when DynamoDB failed.
 
     python -m local.jobs daily-stats --day 2026-11-26
 """
@@ -14,43 +20,65 @@ import argparse
 import json
 import os
 import sys
+import time
 
-from local.stack import ROOT, stack_env
+from local.pump import QueueTap, lambda_sqs_event, poll  # noqa: F401 - lambda_sqs_event is used by tests
+from local.quiet import quiet_laptop_logs
+from local.stack import ROOT, StackNotRunning, attach_env
 
-
-def lambda_sqs_event(messages: list[dict], queue_arn: str, region: str) -> dict:
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": region,
-    } for m in messages]}
+MAX_CONSECUTIVE_ERRORS = 5
 
 
-def drain(client, queue: str, function: str, max_rounds: int = 1000) -> dict:
-    """Feed the queue's messages to its handler until the queue is empty; count handled and failed."""
+def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: float = 1.0,
+          settle_s: float = 20.0) -> dict:
+    """Feed the queue's messages to its handler until the queue is empty; count handled and failed.
+
+    SQS errors do not stop it: each is counted, and the drain tries again after a pause; only after
+    MAX_CONSECUTIVE_ERRORS in a row does it give up (the messages stay on the queue for the next run).
+    Messages another consumer holds (the pump of `make run`) are waited for, up to settle_s seconds,
+    so that the queue's work is done when it returns; those still held then are reported as in flight."""
     from chalicelib import queues
 
     sqs = queues._sqs()
-    url = queues.queue_url(queue)
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    batch_size = queues.QUEUES[queue].batch_size
-    handled = failed = 0
+    tap = QueueTap(queue, function)
+    handled = failed = errors = consecutive = 0
+    in_flight = 0
+    last_error = None
+    settle_until = None
     for _ in range(max_rounds):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, batch_size),
-                                       AttributeNames=["All"]).get("Messages", [])
-        if not messages:
+        try:
+            outcome = poll(client, sqs, tap, retry_now=True)
+            if not outcome.received:
+                counts = sqs.get_queue_attributes(QueueUrl=tap.url, AttributeNames=[
+                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+                in_flight = int(counts.get("ApproximateNumberOfMessagesNotVisible", 0))
+                visible = int(counts.get("ApproximateNumberOfMessages", 0))
+        except Exception as exc:  # noqa: BLE001 - SQS refused or unreachable: count it and keep going
+            errors += 1
+            consecutive += 1
+            last_error = f"{type(exc).__name__}: {exc}"
+            print(f"job: {queue}: SQS error ({last_error}); trying again", file=sys.stderr)
+            if consecutive >= MAX_CONSECUTIVE_ERRORS:
+                break
+            time.sleep(pause_s)
+            continue
+        consecutive = 0
+        handled += outcome.handled
+        failed += len(outcome.failed)
+        if outcome.received or visible:
+            continue
+        if not in_flight:
             break
-        answer = client.lambda_.invoke(function, lambda_sqs_event(messages, arn, os.environ["AWS_REGION"]))
-        payload = answer.payload or {}
-        failed_ids = {f["itemIdentifier"] for f in payload.get("batchItemFailures", [])}
-        for m in messages:
-            if m["MessageId"] in failed_ids:
-                failed += 1
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
-            else:
-                handled += 1
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return {"queue": queue, "handled": handled, "failed_deliveries": failed}
+        settle_until = settle_until or time.monotonic() + settle_s
+        if time.monotonic() >= settle_until:
+            break
+        time.sleep(0.3)
+    result = {"queue": queue, "handled": handled, "failed_deliveries": failed}
+    if in_flight:
+        result["in_flight_elsewhere"] = in_flight  # held by another consumer (the pump), or waiting out a back-off
+    if errors:
+        result.update(sqs_errors=errors, last_error=last_error)
+    return result
 
 
 def run(name: str, detail: dict) -> dict:
@@ -59,8 +87,10 @@ def run(name: str, detail: dict) -> dict:
     from app import app
     from chalicelib.jobs import JOBS, QUEUE_HANDLERS
 
-    job = JOBS[name]
     with Client(app, stage_name=os.environ.get("STAGE", "local"), project_dir=str(ROOT)) as client:
+        if name in QUEUE_HANDLERS:
+            return {"queue": name, "queues": [drain(client, name, QUEUE_HANDLERS[name])]}
+        job = JOBS[name]
         event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
                                                 detail=detail, resources=[f"make job {name}"])
         result = {"job": name, "result": client.lambda_.invoke(job.function, event).payload}
@@ -69,20 +99,41 @@ def run(name: str, detail: dict) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    from chalicelib.jobs import JOBS
+    from chalicelib.jobs import JOBS, QUEUE_HANDLERS
 
     parser = argparse.ArgumentParser(prog="make job NAME=<job> ARGS=…", description=__doc__.split("\n")[0])
-    parser.add_argument("name", nargs="?", help="one of: " + ", ".join(JOBS))
+    parser.add_argument("name", nargs="?", help="one of: " + ", ".join([*JOBS, *QUEUE_HANDLERS]))
     parser.add_argument("--day", help="the Shanghai day to work on (YYYY-MM-DD), where the job takes one")
     args = parser.parse_args(argv)
-    if args.name not in JOBS:
-        print(f"job: unknown job {args.name!r}; the jobs are: {', '.join(JOBS)}", file=sys.stderr)
+    if args.name not in JOBS and args.name not in QUEUE_HANDLERS:
+        print(f"job: unknown job {args.name!r}; the jobs are: {', '.join(JOBS)}; the queues: "
+              f"{', '.join(QUEUE_HANDLERS)}", file=sys.stderr)
         return 2
     detail = {k: v for k, v in {"day": args.day}.items() if v}
-    print(json.dumps(run(args.name, detail), ensure_ascii=False, indent=1, default=str))
+    try:
+        result = run(args.name, detail)
+    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, when the stack is unreachable
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, (BotoCoreError, ClientError)):
+            print(f"job: the laptop stack's AWS endpoint ({os.environ.get('AWS_ENDPOINT_URL')}) failed: {exc}",
+                  file=sys.stderr)
+            return 1
+        raise
+    print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     return 0
 
 
+def attach() -> int:
+    """Join the running stack (its .local/stack.env), then run main()."""
+    try:
+        os.environ.update(attach_env())
+    except StackNotRunning as exc:
+        print(f"job: {exc}", file=sys.stderr)
+        return 1
+    quiet_laptop_logs()
+    return main(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    os.environ.update(stack_env())
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(attach())

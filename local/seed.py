@@ -5,6 +5,7 @@ Every record is checked before anything is written, so a bad file stops with a m
 file, the record and the field, and leaves nothing half-loaded. Loading twice gives the same state.
 
     python -m local.seed [path]
+    python -m local.seed --if-empty        # load only when the district is not there yet (make run)
 """
 from __future__ import annotations
 
@@ -383,12 +384,14 @@ def demo_activities(seed: Seed, district_id: str) -> list:
 
 def demo_menus(seed: Seed, days: int = 7) -> list:
     """Published menus for the coming week (from today, Shanghai), from each canteen's weekly template."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from chalicelib.domain.dates import SHANGHAI
     from chalicelib.store.canteens import Menu
 
-    today = datetime.now(SHANGHAI).date()
+    from chalicelib import clock
+
+    today = clock.now().astimezone(SHANGHAI).date()  # the laptop's clock: LOCAL_CLOCK moves the demo week
     templates = seed.data.get("menu_templates", {})
     menus = []
     for canteen in seed.records("canteens"):
@@ -403,18 +406,36 @@ def demo_menus(seed: Seed, days: int = 7) -> list:
     return menus
 
 
+KEPT_STATE = "the kept state is loaded, the seed is not"
+
+
+def has_district(seed: Seed) -> bool:
+    """Whether the seed's district is already there (a restored state): one get."""
+    from chalicelib.store.org import District
+
+    try:
+        District.get(seed.data["district"]["id"])
+    except District.DoesNotExist:
+        return False
+    return True
+
+
 def main(argv: list[str]) -> int:
     """Validate the seed, then create the tables and queues and load it."""
     from chalicelib.queues import create_queues
     from chalicelib.store.registry import create_tables
 
+    args = [a for a in argv[1:] if a != "--if-empty"]
     try:
-        seed = read(argv[1] if len(argv) > 1 else None)
+        seed = read(args[0] if args else None)
     except SeedError as exc:
         print(f"seed: {exc}", file=sys.stderr)
         return 2
-    create_tables()
+    made = create_tables()
     create_queues()
+    if "--if-empty" in argv and has_district(seed):  # an earlier run's state was restored: load nothing
+        print(f"seed: {KEPT_STATE}; tables and queues checked" + (f", created {', '.join(made)}" if made else ""))
+        return 0
     counts = load(seed)
     print("seed: loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0

@@ -8,7 +8,8 @@ checks access tokens, enforces the mass-send quota and the 48-hour
 customer-service window, and appends every API call it receives as one JSON
 line to ``.local/wechat-api.jsonl``.
 
-Emulator-only helpers live under ``/__emulator/`` (clock, user interactions,
+Emulator-only helpers live under ``/__emulator/`` (clock — on the laptop stack the shared
+LOCAL_CLOCK_FILE, so the platform's time moves with it —, user interactions,
 simulated user messages pushed to the platform, recent calls).  They are not
 written to the call log.
 
@@ -198,6 +199,65 @@ class Clock:
             self._offset = 0.0
 
 
+class FileClock(Clock):
+    """The laptop stack's shared clock (`LOCAL_CLOCK_FILE`, see chalicelib/clock.py): the emulator reads
+    it, and its /__emulator/clock endpoint writes it, so the platform's time moves with the emulator's."""
+
+    def __init__(self, path: str | os.PathLike, source: Callable[[], float] = time.time):
+        super().__init__(source)
+        self.path = str(path)
+        self._seen: tuple[int | None, float, float | None] = (None, 0.0, None)  # mtime, offset, frozen
+
+    def _state(self) -> tuple[float, float | None]:
+        from chalicelib.clock import parse_local_clock
+
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return 0.0, None
+        if mtime != self._seen[0]:
+            try:
+                data = json.loads(Path(self.path).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            frozen = parse_local_clock(data["frozen_at"]).timestamp() if data.get("frozen_at") else None
+            self._seen = (mtime, float(data.get("offset_seconds") or 0.0), frozen)
+        return self._seen[1], self._seen[2]
+
+    def time(self) -> float:
+        with self._lock:
+            offset, frozen = self._state()
+            return frozen if frozen is not None else self._source() + offset
+
+    def _write(self, offset: float = 0.0, frozen: float | None = None) -> None:
+        from chalicelib.clock import write_local_clock_file
+
+        write_local_clock_file(self.path, offset_seconds=offset,
+                               frozen_at=datetime.fromtimestamp(frozen, timezone.utc) if frozen is not None else None)
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        with self._lock:
+            _, frozen = self._state()
+            if frozen is not None:
+                self._write(frozen=when.timestamp())
+            else:
+                self._write(offset=when.timestamp() - self._source())
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            offset, frozen = self._state()
+            if frozen is not None:
+                self._write(frozen=frozen + seconds)
+            else:
+                self._write(offset=offset + seconds)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._write(offset=0.0)
+
+
 @dataclass
 class Token:
     value: str
@@ -245,11 +305,28 @@ def load_accounts(seed_file: str | os.PathLike) -> list[dict]:
     return accounts
 
 
+def load_residents(seed_file: str | os.PathLike) -> list[dict]:
+    """The seed's demo residents ({openid, name, note}) offered by the OAuth page; WeChat's sample user first."""
+    data = json.loads(Path(seed_file).read_text(encoding="utf-8"))
+    residents = [r for r in data.get("demo_residents", []) if OPENID_RE.match(str(r.get("openid", "")))]
+    if not any(r["openid"] == DEFAULT_OPENID for r in residents):
+        residents.insert(0, {"openid": DEFAULT_OPENID, "name": "微信示例用户", "note": "微信文档里的示例用户"})
+    return residents
+
+
+def new_resident_openid(name: str) -> str:
+    """A stable demo openid for a new resident's name (the same name signs in as the same resident)."""
+    return "o-new-" + hashlib.sha1(name.strip().encode("utf-8")).hexdigest()[:16]
+
+
 class Emulator:
     """In-memory WeChat state plus a WSGI app.  Use ``emulator.wsgi`` as the app."""
 
     def __init__(self, accounts: list[dict], clock: Clock | None = None,
-                 log_path: str | os.PathLike | None = None, platform_url: str | None = None):
+                 log_path: str | os.PathLike | None = None, platform_url: str | None = None,
+                 residents: list[dict] | None = None):
+        self.residents = residents if residents is not None else [
+            {"openid": DEFAULT_OPENID, "name": "微信示例用户", "note": "微信文档里的示例用户"}]
         self.clock = clock or Clock()
         self.log_path = Path(log_path) if log_path else None
         self.platform_url = (platform_url or os.environ.get("PLATFORM_URL") or DEFAULT_PLATFORM_URL).rstrip("/")
@@ -258,6 +335,7 @@ class Emulator:
         self.calls: deque[dict] = deque(maxlen=1000)
         self._lock = threading.RLock()
         self._log_lock = threading.Lock()
+        self._request = threading.local()  # what a handler may need of the HTTP request (its Accept header)
         self.reset()
 
     def reset(self) -> None:
@@ -608,14 +686,48 @@ class Emulator:
         if query.get("appid") not in self.accounts or not redirect_uri:
             return Response("<h1>参数错误</h1><p>appid 或 redirect_uri 无效，请检查链接。</p>",
                             status=400, content_type="text/html; charset=utf-8")
+        openid = query.get("openid") or ""
+        if not openid and (query.get("new_resident") or "").strip():
+            openid = new_resident_openid(query["new_resident"])
+        if not openid and getattr(self._request, "wants_html", False):
+            # WeChat signs the user in silently; in a browser, the emulator asks which resident this is
+            return self._choose_resident(query)
+        openid = openid or DEFAULT_OPENID  # a script (no text/html in Accept): WeChat's sample user
+        if not OPENID_RE.match(openid):
+            return Response("<h1>参数错误</h1><p>openid 无效。</p>", status=400,
+                            content_type="text/html; charset=utf-8")
         code = secrets.token_hex(16)
-        self.oauth_codes[code] = {"appid": query["appid"], "openid": query.get("openid") or DEFAULT_OPENID,
+        self.oauth_codes[code] = {"appid": query["appid"], "openid": openid,
                                   "scope": query.get("scope", "snsapi_base"),
                                   "expires_at": self.clock.time() + OAUTH_CODE_TTL, "used": False}
         parts = urllib.parse.urlsplit(redirect_uri)
         params = urllib.parse.parse_qsl(parts.query) + [("code", code), ("state", query.get("state", ""))]
         location = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(params)))
         return Response(status=302, headers={"Location": location})
+
+    def _choose_resident(self, query: dict) -> Response:
+        """The emulator's sign-in page: pick a demo resident by name, or name a new one."""
+        from html import escape
+
+        account = self.accounts[query["appid"]]
+        keep = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                       for k, v in query.items() if k not in ("openid", "new_resident"))
+        choices = "".join(
+            f'<li><button name="openid" value="{escape(r["openid"])}">{escape(r["name"])}</button>'
+            f'<small>{escape(r.get("note", ""))} · {escape(r["openid"])}</small></li>' for r in self.residents)
+        page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>选择居民 · 微信授权（模拟）</title>
+<style>body{{font:18px/1.6 sans-serif;max-width:34em;margin:1em auto;padding:0 1em}}
+li{{list-style:none;margin:.5em 0}}button{{font-size:1em;padding:.4em 1em;margin-right:.6em;min-width:8em}}
+small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}</style></head><body>
+<h1>以哪位居民的身份进入？</h1>
+<p>这是笔记本环境的微信模拟器：真实微信会静默授权（snsapi_base），这里请选择居民。
+公众号：{escape(account.get("name", account["id"]))}</p>
+<form method="get" action="/connect/oauth2/authorize">{keep}<ul>{choices}</ul></form>
+<form method="get" action="/connect/oauth2/authorize">{keep}
+<p><label>新居民的称呼 <input type="text" name="new_resident" required maxlength="20"></label>
+<button>以新居民进入</button></p></form></body></html>"""
+        return Response(page, status=200, content_type="text/html; charset=utf-8")
 
     # ----- HTTP plumbing -----
 
@@ -634,6 +746,7 @@ class Emulator:
 
     def _api(self, request: Request) -> Response:
         path, query = request.path, request.args.to_dict()
+        self._request.wants_html = "text/html" in request.headers.get("Accept", "")
         route = ROUTES.get(path)
         body: Any = None
         files: dict[str, dict] = {}
@@ -805,13 +918,15 @@ class _RedactingHandler(WSGIRequestHandler):
 
 def start_in_thread(port: int = 0, host: str = "127.0.0.1", *, accounts: list[dict] | None = None,
                     seed_file: str | os.PathLike | None = None, log_path: str | os.PathLike | None = None,
-                    clock: Clock | None = None, platform_url: str | None = None) -> tuple[BaseWSGIServer, str]:
+                    clock: Clock | None = None, platform_url: str | None = None,
+                    residents: list[dict] | None = None) -> tuple[BaseWSGIServer, str]:
     """Serve the emulator from a daemon thread.  Returns (server, base_url);
     ``server.emulator`` is the Emulator, ``server.shutdown()`` stops it."""
     if accounts is None:
         accounts = load_accounts(seed_file or os.environ.get("SEED_FILE") or DEFAULT_SEED)
-    emulator = Emulator(accounts, clock=clock, log_path=log_path, platform_url=platform_url)
+    emulator = Emulator(accounts, clock=clock, log_path=log_path, platform_url=platform_url, residents=residents)
     server = make_server(host, port, emulator.wsgi, threaded=True, request_handler=_RedactingHandler)
+    server.block_on_close = False  # closing does not wait for clients' keep-alive connections to end
     server.emulator = emulator  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      name="wechat-emulator", daemon=True).start()
@@ -830,11 +945,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         accounts = load_accounts(args.seed)
+        residents = load_residents(args.seed)
     except (OSError, ValueError) as exc:
         log.error("cannot load seed file %s: %s", args.seed, exc)
         return 2
+    clock_file = os.environ.get("LOCAL_CLOCK_FILE")  # the laptop stack's shared clock (make run)
     server, base_url = start_in_thread(args.port, args.host, accounts=accounts, log_path=args.log,
-                                       platform_url=args.platform_url)
+                                       platform_url=args.platform_url, residents=residents,
+                                       clock=FileClock(clock_file) if clock_file else None)
     log.info("WeChat emulator for %d account(s) on %s, logging calls to %s", len(accounts), base_url, args.log)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -21,7 +21,10 @@ LIB = ROOT / "chalicelib"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 
 HEAVY_LAZY = {"wechatpy": "chalicelib/wechat/client.py", "zhconv": "chalicelib/domain/text.py",
-              "argon2": "chalicelib/domain/passwords.py"}
+              "argon2": "chalicelib/domain/passwords.py",
+              "requests": "chalicelib/wechat/client.py",  # wechatpy's transport, loaded with it
+              # PyJWT imports `cryptography`; AES is only for safe-mode callbacks (see README, cold start)
+              "jwt": "chalicelib/auth/tokens.py", "cryptography": "chalicelib/wechat/protocol.py"}
 
 
 def imports_of(path: Path) -> list[tuple[str, int, bool]]:

@@ -65,14 +65,24 @@ def test_every_table_has_keys_recovery_and_encryption():
     assert '"*"' not in json.dumps([s["Action"] for s in policy["Statement"]])  # no wildcard actions
 
 
-def test_template_passes_cfn_lint_in_the_china_regions(package):
-    template = package / "sam.json"
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), "--regions", "cn-north-1", "cn-northwest-1", "us-east-1", "--",
-                             str(template)], capture_output=True, text=True)
-    errors = [line for line in result.stdout.splitlines() if line.startswith("E")]
-    assert not errors, result.stdout
-    assert result.returncode in (0, 4, 8, 12), result.stdout + result.stderr  # warnings/info are allowed
+def test_template_passes_the_makefiles_lint_with_no_finding_at_all(package):
+    """`make package` lints with `make lint-template`; the test runs that very target: any finding fails."""
+    assert "$(MAKE) --no-print-directory lint-template TEMPLATE=build/package/sam.json" in \
+        (ROOT / "Makefile").read_text(encoding="utf-8")  # the package target lints through it
+    result = subprocess.run(["make", "--no-print-directory", "-s", "lint-template",
+                             f"TEMPLATE={package / 'sam.json'}"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+
+
+def test_the_lint_target_fails_on_a_warning(tmp_path, package):
+    """A template with only a warning (W3005, a redundant DependsOn) fails the Makefile's lint."""
+    template = json.loads((package / "sam.json").read_text())
+    template["Resources"]["StatsWorker"]["DependsOn"] = ["StatsQueue"]
+    broken = tmp_path / "sam.json"
+    broken.write_text(json.dumps(template))
+    result = subprocess.run(["make", "--no-print-directory", "-s", "lint-template", f"TEMPLATE={broken}"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0 and "W3005" in result.stdout, result.stdout + result.stderr
 
 
 def test_zips_hold_runtime_code_only_and_stay_small(package):

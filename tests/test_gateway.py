@@ -327,3 +327,64 @@ def test_a_parked_message_that_turns_out_a_duplicate_need_still_gets_its_answer(
     number = first.text.split("编号 ")[1].split("。")[0]
     assert "不用重复提交" in sent["body"]["text"]["content"] and number in sent["body"]["text"]["content"]
     assert HelpRequest.count() == 1 and [m.state for m in OutboxMessage.by_state.query("sent")] == ["sent"]
+
+
+def test_a_retry_parked_after_its_original_committed_gets_exactly_one_follow_up(http, seed, wechat, monkeypatch):
+    """Commit, then WeChat's retry of the same message under a storage outage (parked with the holding
+    reply), then recovery: the resident gets the first reply, with its number, once — and no new number."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.store import unit_of_work
+    from chalicelib.store.counters import Counter
+    from local.jobs import drain
+
+    wx = WeChat(http, SAFE, seed)
+    fields = wx.fields("o-resident-12", "text", Content="楼道灯坏了，请派人来修")
+    first = wx.deliver(fields)
+    number = first.text.split("编号 ")[1].split("。")[0]
+    counters = sorted((c.counter_id, int(c.value)) for c in Counter.scan())
+    monkeypatch.setattr(unit_of_work, "commit", lambda *a, **k: (_ for _ in ()).throw(TransactWriteError("down")))
+    assert "处理好后会马上回复您" in wx.deliver(fields, nonce="retry1").text  # the same message, retried by WeChat
+    monkeypatch.undo()
+    wechat.record_interaction(wx.account["appid"], "o-resident-12")
+    with Client(app, stage_name="test") as client:
+        assert drain(client, "inbound", "inbound_worker")["handled"] == 1
+        assert drain(client, "outbox", "outbox_worker")["handled"] == 1
+    sent = [c for c in wechat.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    assert [c["body"]["text"]["content"] for c in sent] == [first.text] and number in first.text
+    assert HelpRequest.count() == 1
+    after = sorted((c.counter_id, int(c.value)) for c in Counter.scan() if not c.counter_id.startswith("count#"))
+    assert after == [c for c in counters if not c[0].startswith("count#")]  # no number taken by the replay
+
+
+def test_a_slow_store_is_answered_within_the_budget_and_followed_up_once(http, seed, wechat, monkeypatch):
+    import time as clock_time
+
+    from chalicelib import config
+    from chalicelib.store import unit_of_work
+    from local.jobs import drain
+
+    monkeypatch.setenv("WECHAT_CALLBACK_BUDGET_S", "1")
+    config.settings.cache_clear()
+    real_commit = unit_of_work.commit
+
+    def slow_commit(*args, **kwargs):
+        clock_time.sleep(2.5)  # DynamoDB throttling: the write lands, but late
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(unit_of_work, "commit", slow_commit)
+    wx = WeChat(http, SAFE, seed)
+    started = clock_time.monotonic()
+    holding = wx.text("o-resident-13", "楼道灯坏了，请派人来修")
+    assert clock_time.monotonic() - started < 2.0, "the callback must answer within its budget"
+    assert "处理好后会马上回复您" in holding.text
+    clock_time.sleep(2.5)  # the slow write completes in the background
+    monkeypatch.setattr(unit_of_work, "commit", real_commit)
+    config.settings.cache_clear()
+    wechat.record_interaction(wx.account["appid"], "o-resident-13")
+    with Client(app, stage_name="test") as client:
+        assert drain(client, "inbound", "inbound_worker")["handled"] == 1
+        drain(client, "outbox", "outbox_worker")
+    [request] = list(HelpRequest.by_resident.query(f"{SAFE}#o-resident-13"))
+    sent = [c["body"]["text"]["content"] for c in wechat.calls if c["path"] == "/cgi-bin/message/custom/send"]
+    assert len(sent) == 1 and request.number in sent[0]

@@ -105,14 +105,14 @@ def test_a_system_fault_is_retried_later_on_the_same_item(seed, wechat, monkeypa
 
 
 def test_a_slow_answer_is_resent_at_most_once_then_handed_to_staff(seed, wechat, monkeypatch):
-    import requests
+    from chalicelib.wechat.http import WeChatTransportError
 
     outbox_id = notify(SUBSCRIPTION)
     tries = []
 
-    def times_out(channel, item, client):
+    def times_out(channel, item, client):  # what the client raises when WeChat does not answer in time
         tries.append(channel)
-        raise requests.ReadTimeout("read timed out")
+        raise WeChatTransportError("ReadTimeoutError")
     monkeypatch.setattr(outbox, "_send_by", times_out)
     with pytest.raises(outbox.Ambiguous):
         outbox.deliver({"outbox_id": outbox_id})

@@ -245,3 +245,16 @@ def test_a_reopened_request_is_back_on_the_clock_and_takes_its_places_again(http
     later = reopened.due_at + timedelta(minutes=1)
     assert [r.number for r in request_store.overdue("shinan", later, community_key=SAFE)] == [request.number]
     assert sla_sweep.sweep(later)["escalated"] == 1
+
+
+def test_a_registered_households_contact_reaches_staff_on_any_request(http, seed):
+    wx = WeChat(http, SAFE, seed)
+    wx.text("o-lamp", "地址 香港中路10号3单元502")
+    wx.text("o-lamp", "电话 13812345678")
+    wx.text("o-lamp", "楼道灯坏了能否来修")
+    request = only_request("o-lamp")
+    seen = request_desk.view(SOCIAL_WORKER, request.number)  # the social worker serves it: full contact
+    assert seen["contact"]["address"] == "香港中路10号3单元502" and seen["contact"]["phone"] == "13812345678"
+    reviewer = Principal("reviewer.jinhu-lu", "审核", "subdistrict_reviewer", "shinan", "jinhu-lu")
+    masked = request_desk.view(reviewer, request.number)
+    assert masked["contact"]["phone"] == "138****5678" and "502" not in masked["contact"]["address"]

@@ -122,9 +122,9 @@ def queue_resources(stage: str) -> dict:
                            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [queue_id(queue, True), "Arn"]},
                                              "maxReceiveCount": spec.max_receives}}}
         handler = function_id(QUEUE_HANDLERS[queue])
-        # Merged into Chalice's own function resource: report partial batch failures, and wait for the queue.
+        # Merged into Chalice's own function resource: report partial batch failures. No DependsOn: the
+        # function's QUEUE_URL_* variables (Globals) `Ref` the queue, which already orders the two (W3005).
         resources[handler] = {
-            "DependsOn": [queue_id(queue)],
             "Properties": {"Events": {f"{handler}SqsEventSource": {"Properties": {
                 "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}}}
     return resources

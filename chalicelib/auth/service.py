@@ -25,7 +25,7 @@ from chalicelib import clock, log
 from chalicelib.auth import tokens
 from chalicelib.auth.errors import InvalidCredentials, Locked, Unauthenticated, WeakPassword, WrongPassword
 from chalicelib.auth.principal import Principal
-from chalicelib.domain.passwords import hash_password, verify_password
+from chalicelib.domain import passwords
 from chalicelib.store.staff import StaffUser
 
 MAX_FAILED_LOGINS = 5
@@ -78,7 +78,7 @@ def _locked(user, at: datetime) -> bool:
 def _dummy_hash() -> str:
     """A hash of the current cost profile, verified when the user is unknown: same work, same time."""
 
-    return hash_password("no such user: timing only")
+    return passwords.hash_password("no such user: timing only")
 
 
 def _issue(user, at: datetime) -> Session:
@@ -142,7 +142,7 @@ def login(username: str, password: str, at: datetime | None = None) -> Session:
     username = username.strip().lower()
     user = _get_user(username, consistent=True) if 0 < len(username) <= MAX_USERNAME_LENGTH else None
     if user is None:
-        verify_password(_dummy_hash(), password)
+        passwords.verify_password(_dummy_hash(), password)
         _count_nothing(username)
         # Not the name typed: people type their password into the username field.
         log.event(logger, "login refused", reason="unknown user")
@@ -150,7 +150,7 @@ def login(username: str, password: str, at: datetime | None = None) -> Session:
     if _locked(user, at):
         log.event(logger, "login refused", username=username, reason="locked")
         raise Locked()
-    if not verify_password(user.password_hash, password):
+    if not passwords.verify_password(user.password_hash, password):
         locked = _record_failure(user, at)
         log.event(logger, "login refused", username=username, reason="wrong password",
                   failed_logins=user.failed_logins)
@@ -209,7 +209,7 @@ def change_password(principal: Principal, old_password: str, new_password: str,
         raise Unauthenticated()
     if _locked(user, at):
         raise Locked()
-    if not verify_password(user.password_hash, old_password):
+    if not passwords.verify_password(user.password_hash, old_password):
         locked = _record_failure(user, at)
         log.event(logger, "password change refused", username=user.username, reason="wrong old password")
         raise Locked() if locked else WrongPassword()
@@ -223,7 +223,7 @@ def change_password(principal: Principal, old_password: str, new_password: str,
     if version == 0:
         same_version = same_version | StaffUser.token_version.does_not_exist()
     try:
-        user.update(actions=[StaffUser.password_hash.set(hash_password(new_password)),
+        user.update(actions=[StaffUser.password_hash.set(passwords.hash_password(new_password)),
                              StaffUser.password_changed_at.set(at), StaffUser.updated_at.set(at),
                              StaffUser.token_version.add(1), StaffUser.failed_logins.set(0),
                              StaffUser.locked_until.remove()],

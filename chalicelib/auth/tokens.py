@@ -14,7 +14,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 
 from chalicelib import clock
 from chalicelib.config import APP_NAME, settings
@@ -107,14 +106,42 @@ def reset() -> None:
     _STORE = None
 
 
+def _jwt():
+    """PyJWT, loaded on first use in this one place: importing it imports `cryptography` (tens of ms), which
+    a cold Lambda that only answers WeChat's plain-mode callbacks never needs."""
+    import jwt
+
+    return jwt
+
+
+def sign(payload: dict[str, Any], key: str | None = None) -> str:
+    """An HS256 token of `payload`, signed with `key` (default: the console's key from SSM)."""
+    return _jwt().encode(payload, key or signing_key_store().get(), algorithm=ALGORITHM)
+
+
+def verify(token: str, audience: str, required: tuple[str, ...], key: str | None = None) -> dict[str, Any]:
+    """The claims of an HS256 token of ours for `audience` (issuer checked, `required` claims present);
+    `TokenInvalid` otherwise. Only HS256 (no `none`, no algorithm confusion); expiry is checked against
+    the platform's clock, with no leeway."""
+    jwt = _jwt()
+    try:
+        claims = jwt.decode(token, key or signing_key_store().get(), algorithms=[ALGORITHM], audience=audience,
+                            issuer=issuer(), options={"require": list(required), "verify_exp": False,
+                                                      "verify_iat": False})
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(type(exc).__name__) from None
+    if not expiry_ok(claims):
+        raise TokenInvalid("ExpiredSignatureError")
+    return claims
+
+
 def issue(claims: dict[str, Any], now: datetime | None = None) -> tuple[str, datetime]:
     """A signed token with `claims` (sub, name, role, scope, ver) and its expiry."""
-
     now = now or clock.now()
     expires_at = (now + TOKEN_LIFETIME).replace(microsecond=0)
     payload = {**claims, "iss": issuer(), "aud": AUDIENCE, "iat": int(now.timestamp()),
                "exp": int(expires_at.timestamp())}
-    return jwt.encode(payload, signing_key_store().get(), algorithm=ALGORITHM), expires_at
+    return sign(payload), expires_at
 
 
 def expiry_ok(claims: dict[str, Any]) -> bool:
@@ -126,17 +153,9 @@ def expiry_ok(claims: dict[str, Any]) -> bool:
 def decode(token: str) -> dict[str, Any]:
     """The claims of a valid token; `TokenInvalid` otherwise. Only HS256 is accepted (no `none`, no
     algorithm confusion), and expiry is checked against the clock with no leeway."""
-
     if not token or len(token) > 4096:
         raise TokenInvalid("missing or oversized token")
-    try:
-        claims = jwt.decode(token, signing_key_store().get(), algorithms=[ALGORITHM], audience=AUDIENCE,
-                            issuer=issuer(), options={"require": list(REQUIRED_CLAIMS), "verify_exp": False,
-                                                             "verify_iat": False})
-    except jwt.PyJWTError as exc:
-        raise TokenInvalid(type(exc).__name__) from None
-    if not expiry_ok(claims):
-        raise TokenInvalid("ExpiredSignatureError")
+    claims = verify(token, AUDIENCE, tuple(REQUIRED_CLAIMS))
     if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("ver"), int):
         raise TokenInvalid("malformed claims")
     return claims

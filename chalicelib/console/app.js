@@ -7,25 +7,16 @@
   const API = document.querySelector('meta[name="api-base"]').content;
   const BASE = document.querySelector('meta[name="console-base"]').content;
   const KEY = { token: "console.token", user: "console.user", community: "console.community", large: "console.large" };
-  const STATES = {
-    submitted: "已提交", accepted: "已受理", assigned: "已派单", in_progress: "办理中", reopened: "重新办理",
-    done: "已办结", closed: "已评价", cancelled: "已取消", rejected: "未受理",
-  };
-  const OPEN_STATES = ["submitted", "accepted", "assigned", "in_progress", "reopened"];
-  const CATEGORIES = {
-    meal_delivery: "送餐", repairs: "维修", cleaning: "保洁", care_visit: "探访照料", consultation: "政策咨询",
-    legal: "法律服务", consumer_complaint: "消费维权", psychological: "心理疏导", suggestion: "意见建议", other: "其他",
-  };
-  const ACTIONS = {
-    accept: "受理", assign: "派单", reject: "不予受理", cancel: "取消", start: "开始办理", complete: "办结",
-    rate: "评价", reopen: "重新办理", note: "备注", file: "提交", recategorise: "改类别", escalate: "超时提醒",
-  };
-  const ROLES = {
-    social_worker: "社工", director: "社区主任", subdistrict_reviewer: "街道审核", district_admin: "区管理员",
-    team_member: "服务队", department: "对接部门", resident: "居民",
-  };
-  const BUTTONS = { cancel: "取消纸条", reject: "不予受理", reopen: "重新办理" };
-  const MEALS = { breakfast: "早餐", lunch: "午餐", dinner: "晚餐" };
+  // Vocabularies come from the platform (`chalicelib/domain/vocabulary.py`, served as /console/vocabulary.js).
+  const V = window.VOCABULARY;
+  const STATES = V.states;
+  const OPEN_STATES = V.open_states;
+  const CATEGORIES = V.categories;
+  const ACTIONS = V.actions;
+  const ROLES = { ...V.roles, ...V.actor_kinds };
+  const FLAGS = V.flags;
+  const BUTTONS = { cancel: "取消纸条", reject: ACTIONS.reject, reopen: ACTIONS.reopen };
+  const MEALS = V.meals;
   const MARKS = ["软烂", "少盐", "少油", "少糖", "清淡", "少刺", "素食", "含坚果"];
   const COMMUNITY_ROLES = ["social_worker", "director", "subdistrict_reviewer", "district_admin"];
   const main = document.getElementById("main");
@@ -292,10 +283,13 @@
     return h("li", { class: "card" },
       h("a", { class: "title", href: "#/requests/" + encodeURIComponent(r.number) }, `${r.number} · ${r.category_name || CATEGORIES[r.category] || ""}`),
       " ", stateBadge(r.state, r.state_name), overdue ? [" ", h("span", { class: "badge overdue" }, "已超时")] : null,
+      flagBadges(r.flags),
       h("p", {}, r.text.length > 80 ? r.text.slice(0, 80) + "……" : r.text),
       h("p", { class: "meta" }, `提交于 ${fmt(r.created_at)}`, r.due_at ? ` · 应办结 ${fmt(r.due_at)}` : "",
         team ? ` · ${team}` : "", r.department_id ? ` · 部门 ${r.department_id}` : ""));
   }
+  /** What staff must act on (逾时, 名额已满, 待补地址 …), filed with the request. */
+  const flagBadges = (flags) => (flags || []).map((f) => [" ", h("span", { class: "badge flag" }, FLAGS[f] || f)]);
   const cards = (items, teams, empty) =>
     items.length ? h("ul", { class: "cards" }, items.map((r) => requestCard(r, teams))) : h("p", {}, empty || "暂无。");
 
@@ -396,7 +390,7 @@
     const reload = async (message) => { delete detailCache[req.community_id]; toast(message); await route(); };
 
     const facts = h("dl", { class: "facts" },
-      h("dt", {}, "状态"), h("dd", {}, stateBadge(req.state, req.state_name)),
+      h("dt", {}, "状态"), h("dd", {}, stateBadge(req.state, req.state_name), flagBadges(req.flags)),
       h("dt", {}, "类别"), h("dd", {}, req.category_name),
       h("dt", {}, "社区"), h("dd", {}, detail ? detail.name : req.community_id),
       h("dt", {}, "派给"), h("dd", { id: "assigned-to" }, req.team_id ? teamName(req.team_id) : (req.department_id ? `部门 ${req.department_id}` : "未派单")),
@@ -726,7 +720,7 @@
   window.Console = {
     h, field, select, fmt, today, addDays, yuan, stateBadge, toast, errorBox, session, api, get, post, qs,
     submitting, communities, currentCommunity, communityDetail, communityPicker, go, route,
-    STATES, CATEGORIES, ACTIONS, ROLES, MEALS,
+    STATES, CATEGORIES, ACTIONS, ROLES, MEALS, FLAGS, VOCABULARY: V,
     register(name, page, options) {
       if (PAGES[name]) throw new Error("console page registered twice: " + name);
       PAGES[name] = page;

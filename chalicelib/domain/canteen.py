@@ -60,7 +60,7 @@ def format_meal(meal: dict[str, Any]) -> str:
 
 
 def format_menu(canteen: CanteenView, day: date, today: date, meals: dict[str, Any] | None,
-                only: str | None = None) -> str:
+                only: str | None = None, now: datetime | None = None) -> str:
     """The reply to 明天食堂有什么菜: that day's menu and prices, or a plain 'not published yet'."""
     label = describe_day(day, today)
     if not meals:
@@ -73,8 +73,20 @@ def format_menu(canteen: CanteenView, day: date, today: date, meals: dict[str, A
         return f"{canteen.name}{label}没有{MEAL_NAMES.get(only or '', '这一餐')}。"
     if canteen.elder_subsidy_fen:
         lines.append(f"60岁以上老人每餐补贴{yuan(canteen.elder_subsidy_fen)}。")
-    lines.append("需要送餐请直接留言，例如“明天中午送两份饭”。")
+    lines.append(order_hint(canteen, day, today, now))
     return "\n".join(lines)
+
+
+def order_hint(canteen: CanteenView, day: date, today: date, now: datetime | None) -> str:
+    """How to order, naming a day that is still open (never one past its cut-off)."""
+    if now is None or now < order_deadline(canteen, day):
+        target = day if day > today else today + timedelta(days=1)
+    else:
+        target = today + timedelta(days=1)
+    while now is not None and now >= order_deadline(canteen, target):
+        target += timedelta(days=1)
+    words = {1: "明天", 2: "后天", 3: "大后天"}.get((target - today).days, f"{target.month}月{target.day}日")
+    return f"需要送餐请直接留言，例如“{words}中午送两份饭”（前一天{canteen.order_cutoff}前预订）。"
 
 
 _ASKED_DISH = re.compile(r"有没有(?P<dish>[^?？吗呢,，。!！]+)|有(?P<dish2>[^?？,，。!！]+?)吗")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from chalicelib.domain.canteen import Household, answer_dish, asked_dish, format_menu
-from chalicelib.domain.dates import local_date, resolve_day
+from chalicelib.domain.dates import local_date, read_day
 from chalicelib.domain.effects import Decision, DeleteProfile, EndConversation, SaveProfile, Transition
 from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.domain.meals import MEAL_WORDS
@@ -30,13 +30,15 @@ def canteen_menu(ctx: Context) -> Decision:
     if canteen is None:
         return Decision(Reply(text="本社区还没有社区食堂或长者助餐点。"))
     today = local_date(ctx.now)
-    found = resolve_day(ctx.text, today)
-    day = found[0] if found else today
+    reading = read_day(ctx.text, today)
+    if reading.unclear:  # a day was named that cannot be pinned down: ask, never answer for today
+        return Decision(Reply(text=f"您说的“{reading.phrase}”是哪一天？请说具体日期，例如“12月3日的菜单”或“下周三的菜单”。"))
+    day = reading.day or today
     meals = ctx.ports.menu(canteen.canteen_id, day)
     dish = asked_dish(ctx.text)
     if dish:
         return Decision(Reply(text=answer_dish(canteen, day, today, meals, dish)))
-    return Decision(Reply(text=format_menu(canteen, day, today, meals, only=_meal_asked(ctx.text))))
+    return Decision(Reply(text=format_menu(canteen, day, today, meals, only=_meal_asked(ctx.text), now=ctx.now)))
 
 
 def _save_profile(ctx: Context, existing: Household | None, fields: dict, relation: str | None = None) -> SaveProfile:

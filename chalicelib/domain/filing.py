@@ -42,6 +42,7 @@ FLAGS = {
     "needs_address": "待补地址",  # a meal order without an address on file
     "no_menu": "菜单未发布",      # the day's menu is not published yet
     "no_delivery": "不提供送餐",  # the canteen does not deliver that meal
+    "day_unclear": "日期待确认",  # a day was named that cannot be pinned down (下个月, 2月30号)
 }
 
 ASK_ADDRESS = ("为了把饭送到家，请回复“地址”加上您的详细地址，例如：\n地址 香港中路10号3单元502\n"
@@ -62,6 +63,7 @@ class Need:
     grid: str | None = None
     actor: str = "resident"
     partner: str | None = None
+    claim: str | None = None  # the delivery (account#MsgId) the need came with: its retries reuse the number
 
 
 def is_meaningful(text: str | None) -> bool:
@@ -78,9 +80,9 @@ def intake(ports: Ports, account: AccountView, now: datetime, need: Need) -> New
     if route.team_kind and account.community_id:
         team = ports.team_of_kind(account.community_id, route.team_kind)
     details = read_meal_order(words, local_date(now)) if category == "meal_delivery" else {}
-    if details and details["day"] is None:
+    if details and details["day"] is None and not details.get("day_unclear"):
         details["day"] = (local_date(now) + timedelta(days=1)).isoformat()
-    number = ports.next_request_number(account.request_prefix, now)
+    number = ports.next_request_number(account.request_prefix, now, need.claim)
     guard = (f"{account.account_id}#{need.openid}#{fingerprint(category, words, details.get('day'))}"
              if need.openid else None)
     return NewRequest(number=number, account_id=account.account_id, district_id=account.district_id,
@@ -95,6 +97,12 @@ def plan_need(ports: Ports, account: AccountView, now: datetime, need: Need,
               household: Household | None = None) -> Decision:
     """The request (always), the reply, and what else filing takes (meal places, a question asked)."""
     request = intake(ports, account, now, need)
+    if request.details.get("day_unclear"):  # never guess the day: file it, and ask
+        request = replace(request, flags=("day_unclear",))
+        phrase = request.details["day_unclear"]
+        return Decision(Reply(text=f"已收到您的便民纸条，编号 {request.number}。您说的“{phrase}”是哪一天？"
+                                   "请回复具体日期，例如“12月3日中午送两份饭”；社区工作人员也会跟您确认。"),
+                        (request,))
     if request.category == "meal_delivery" and account.community_id and not need.media_id:
         canteen = ports.canteen_for(account.community_id)
         if canteen is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from chalicelib.domain.dates import resolve_day
+from chalicelib.domain.dates import read_day
 
 MEAL_WORDS = (("breakfast", ("早餐", "早饭", "早点", "早上")), ("dinner", ("晚餐", "晚饭", "晚上")),
               ("lunch", ("午餐", "午饭", "中午", "中饭")))
@@ -18,10 +18,11 @@ _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "�
 
 
 def read_meal_order(text: str, today: date) -> dict:
-    """{day, meal, portions, meal_asked} from normalised text. Without a day: tomorrow (orders close the
-    evening before); without a meal: lunch, and `meal_asked` is False so the reply can say so."""
-    found = resolve_day(text, today)
-    day = found[0] if found else None
+    """{day, meal, portions, meal_asked} from normalised text. Without a day: None (the caller takes
+    tomorrow: orders close the evening before); a day named but unclear: None and `day_unclear` with the
+    phrase; without a meal: lunch, and `meal_asked` is False so the reply can say so."""
+    reading = read_day(text, today)
+    day = reading.day
     meal, asked = "lunch", False
     for name, words in MEAL_WORDS:
         if any(w in text for w in words):
@@ -33,5 +34,8 @@ def read_meal_order(text: str, today: date) -> dict:
         if hit:
             portions = fixed or (int(hit.group(1)) if hit.group(1).isdigit() else _CN.get(hit.group(1), 1))
             break
-    return {"day": (day or today).isoformat() if day else None, "meal": meal, "meal_asked": asked,
-            "portions": max(1, min(portions, 20))}
+    found = {"day": day.isoformat() if day else None, "meal": meal, "meal_asked": asked,
+             "portions": max(1, min(portions, 20))}
+    if reading.unclear:
+        found["day_unclear"] = reading.phrase
+    return found

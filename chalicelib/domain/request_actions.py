@@ -14,9 +14,13 @@ MAX_LISTED = 5
 MEDIA_WORDS = {"image": "（居民发来一张照片）", "video": "（居民发来一段视频）", "shortvideo": "（居民发来一段小视频）"}
 
 
+def _claim(ctx: Context) -> str:
+    return f"{ctx.account.account_id}#{ctx.message.dedupe_key}"
+
+
 def _file(ctx: Context, channel: str, text: str, media_id: str | None) -> Decision:
     return plan_need(ctx.ports, ctx.account, ctx.now, Need(text=text, channel=channel, openid=ctx.message.openid,
-                                                           media_id=media_id))
+                                                           media_id=media_id, claim=_claim(ctx)))
 
 
 @router.action("file_request")
@@ -33,7 +37,8 @@ def file_request(ctx: Context) -> Decision:
 @router.action("voice_without_text")
 def voice_without_text(ctx: Context) -> Decision:
     request = intake(ctx.ports, ctx.account, ctx.now, Need(text="（语音留言，待工作人员收听）", channel="voice",
-                                                            openid=ctx.message.openid, media_id=ctx.message.media_id))
+                                                            openid=ctx.message.openid, media_id=ctx.message.media_id,
+                                                            claim=_claim(ctx)))
     return Decision(Reply(text=f"已收到您的语音留言，编号 {request.number}。工作人员会尽快收听并回复您；"
                                "方便的话也可以用文字再写一遍。"), (request,))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib.domain.filing import FLAGS
 from chalicelib.domain.meals import MEAL_NAMES
-from chalicelib.domain.requests import ACTION_NAMES, CATEGORIES, STATE_NAMES
+from chalicelib.domain.requests import ACTION_NAMES, CATEGORIES, OPEN_STATES, STATE_NAMES
 
 ROLES = {
     "social_worker": "社工",
@@ -43,13 +43,18 @@ CANTEEN_KINDS = {"community_canteen": "社区食堂", "elder_meal_point": "长�
 
 MEALS = MEAL_NAMES
 STATES = STATE_NAMES
-ACTIONS = ACTION_NAMES
+# What the audit trail names: the transitions, and the changes that keep the state.
+ACTIONS = {**ACTION_NAMES, "note": "备注", "file": "提交", "recategorise": "改类别", "escalate": "超时提醒",
+           "contact": "补充联系方式"}
+ACTOR_KINDS = {"resident": "居民", "staff": "工作人员", "team": "服务队", "department": "对接部门", "system": "系统",
+               "partner": "合作系统"}
 
-__all__ = ["ACTIONS", "CANTEEN_KINDS", "CATEGORIES", "FLAGS", "MEALS", "ROLES", "ROLE_SCOPE", "STATES", "TEAM_KINDS",
-           "as_dict"]
+__all__ = ["ACTIONS", "ACTOR_KINDS", "CANTEEN_KINDS", "CATEGORIES", "FLAGS", "MEALS", "OPEN_STATES", "ROLES",
+           "ROLE_SCOPE", "STATES", "TEAM_KINDS", "as_dict"]
 
 
-def as_dict() -> dict[str, dict[str, str]]:
-    """Every vocabulary as `{key: 中文}` maps (what the console shows)."""
-    return {"roles": ROLES, "team_kinds": TEAM_KINDS, "canteen_kinds": CANTEEN_KINDS, "categories": CATEGORIES,
-            "states": STATES, "meals": MEALS, "flags": FLAGS, "actions": ACTIONS}
+def as_dict() -> dict[str, object]:
+    """Every vocabulary as `{key: 中文}` maps (what the console shows), and the open states."""
+    return {"roles": ROLES, "actor_kinds": ACTOR_KINDS, "team_kinds": TEAM_KINDS, "canteen_kinds": CANTEEN_KINDS,
+            "categories": CATEGORIES, "states": STATES, "open_states": list(OPEN_STATES), "meals": MEALS,
+            "flags": FLAGS, "actions": ACTIONS}

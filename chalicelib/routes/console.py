@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 from pathlib import Path
 
 from chalice import Blueprint, Response
+
+from chalicelib.domain import vocabulary
 
 bp = Blueprint(__name__)
 
@@ -74,8 +77,17 @@ def console_index():
     return _app("/console")
 
 
+@functools.lru_cache(maxsize=1)
+def vocabulary_js() -> str:
+    """The platform's vocabularies for the console's scripts (one home: `domain.vocabulary`)."""
+    return "window.VOCABULARY = " + json.dumps(vocabulary.as_dict(), ensure_ascii=False, sort_keys=True) + ";\n"
+
+
 @bp.route("/console/{name}", methods=["GET"])
 def console_file(name):
+    if name == "vocabulary.js":
+        return Response(vocabulary_js(), status_code=200, headers={"Content-Type": ASSETS["app.js"],
+                                                                   "Cache-Control": ASSET_CACHE, **SECURITY})
     if name in ASSETS:
         return Response(_read(name), status_code=200, headers={"Content-Type": ASSETS[name],
                                                                "Cache-Control": ASSET_CACHE, **SECURITY})

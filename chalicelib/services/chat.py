@@ -7,7 +7,9 @@ warm path makes one DynamoDB write (two when it files a 便民纸条).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,7 +36,7 @@ from chalicelib.wechat.protocol import (
     verify_url,
 )
 
-LOG = log.get_logger("wechat.gateway")
+LOG = log.get_logger("services.chat")
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,27 @@ def _follow_up_first_reply(account_id: str, message, delivery_key: str) -> Reply
     return reply
 
 
+class BudgetSpent(TimeoutError):
+    """The callback's storage work did not finish within its budget (WeChat waits 5 s, then retries)."""
+
+
+_BUDGET_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callback")
+
+
+def within_budget(fn, *args):
+    """Run the callback's work, but answer within `WECHAT_CALLBACK_BUDGET_S` (default 4 s) whatever the
+    store does: past it, `BudgetSpent`, and the caller parks the message. Work still running may yet
+    commit; the parked copy then meets its delivery record and follows up with that first reply, once."""
+    budget = settings().callback_budget_s
+    if budget <= 0:
+        return fn(*args)
+    future = _BUDGET_POOL.submit(contextvars.copy_context().run, fn, *args)
+    try:
+        return future.result(timeout=budget)
+    except FutureTimeout:
+        raise BudgetSpent(f"callback work took longer than {budget} s") from None
+
+
 def park(account_id: str, message, error: Exception):
     """DynamoDB failed: keep the message on the `inbound` queue and tell the resident we have it.
 
@@ -183,8 +206,10 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     if message.kind == "unknown":
         return SUCCESS
     try:
-        reply = handle(account, message, now)
+        reply = within_budget(handle, account, message, now)
     except _parkable() as exc:
+        reply = park(account_id, message, exc)
+    except BudgetSpent as exc:  # the store is slow: answer now, and let the parked copy follow up
         reply = park(account_id, message, exc)
     if reply.empty:
         return SUCCESS

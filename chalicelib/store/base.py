@@ -35,6 +35,11 @@ def table_meta(table: str, ttl_attribute: str | None = None) -> type:
     Meta.table_name = table_name(table)
     Meta.region = settings().region
     Meta.billing_mode = "PAY_PER_REQUEST"
+    # Deadlines per request and capped retries: a throttled or slow DynamoDB fails fast, and the callback
+    # (which also has an overall budget, `services.chat.within_budget`) parks the message instead.
+    Meta.connect_timeout_seconds = settings().storage_connect_timeout_s
+    Meta.read_timeout_seconds = settings().storage_read_timeout_s
+    Meta.max_retry_attempts = settings().storage_retries
     Meta.logical_name = table
     Meta.ttl_attribute = ttl_attribute
     return Meta

@@ -15,7 +15,7 @@ from chalicelib.store.activities import ActivityReads
 from chalicelib.store.alliance_settings import read as read_setting
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import ConsultationReads
-from chalicelib.store.counters import next_value
+from chalicelib.store.counters import claim_value, next_value
 from chalicelib.store.matrix import load_index
 from chalicelib.store.org import Community, Department, District
 from chalicelib.store.policies import RequestPolicy
@@ -98,10 +98,10 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
         """The district's convenience and partner links as staff set them (None: the defaults), cached."""
         return RULES_CACHE.get(("links", district_id), lambda: read_setting(f"links#district#{district_id}"))
 
-    def next_request_number(self, prefix: str, now: datetime) -> str:
-
+    def next_request_number(self, prefix: str, now: datetime, claim: str | None = None) -> str:
         day = local_date(now).strftime("%Y%m%d")
-        sequence = next_value(f"request#{prefix}#{day}", expires_at=now + timedelta(days=3))
+        counter_id, expires = f"request#{prefix}#{day}", now + timedelta(days=3)
+        sequence = claim_value(counter_id, claim, expires) if claim else next_value(counter_id, expires_at=expires)
         return format_number(prefix, day, sequence)
 
     def open_requests(self, account_id: str, openid: str) -> list[dict]:

@@ -5,6 +5,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.models import Model
 
 from chalicelib import clock
+from chalicelib.store.accounts import Account
 from chalicelib.store.base import table_meta
 
 
@@ -21,3 +22,14 @@ class AccountDailyStats(Model):
     article_readers = NumberAttribute(default=0)
     article_shares = NumberAttribute(default=0)
     collected_at = UTCDateTimeAttribute(default=clock.now)
+
+
+def account_ids(district_id: str) -> list[str]:
+    """Every account of the district (its index; a job's fan-out, never a request path)."""
+
+    return [a.account_id for a in Account.by_district.query(district_id)]
+
+
+def save_day(account_id: str, day, figures) -> None:
+    """One item per account and day: a re-run overwrites it."""
+    AccountDailyStats(account_id, day.isoformat(), **figures.__dict__).save()

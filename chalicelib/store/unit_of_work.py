@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Callable, Sequence
 
+from botocore.exceptions import BotoCoreError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -42,7 +43,7 @@ from chalicelib.domain.effects import (
     SaveSignup,
     Transition,
 )
-from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState
+from chalicelib.domain.errors import Duplicate, DuplicateNeed, Refused, StaleState, StorageUnavailable
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.store.activities import write_cancel_signup, write_signup
 from chalicelib.store.consultations import write_answer as write_consultation_answer
@@ -56,6 +57,7 @@ from chalicelib.store.residents import Resident
 from chalicelib.store.suggestions import write_answer, write_new_suggestion
 
 DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (PynamoDBException, BotoCoreError)
 CONFLICT_RETRIES = 3  # shared items (a community's counts, a meal's places) may be busy in another transaction
 
 __all__ = ["DynamoUnitOfWork", "Duplicate", "DuplicateNeed", "Refused", "StaleState", "commit", "stored_reply"]
@@ -72,7 +74,9 @@ def reply_from_json(text: str) -> Reply:
 
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=settings().region)
+    config = settings()
+    return Connection(region=config.region, connect_timeout_seconds=config.storage_connect_timeout_s,
+                      read_timeout_seconds=config.storage_read_timeout_s, max_retry_attempts=config.storage_retries)
 
 
 def _is_condition_failure(exc: Exception) -> bool:
@@ -278,7 +282,12 @@ class DynamoUnitOfWork:
         self._publish = publish
 
     def commit(self, delivery_key: str | None, reply: Reply, effects: Sequence, now: datetime) -> list[str]:
-        outbox_ids = commit(delivery_key, reply, effects, now)
+        try:
+            outbox_ids = commit(delivery_key, reply, effects, now)
+        except (Duplicate, DuplicateNeed, Refused, StaleState):
+            raise
+        except STORAGE_ERRORS as exc:  # throttled, timed out, down: nothing (or everything) was written
+            raise StorageUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if outbox_ids:
             self._publish(outbox_ids)
         return outbox_ids
@@ -294,4 +303,3 @@ class DynamoUnitOfWork:
         return found.expires_at > clock.now()
 
 
-STORAGE_ERRORS: tuple[type[BaseException], ...] = (PynamoDBException,)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import requests
 
 from chalicelib.config import settings
+from chalicelib.wechat.http import WeChatTransportError, call_json
 from chalicelib.secrets import secret_store
 from chalicelib.store.accounts import Account
 from chalicelib.store.ports import ACCOUNT_CACHE
@@ -38,12 +38,11 @@ def api_url(path: str) -> str:
 
 def fetch_stable_token(account_id: str, force_refresh: bool) -> FreshToken:
     """WeChat's stable_token call, with the account's appid and its secret from SSM."""
-
     account = account_facts(account_id)
     secret = secret_store().get(account_id).app_secret
-    answer = requests.post(api_url("/cgi-bin/stable_token"), timeout=TIMEOUT_S, json={
+    answer = call_json("POST", api_url("/cgi-bin/stable_token"), timeout=TIMEOUT_S, body={
         "grant_type": "client_credential", "appid": account.appid, "secret": secret,
-        "force_refresh": force_refresh}).json()
+        "force_refresh": force_refresh})
     if answer.get("errcode"):
         raise WeChatApiError(int(answer["errcode"]), str(answer.get("errmsg", "")))
     return FreshToken(answer["access_token"], int(answer["expires_in"]))
@@ -68,7 +67,10 @@ def client_for(account_id: str):
 
 @lru_cache(maxsize=1)
 def _client_class():
-    from wechatpy import WeChatClient  # imported on first use: heavy, and only some Lambdas call WeChat
+    # wechatpy (and requests, its transport) are heavy and only some Lambdas call WeChat: loaded here, on
+    # first use, and nowhere else.
+    import requests
+    from wechatpy import WeChatClient
     from wechatpy.exceptions import WeChatClientException
 
     class AllianceClient(WeChatClient):
@@ -92,6 +94,8 @@ def _client_class():
             kwargs.setdefault("params", {})
             try:
                 return super()._request(method, url_or_endpoint, **kwargs)
+            except requests.RequestException as exc:
+                raise WeChatTransportError(type(exc).__name__) from exc
             except WeChatClientException as exc:
                 if exc.errcode is None:
                     raise WeChatUnanswered(f"HTTP {getattr(exc.response, 'status_code', '?')}") from exc
@@ -110,4 +114,4 @@ def _client_class():
 
 
 # What a caller of the API may catch: WeChat said no (`api`), or gave no answer (`transport`: may have gone out).
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (requests.RequestException, WeChatUnanswered)
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (WeChatTransportError, WeChatUnanswered)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-import requests
 
 from chalicelib.config import settings
 from chalicelib.secrets import secret_store
 from chalicelib.store.ports import gateway_account
 from chalicelib.wechat.client import TIMEOUT_S, WECHAT_ORIGIN, api_url
+from chalicelib.wechat.http import WeChatTransportError, call_json
 
 AUTHORIZE_ORIGIN = "https://open.weixin.qq.com"
 AUTHORIZE_PATH = "/connect/oauth2/authorize"
@@ -64,8 +64,6 @@ def authorize_url(appid: str, redirect_uri: str, state: str) -> str:
 def exchange_code(account_id: str, code: str) -> str:
     """The openid behind `code`, for the account. Raises CodeRejected (the resident's code is no good),
     OAuthError (WeChat refused or could not be reached) or chalicelib.secrets.SecretsMissing."""
-
-
     if not code or not CODE_RE.match(code):
         raise CodeRejected("malformed code", 40029)
     account = gateway_account(account_id)
@@ -74,10 +72,9 @@ def exchange_code(account_id: str, code: str) -> str:
     secret = secret_store().get(account_id).app_secret
     try:
         # WeChat documents this call as a GET with the secret in the query; the URL is never logged here.
-        answer = requests.get(api_url("/sns/oauth2/access_token"), timeout=TIMEOUT_S, params={
+        data = call_json("GET", api_url("/sns/oauth2/access_token"), timeout=TIMEOUT_S, params={
             "appid": account.appid, "secret": secret, "code": code, "grant_type": "authorization_code"})
-        data = answer.json()
-    except (requests.RequestException, ValueError) as exc:
+    except WeChatTransportError as exc:
         raise OAuthError(f"WeChat unreachable or unreadable: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise OAuthError("WeChat answered something other than an object")

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from xml.parsers import expat
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from chalicelib.domain.messages import Inbound, Reply
 
@@ -150,6 +149,9 @@ def _aes_key(encoding_aes_key: str | None, appid: str) -> bytes:
 
 
 def _cipher(key: bytes):
+    """AES-256-CBC with WeChat's IV (the key's first 16 bytes). `cryptography` is loaded here, on the first
+    safe-mode message, and nowhere else: plain-mode accounts and the other Lambdas never pay for it."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
 
