@@ -6,10 +6,12 @@ from chalicelib.auth import deployment
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
 from chalicelib.domain.exports import XLSX_TYPE
-from chalicelib.jobs import JOBS
+from chalicelib.jobs import JOBS, activity_reminders, push_menus
 from chalicelib.jobs import daily_post as daily_post_job, post_reminder as post_reminder_job
 from chalicelib.jobs.sqs import handle_batch
 from chalicelib.queues import QUEUES, queue_name
+from chalicelib.routes.alliance import bp as alliance_routes
+from chalicelib.routes.alliance_h5 import bp as alliance_h5_routes
 from chalicelib.routes.auth import bp as auth_routes
 from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.console import bp as console_routes
@@ -43,6 +45,8 @@ app.register_blueprint(open311_routes)
 app.register_blueprint(openapi_routes)
 app.register_blueprint(console_routes)
 app.register_blueprint(post_routes)
+app.register_blueprint(alliance_routes)
+app.register_blueprint(alliance_h5_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -70,6 +74,16 @@ def daily_post(event):
 @app.schedule(JOBS["post-reminder"].schedule, name="post_reminder")
 def post_reminder(event):
     return post_reminder_job.remind(day=(event.detail or {}).get("day"))
+
+
+@app.schedule(JOBS["activity-reminders"].schedule, name="activity_reminders")
+def activity_reminders_job(event):
+    return activity_reminders.run()
+
+
+@app.schedule(JOBS["push-menus"].schedule, name="push_menus")
+def push_menus_job(event):
+    return push_menus.run()
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------

@@ -22,6 +22,8 @@ LOG = logging.getLogger("bench.callback_requests")
 CASES = [
     ("keyword reply (帮助)", "帮助", 1),
     ("alliance search (找香港)", "找香港", 1),
+    ("matrix search by a word (法官)", "法官", 1),
+    ("matrix search by platform (微博)", "微博", 1),
     ("files a 便民纸条", "楼道灯坏了，能否派人来修？", 2),
     ("my requests (我的纸条)", "我的纸条", 2),
 ]

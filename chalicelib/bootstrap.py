@@ -27,6 +27,7 @@ from chalicelib.domain.ports import Ports, UnitOfWork
 from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
 from chalicelib.store import (
+    alliance_store,
     canteen_store,
     org_store,
     outbox as outbox_store,
@@ -95,6 +96,12 @@ def posts():
     return _overrides.get("posts") or post_store
 
 
+def alliance():
+    """The alliance's repository: matrix, activities, suggestions, consultations, menus, rules
+    (`store.alliance_store`)."""
+    return _overrides.get("alliance") or alliance_store
+
+
 def now() -> datetime:
     return clock.now()
 
@@ -149,7 +156,7 @@ def override(**fakes: Any) -> Iterator[None]:
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
                             "canteens", "directory", "partners", "outbox", "wechat_errors",
-                            "publish_outbox", "stats", "datacube", "send", "posts"}
+                            "publish_outbox", "stats", "datacube", "send", "posts", "alliance"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

@@ -377,6 +377,81 @@ PATHS.update({
 })
 
 
+# ---- the alliance: matrix, activities, suggestions, menus, links, rules --------------------------------
+
+SCHEMAS.update({
+    "AllianceObject": {"type": "object", "additionalProperties": True,
+                       "description": "字段见 README 的 “The alliance” 一节"},
+    "AllianceList": {"type": "object", "required": ["items"], "properties": {
+        "items": {"type": "array", "items": {"type": "object", "additionalProperties": True}}},
+        "additionalProperties": True},
+})
+_OBJ, _LIST = "AllianceObject", "AllianceList"
+ENTRY = _path_param("entry_id", "矩阵账号编号", "judge-zhangyu")
+ACTIVITY = _path_param("activity_id", "活动编号", "act-demo-phone-1")
+SUGGESTION = _path_param("suggestion_id", "建议编号", "JY-XG-20261130-001")
+ACCOUNT = _path_param("account_id", "公众号编号（district 为全区默认规则）", "xianggang-huayuan")
+PATHS.update({
+    "/api/v1/matrix": {"get": _op("listMatrix", "alliance", "联盟矩阵：全区政务微信和微博账号",
+                                  {200: _ok(_LIST), **_errors(401)})},
+    "/api/v1/matrix/{entry_id}": {
+        "put": _op("saveMatrixEntry", "alliance", "添加或修改矩阵账号（区管理员）",
+                   {200: _ok(_OBJ), **_errors(400, 401, 403, 409)}, parameters=[ENTRY], body=_body(_OBJ)),
+        "delete": _op("deleteMatrixEntry", "alliance", "删除矩阵账号（区管理员）",
+                      {200: _ok(_OBJ), **_errors(401, 403, 404, 409)}, parameters=[ENTRY])},
+    "/api/v1/activities": {
+        "get": _op("listActivities", "alliance", "社区活动列表", {200: _ok(_LIST), **_errors(401, 403, 404)},
+                   parameters=[COMMUNITY_Q]),
+        "post": _op("createActivity", "alliance", "发布社区活动", {201: _ok(_OBJ, 201), **_errors(400, 401, 403, 404)},
+                    body=_body(_OBJ))},
+    "/api/v1/activities/{activity_id}/signups": {"get": _op(
+        "activitySignups", "alliance", "报名名单（JSON 或 CSV 导出）",
+        {200: {"description": _STATUS_TEXT[200], "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{_LIST}"}},
+            "text/csv": {"schema": {"type": "string"}}}}, **_errors(401, 403, 404)},
+        parameters=[ACTIVITY, _query_param("format", "格式", {"type": "string", "enum": ["json", "csv"]})])},
+    "/api/v1/activities/{activity_id}/attendance": {"post": _op(
+        "markAttendance", "alliance", "签到（标记到场或未到）", {200: _ok(_OBJ), **_errors(400, 401, 403, 404, 409)},
+        parameters=[ACTIVITY], body=_body(_OBJ))},
+    "/api/v1/suggestions": {"get": _op(
+        "suggestionQueue", "alliance", "居民意见建议（主任答复）", {200: _ok(_LIST), **_errors(400, 401, 403, 404)},
+        parameters=[COMMUNITY_Q, _query_param("state", "状态", {"type": "string", "enum": ["open", "answered"]})])},
+    "/api/v1/suggestions/counts": {"get": _op(
+        "suggestionCounts", "alliance", "某月建议数和答复数（月报用）", {200: _ok(_OBJ), **_errors(400, 401, 403, 404)},
+        parameters=[COMMUNITY_Q, _query_param("month", "月份 YYYY-MM")])},
+    "/api/v1/suggestions/{suggestion_id}/answer": {"post": _op(
+        "answerSuggestion", "alliance", "答复建议（答复发给居民）", {200: _ok(_OBJ), **_errors(400, 401, 403, 404, 409)},
+        parameters=[SUGGESTION], body=_body(_OBJ))},
+    "/api/v1/menus": {"get": _op("viewMenus", "alliance", "菜单模板和社区的调整", {200: _ok(_OBJ), **_errors(401, 403, 404)},
+                                 parameters=[COMMUNITY_Q])},
+    "/api/v1/menus/template": {"put": _op(
+        "saveMenuTemplate", "alliance", "修改全区菜单模板（先按微信的限制检查）", {200: _ok(_OBJ), **_errors(400, 401, 403)},
+        body=_body(_OBJ))},
+    "/api/v1/menus/communities/{community_id}": {"put": _op(
+        "saveMenuOverride", "alliance", "修改社区的菜单调整（先按微信的限制检查）",
+        {200: _ok(_OBJ), **_errors(400, 401, 403, 404)}, parameters=[COMMUNITY], body=_body(_OBJ))},
+    "/api/v1/convenience-links": {"put": _op(
+        "saveConvenienceLinks", "alliance", "设置便民服务链接（在线读报按日期生成）", {200: _ok(_OBJ), **_errors(400, 401, 403)},
+        body=_body(_OBJ))},
+    "/api/v1/rules/{account_id}": {
+        "get": _op("viewRules", "alliance", "关键词规则", {200: _ok(_OBJ), **_errors(401, 403, 404)}, parameters=[ACCOUNT]),
+        "put": _op("saveRules", "alliance", "保存关键词规则（检查动作和正则表达式）",
+                   {200: _ok(_OBJ), **_errors(400, 401, 403, 404)}, parameters=[ACCOUNT], body=_body(_OBJ)),
+        "delete": _op("resetRules", "alliance", "恢复默认规则", {200: _ok(_OBJ), **_errors(401, 403, 404)},
+                      parameters=[ACCOUNT])},
+    "/api/v1/consultations": {
+        "get": _op("listConsultations", "alliance", "公共政策讨论列表", {200: _ok(_LIST), **_errors(401, 403, 404)},
+                   parameters=[COMMUNITY_Q]),
+        "post": _op("openConsultation", "alliance", "发起公共政策讨论（问题、选项或自由填写、起止时间）",
+                    {201: _ok(_OBJ, 201), **_errors(400, 401, 403, 404)}, body=_body(_OBJ))},
+    "/api/v1/consultations/{consultation_id}/results": {"get": _op(
+        "consultationResults", "alliance", "讨论结果", {200: _ok(_OBJ), **_errors(401, 403, 404)},
+        parameters=[_path_param("consultation_id", "讨论编号", "pc-0123456789")])},
+    "/api/v1/rules/{account_id}/try": {"post": _op(
+        "tryRules", "alliance", "试一条消息：哪条规则回答", {200: _ok(_OBJ), **_errors(400, 401, 403, 404)},
+        parameters=[ACCOUNT], body=_body(_OBJ))},
+})
+
 DOCUMENT: dict[str, Any] = {
     "openapi": OPENAPI_VERSION,
     "info": {
@@ -389,7 +464,8 @@ DOCUMENT: dict[str, Any] = {
     "servers": [{"url": "/"}],
     "tags": [{"name": n, "description": d} for n, d in (
         ("meta", "接口文档"), ("auth", "登录与会话"), ("requests", "便民纸条"), ("directory", "社区目录"),
-        ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"), ("publishing", "信息发布与审核"))],
+        ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"), ("publishing", "信息发布与审核"),
+        ("alliance", "联盟：矩阵、活动、建议、菜单、规则"))],
     "security": copy.deepcopy(BEARER),
     "paths": PATHS,
     "components": {

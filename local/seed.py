@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +22,7 @@ from chalicelib.domain.vocabulary import CANTEEN_KINDS, MEALS, ROLE_SCOPE, ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEED = ROOT / "local" / "seed.json"
+MATRIX_FILE = "seed.matrix.json"  # the alliance matrix, next to the seed file (optional)
 # DEMO ONLY, laptop and tests: the console's JWT signing key ({SSM_PREFIX}/console/jwt_key). A deployed
 # stage gets its own random SecureString (e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`).
 DEMO_JWT_KEY = "DEMO-ONLY-console-jwt-key-laptop-and-tests-never-deploy-0000000000"
@@ -146,6 +147,7 @@ ROLE_FIELD = {role: (None if field == "district_id" else field) for role, field 
 class Seed:
     path: Path
     data: dict[str, Any]
+    matrix: list = field(default_factory=list)  # domain.matrix.MatrixEntry, from seed.matrix.json
 
     def records(self, collection: str) -> list[dict[str, Any]]:
         value = self.data[collection]
@@ -242,7 +244,40 @@ def read(path: str | os.PathLike | None = None) -> Seed:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SeedError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    return validate(path, data)
+    seed = validate(path, data)
+    seed.matrix = read_matrix(path.parent / MATRIX_FILE, seed)
+    return seed
+
+
+def read_matrix(path: Path, seed: Seed) -> list:
+    """The alliance matrix next to the seed (none if the file is absent), each entry checked by the
+    same rules staff edits meet (`domain.matrix.entry_from_dict`)."""
+    from chalicelib.domain.errors import BadRequest
+    from chalicelib.domain.matrix import entry_from_dict
+
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read the matrix ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("matrix"), list):
+        raise SeedError(f"{path}: expected {{\"matrix\": [entries]}}")
+    accounts = {a["id"] for a in seed.records("accounts")}
+    entries, seen = [], set()
+    for i, record in enumerate(data["matrix"]):
+        where = _where(path, "matrix", i, record)
+        try:
+            entry = entry_from_dict(record)
+        except BadRequest as exc:
+            raise SeedError(f"{where}: {exc}") from exc
+        if entry.entry_id in seen:
+            raise SeedError(f"{where}: duplicate id {entry.entry_id!r}")
+        if entry.account_id and entry.account_id not in accounts:
+            raise SeedError(f"{where}: field 'account_id' names unknown account {entry.account_id!r}")
+        seen.add(entry.entry_id)
+        entries.append(entry)
+    return entries
 
 
 # ---- loading -------------------------------------------------------------------------------------
@@ -340,7 +375,41 @@ def load(seed: Seed, secret_store=None, demo_material: bool | None = None) -> di
     signing_key_store().put(DEMO_JWT_KEY)
     h5_key_store().put(DEMO_H5_KEY)
     counts["ssm parameters"] += 2
+    if seed.matrix:
+        from chalicelib.store.matrix import MatrixItem, replace_all  # the alliance matrix: one compact item
+
+        replace_all(d_id, seed.matrix, "seed")
+        counts[MatrixItem.Meta.table_name + " entries"] = len(seed.matrix)
+    activities = demo_activities(seed, d_id)
+    for activity in activities:
+        activity.save()
+    counts["activities"] = len(activities)
     return counts
+
+
+def demo_activities(seed: Seed, district_id: str) -> list:
+    """The alliance file's demo activities (the district's 智能手机培训 for elders …), dated from today."""
+    from datetime import datetime, time, timedelta
+
+    from chalicelib.domain.activities import activity_scope
+    from chalicelib.domain.dates import SHANGHAI
+    from chalicelib.store.activities import Activity
+
+    path = seed.path.parent / MATRIX_FILE
+    if not path.exists():
+        return []
+    today = datetime.now(SHANGHAI).date()
+    found = []
+    for a in json.loads(path.read_text(encoding="utf-8")).get("activities", []):
+        hh, mm = (int(x) for x in a["time"].split(":"))
+        starts = datetime.combine(today + timedelta(days=a["day"]), time(hh, mm), tzinfo=SHANGHAI)
+        found.append(Activity(a["id"], scope=activity_scope(district_id, a["community_id"]), district_id=district_id,
+                              community_id=a["community_id"], title=a["title"], place=a["place"],
+                              starts_at=starts, signup_deadline=starts - timedelta(hours=2),
+                              capacity=a["capacity"], audience=a["audience"],
+                              relatives_allowed=a["relatives_allowed"], description=a["description"],
+                              created_by="seed"))
+    return found
 
 
 def demo_menus(seed: Seed, days: int = 7) -> list:

@@ -572,4 +572,52 @@ def test_post_routes(world):
         status, text = w.call(admin, "GET", f"/api/v1/posts/{obj.number}")
         if json.loads(text)["state"] != "first_review":
             w.fail(f"{obj.key} moved to {json.loads(text)['state']} during the matrix")
+
+
+# ---- the alliance: matrix, activities, suggestions, menus, rules -------------------------------------
+
+def test_alliance_routes(world):
+    w = world
+    from datetime import datetime as _dt
+
+    from chalicelib.domain.dates import SHANGHAI
+
+    starts = (_dt.now(SHANGHAI) + timedelta(days=9)).strftime("%Y-%m-%dT09:30")
+    for user in w.users:
+        hidden = w.hidden(user)
+        status, text = w.call(user, "GET", "/api/v1/matrix")
+        w.expect(f"GET /api/v1/matrix as {user.label}", status, text, 200, hidden)
+        status, text = w.call(user, "PUT", "/api/v1/matrix/scope-test", {
+            "name": "范围测试", "platform": "wechat", "category": "服务", "owner": "测试", "wechat_id": "scope_test"})
+        w.expect(f"PUT /api/v1/matrix/{{entry_id}} as {user.label}", status, text,
+                 200 if user.may("matrix.edit") else 403, hidden)
+        for community in (OWN, OTHER):
+            visible = community in w.communities_of(user)
+            where = f"{{}} community={community} as {user.label}"
+            status, text = w.call(user, "POST", "/api/v1/activities", {
+                "community_id": community, "title": "范围测试活动", "starts_at": starts, "place": "活动室", "capacity": 5})
+            w.expect(where.format("POST /api/v1/activities"), status, text,
+                     expected(visible, user.may("activity.manage"), ok=201), hidden)
+            status, text = w.call(user, "GET", f"/api/v1/activities?community={community}")
+            w.expect(where.format("GET /api/v1/activities"), status, text,
+                     expected(visible, user.may("activity.manage")), hidden)
+            status, text = w.call(user, "GET", f"/api/v1/suggestions?community={community}")
+            w.expect(where.format("GET /api/v1/suggestions"), status, text,
+                     expected(visible, user.may("suggestion.answer")), hidden)
+            status, text = w.call(user, "GET", f"/api/v1/suggestions/counts?community={community}")
+            w.expect(where.format("GET /api/v1/suggestions/counts"), status, text,
+                     expected(visible, user.may("suggestion.answer")), hidden)
+            status, text = w.call(user, "PUT", f"/api/v1/menus/communities/{community}", {})
+            w.expect(where.format("PUT /api/v1/menus/communities/{community_id}"), status, text,
+                     expected(visible, user.may("menu.edit")), hidden)
+            status, text = w.call(user, "GET", f"/api/v1/rules/{community}")
+            w.expect(where.format("GET /api/v1/rules/{account_id}"), status, text,
+                     expected(visible, user.may("rules.edit")), hidden)
+            status, text = w.call(user, "GET", "/api/v1/activities/act-demo-phone-3/signups")  # jiangsu-lu's class
+            if community == OTHER:
+                w.expect(where.format("GET /api/v1/activities/{activity_id}/signups"), status, text,
+                         expected(visible, user.may("activity.manage")), hidden)
+        status, text = w.call(user, "PUT", "/api/v1/rules/district", {"rules": []})
+        w.expect(f"PUT /api/v1/rules/district as {user.label}", status, text,
+                 400 if user.role == "district_admin" else 403, hidden)
     w.done()

@@ -40,6 +40,10 @@ ACTIONS = frozenset({
     "post.review_first",     # 主任一审
     "post.review_second",    # 街道二审
     "post.policy_edit",      # the district's 三关 word lists, whitelist and checklist
+    "matrix.edit",           # the district's alliance matrix (联盟矩阵): district staff only
+    "activity.manage",       # community activities: create, sign-up lists, attendance, export
+    "suggestion.answer",     # residents' suggestions (意见建议) and consultations (公共政策讨论): read, answer, open
+    "menu.edit",             # custom menus of the accounts (district template, community overrides)
 })
 
 POST_WRITER = frozenset({"post.view", "post.propose", "post.write"})
@@ -49,9 +53,10 @@ REQUEST_ACTIONS = frozenset(a for a in ACTIONS if a.startswith("request."))
 # Who may do what. Edit here, nowhere else.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "social_worker":        REQUEST_ACTIONS | POST_WRITER | {"canteen.edit", "rules.edit", "audit.view",
-                                                             "resident.block"},
+                                                             "resident.block", "activity.manage"},
     "director":             REQUEST_ACTIONS | POST_WRITER | {"post.review_first", "canteen.edit", "rules.edit",
-                                                             "audit.view", "staff.view", "resident.block"},
+                                                             "audit.view", "staff.view", "resident.block",
+                                                             "activity.manage", "suggestion.answer", "menu.edit"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view", "post.view",
                                        "post.review_second"}),
     "district_admin":       ACTIONS,

@@ -1,12 +1,11 @@
-"""The gateway's own actions: welcome, help, the alliance directory, voice and location, WeChat's job reports."""
+"""The gateway's own actions: welcome, help, voice and location, WeChat's job reports (the alliance's
+matrix search lives in `domain/matrix.py`)."""
 from __future__ import annotations
 
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.domain.effects import Decision, FollowChanged
 from chalicelib.domain.publishing import PostJobReported, job_outcome
 from chalicelib.domain.router import Context, router
-
-MAX_DIRECTORY_LINES = 10
 
 
 @router.action("welcome")
@@ -89,16 +88,3 @@ def location(ctx: Context) -> Decision:
 def link(ctx: Context) -> Decision:
     title = ctx.message.title or "链接"
     return Decision(Reply(text=f"已收到您分享的“{title}”。如需社区帮忙，请用文字写下具体的事。"))
-
-
-@router.action("alliance_search")
-def alliance_search(ctx: Context) -> Decision:
-    """联盟: find accounts of the alliance by a word of their name."""
-    query = str(ctx.params.get("query", "")).strip()
-    accounts = ctx.ports.directory(ctx.account.district_id)
-    found = [a for a in accounts if query and query in a.name] if query else accounts
-    if not found:
-        return Decision(Reply(text=f"联盟里没有找到名称含“{query}”的公众号。可以换个关键词，例如“找湛山”。"))
-    lines = [f"· {a.name}" for a in found[:MAX_DIRECTORY_LINES]]
-    more = f"\n……共 {len(found)} 个，请换个更具体的关键词。" if len(found) > MAX_DIRECTORY_LINES else ""
-    return Decision(Reply(text="联盟里的公众号（在微信里搜索名称即可关注）：\n" + "\n".join(lines) + more))

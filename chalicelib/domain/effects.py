@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Union
 
+from chalicelib.domain.limits import SenderQuota
 from chalicelib.domain.messages import NO_REPLY, Reply
 
 
@@ -68,6 +69,7 @@ class ReserveCapacity:
     portions: int
     limit: int
     refused_reply: str  # what the resident hears when the last places are gone
+    otherwise: tuple = ()  # effects committed instead when the places are gone (e.g. a waiting-list place)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,71 @@ class DeleteProfile:
 
 
 @dataclass(frozen=True)
+class SaveSignup:
+    """Effect: a resident's sign-up for a community activity (报名), confirmed or on the waiting list.
+
+    A confirmed one comes with a `ReserveCapacity` of the activity's places whose `otherwise` is the same
+    sign-up on the waiting list. Refused (with nothing written) if the person is already signed up."""
+
+    activity_id: str
+    signup_key: str  # account#openid#person
+    account_id: str
+    openid: str
+    person: str  # "本人" or the elder's name a relative signs up
+    state: str  # confirmed | waiting
+    activity_title: str = ""
+
+
+@dataclass(frozen=True)
+class CancelSignup:
+    """Effect: cancel a sign-up; a confirmed place goes to the first of the waiting list (`promote`, told
+    through `notice`), or back to the activity's free places."""
+
+    activity_id: str
+    signup_key: str
+    was: str  # the state read: confirmed | waiting (the write is conditional on it)
+    counter_id: str
+    promote: str | None = None  # the signup_key moving up
+    notice: Notify | None = None
+
+
+@dataclass(frozen=True)
+class NewSuggestion:
+    """Effect: a resident's suggestion (意见建议) for the director's queue, and the month's count."""
+
+    suggestion_id: str
+    account_id: str
+    district_id: str
+    community_id: str | None
+    openid: str | None
+    text: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class AnswerSuggestion:
+    """Effect: the director's answer to a suggestion (only while it is open), told to the resident."""
+
+    suggestion_id: str
+    scope: str
+    month: str  # YYYY-MM (Shanghai) of the suggestion: the month's answered count
+    answer: str
+    actor: str
+    notice: Notify | None = None
+
+
+@dataclass(frozen=True)
+class AnswerConsultation:
+    """Effect: a resident's one answer to a consultation (公共政策讨论): an option and/or free text."""
+
+    consultation_id: str
+    resident_key: str  # account#openid: one answer a resident
+    account_id: str
+    option: int | None  # 1-based, or None for free text only
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Transition:
     """Effect: apply a planned transition of a 便民纸条 (`chalicelib.domain.requests.TransitionPlan`)."""
 
@@ -133,7 +200,21 @@ class ClaimDelivery:
 
 
 Effect = Union[ClaimDelivery, SenderBlock, NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
-               DeleteProfile, Transition]
+               DeleteProfile, Transition, SaveSignup, CancelSignup, NewSuggestion, AnswerSuggestion,
+               AnswerConsultation]
+# Effects whose write is conditional on what was read: when a commit is declined they are left out (and a
+# refused `ReserveCapacity` brings its `otherwise` effects instead).
+DECLINABLE = (NewRequest, ReserveCapacity, Transition, SaveSignup, CancelSignup, AnswerSuggestion,
+              AnswerConsultation, SenderQuota)
+
+
+def declined_effects(effects: tuple, refused: bool) -> tuple:
+    """What to commit after a decline: the effects that do not depend on the read, plus, when places were
+    refused, what the refused reservations offer instead."""
+    kept = tuple(e for e in effects if not isinstance(e, DECLINABLE))
+    if refused:
+        kept += tuple(x for e in effects if isinstance(e, ReserveCapacity) for x in e.otherwise)
+    return kept
 
 
 @dataclass(frozen=True)

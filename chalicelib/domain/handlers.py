@@ -5,7 +5,16 @@ default rules and the seed's rules name is registered.
 """
 from __future__ import annotations
 
-from chalicelib.domain import actions, canteen_actions, request_actions  # noqa: F401 - they register actions
+from chalicelib.domain import (  # noqa: F401 - they register actions
+    actions,
+    activities,
+    canteen_actions,
+    consultations,
+    convenience,
+    matrix,
+    request_actions,
+    suggestions,
+)
 from chalicelib.domain.router import router
 
 ROUTER = router

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # types only: no import cycle at run time
     from chalicelib.domain.canteen import CanteenView, Household
     from chalicelib.domain.effects import Effect
     from chalicelib.domain.limits import ResidentLimits
+    from chalicelib.domain.matrix import MatrixIndex
     from chalicelib.domain.messages import Reply
     from chalicelib.domain.requests import Policy, RequestView
     from chalicelib.domain.rules import Rule
@@ -57,6 +58,7 @@ class Ports(Protocol):
     def community_grids(self, community_id: str) -> tuple[str, ...]: ...
     def resident_limits(self, district_id: str) -> "ResidentLimits": ...
     def directory(self, district_id: str) -> list[AccountView]: ...
+    def matrix(self, district_id: str) -> "MatrixIndex": ...
     def next_request_number(self, prefix: str, now: datetime, claim: str | None = None) -> str:
         """The next public number of the day; with `claim` (a delivery key), the number that claim took
         before if it took one (a retried message gets its number back, and no second one)."""

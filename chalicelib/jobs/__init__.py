@@ -27,6 +27,10 @@ JOBS = {job.name: job for job in (
     Job("daily-post", "daily_post", "cron(0 0,4,10 * * ? *)", fills=("posts",)),
     # 17:00 Asia/Shanghai: communities with no approved post for tomorrow are told.
     Job("post-reminder", "post_reminder", "cron(0 9 * * ? *)"),
+    # 10:00 Asia/Shanghai: everyone signed up for an activity of tomorrow is reminded (through the outbox).
+    Job("activity-reminders", "activity_reminders", "cron(0 2 * * ? *)", fills=("outbox",)),
+    # 04:00 Asia/Shanghai: every account's custom menu, pushed only where it differs from WeChat's.
+    Job("push-menus", "push_menus", "cron(0 20 * * ? *)"),
 )}
 
 # Queue -> the Lambda function that consumes it.

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
-from chalicelib.domain.effects import ClaimDelivery, NewRequest, Notify, ReserveCapacity, Transition
+from chalicelib.domain.effects import ClaimDelivery, Notify, ReserveCapacity, declined_effects
 from chalicelib.domain.errors import (
     Duplicate,
     DuplicateNeed,
@@ -29,7 +29,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.filing import duplicate_reply, with_sender_quota, without_capacity
 from chalicelib.domain.handlers import ROUTER
-from chalicelib.domain.limits import SenderQuota, sender_quota
+from chalicelib.domain.limits import sender_quota
 from chalicelib.domain.messages import NO_REPLY, Reply, inbound_from_dict, inbound_to_dict
 from chalicelib.domain.ports import Stamp
 from chalicelib.wechat.protocol import (
@@ -110,18 +110,20 @@ def handle(account, message, now: datetime, follow_up: bool = False, stamp: Stam
             # The resident's need is already open (point to it), the meal's last places went meanwhile
             # (filed all the same, flagged), or a request changed under us: answer so, keep the effects
             # that do not depend on it (an address just given), and record the delivery with that answer.
-            if isinstance(declined, Refused) and not isinstance(declined, OverLimit):
+            if isinstance(declined, OverLimit):  # a flood, or a sender staff blocked: nothing is filed
+                reply = Reply(text=declined.reply)
+                effects = declined_effects(decision.effects, refused=False)
+            elif isinstance(declined, Refused) and any(isinstance(e, ReserveCapacity) and e.otherwise
+                                                       for e in decision.effects):
+                # places with a fallback (an activity's waiting list): its reply, its effects instead
+                reply, effects = Reply(text=declined.reply), declined_effects(decision.effects, refused=True)
+            elif isinstance(declined, Refused):
                 decision = without_capacity(decision, declined.reply)
                 reply, effects = decision.reply, decision.effects
             else:
-                if isinstance(declined, OverLimit):  # a flood, or a sender staff blocked: nothing is filed
-                    reply = Reply(text=declined.reply)
-                elif isinstance(declined, DuplicateNeed):
-                    reply = duplicate_reply(declined.number)
-                else:
-                    reply = Reply(text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
-                effects = tuple(e for e in decision.effects
-                                if not isinstance(e, (NewRequest, ReserveCapacity, Transition, SenderQuota)))
+                reply = duplicate_reply(declined.number) if isinstance(declined, DuplicateNeed) else Reply(
+                    text="纸条的状态刚有变化，请回复“我的纸条”查看后再试。")
+                effects = declined_effects(decision.effects, refused=False)
             if follow_up and reply.text:
                 effects += (Notify(account_id, message.openid, "reply", reply.text),
                             ClaimDelivery(delivery_key + FOLLOW_UP, now))

@@ -13,13 +13,18 @@ from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.store.accounts import Account
+from chalicelib.store.activities import ActivityReads
+from chalicelib.store.alliance_settings import read as read_setting
 from chalicelib.store.canteens import Canteen, Menu
+from chalicelib.store.consultations import ConsultationReads
 from chalicelib.store.counters import claim_value, next_value
+from chalicelib.store.matrix import load_index
 from chalicelib.store.org import Community, Department, District
 from chalicelib.store.policies import RequestPolicy
 from chalicelib.store.requests import HelpRequest
 from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
+from chalicelib.store.suggestions import SuggestionReads
 from chalicelib.store.teams import Team
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory (unknown ids: ContainerCache's brief miss)
@@ -72,17 +77,20 @@ def community_grids(community_id: str) -> tuple[str, ...]:
 
 
 def account_rules(account_id: str) -> tuple[Rule, ...]:
-    """The account's own rules, or the defaults."""
+    """The account's own rules, else the district's defaults as staff edited them, else `DEFAULT_RULES`
+    (one BatchGet, cached with the rules' minute)."""
     def load() -> tuple[Rule, ...]:
-
-        try:
-            return rules_from_json(RuleSet.get(account_id).rules)
-        except RuleSet.DoesNotExist:
-            return DEFAULT_RULES
+        account = gateway_account(account_id)
+        keys = [account_id] + ([f"district#{account.view.district_id}"] if account else [])
+        found = {r.account_id: r.rules for r in RuleSet.batch_get(keys)}
+        for key in keys:
+            if key in found:
+                return rules_from_json(found[key])
+        return DEFAULT_RULES
     return RULES_CACHE.get(("rules", account_id), load)
 
 
-class DynamoPorts:
+class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
     def account(self, account_id: str) -> GatewayAccount | None:
         return gateway_account(account_id)
 
@@ -116,6 +124,14 @@ class DynamoPorts:
             return [AccountView(a.account_id, a.name, a.account_type, a.district_id, a.community_id, "")
                     for a in Account.by_district.query(district_id)]
         return ACCOUNT_CACHE.get(("directory", district_id), load)
+
+    def matrix(self, district_id: str):
+        """The district's alliance matrix: one compact item, cached a minute (edits reach warm copies)."""
+        return RULES_CACHE.get(("matrix", district_id), lambda: load_index(district_id))
+
+    def alliance_links(self, district_id: str) -> dict | None:
+        """The district's convenience and partner links as staff set them (None: the defaults), cached."""
+        return RULES_CACHE.get(("links", district_id), lambda: read_setting(f"links#district#{district_id}"))
 
     def next_request_number(self, prefix: str, now: datetime, claim: str | None = None) -> str:
         day = local_date(now).strftime("%Y%m%d")

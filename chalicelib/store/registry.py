@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from chalicelib.store.accounts import Account
+from chalicelib.store.alliance_settings import AllianceSetting
+from chalicelib.store.activities import Activity, Signup
 from chalicelib.store.canteens import Canteen, Menu
+from chalicelib.store.consultations import Consultation, ConsultationAnswer
 from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import CallbackStamp, Delivery
+from chalicelib.store.matrix import MatrixItem
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.partners import Partner
@@ -14,6 +18,7 @@ from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent,
 from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
 from chalicelib.store.staff import StaffUser
+from chalicelib.store.suggestions import Suggestion
 from chalicelib.store.stats import AccountDailyStats
 from chalicelib.store.teams import Team
 from chalicelib.store.tokens import AccessToken
@@ -23,6 +28,7 @@ ALL_MODELS = (
     AccessToken, AccountDailyStats, Delivery, OutboxMessage, RuleSet, Counter, HelpRequest, RequestEvent,
     RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner, CallbackStamp,
     PostItem, PostHistory, PostDay, PublishingPolicy, StaffNotice,  # publishing
+    MatrixItem, Activity, Signup, Suggestion, AllianceSetting, Consultation, ConsultationAnswer,
 )
 
 

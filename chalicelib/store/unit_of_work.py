@@ -28,16 +28,21 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain.effects import (
+    AnswerConsultation,
+    AnswerSuggestion,
+    CancelSignup,
     ClaimDelivery,
     DeleteProfile,
     EndConversation,
     FollowChanged,
     NewRequest,
     Notify,
+    NewSuggestion,
     ReserveCapacity,
     SaveConversation,
     SaveProfile,
     SenderBlock,
+    SaveSignup,
     Transition,
 )
 from chalicelib.domain.errors import (
@@ -53,6 +58,8 @@ from chalicelib.domain.limits import SenderQuota
 from chalicelib.domain.ports import Stamp
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.domain.publishing import PostJobReported
+from chalicelib.store.activities import write_cancel_signup, write_signup
+from chalicelib.store.consultations import write_answer as write_consultation_answer
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
 from chalicelib.store.inbox import CallbackStamp, Delivery
@@ -62,6 +69,7 @@ from chalicelib.store.request_writes import write_new_request, write_transition
 from chalicelib.store.requests import RequestGuard
 from chalicelib.store.residents import Resident
 from chalicelib.store.windows import block_id, write_sender_quota
+from chalicelib.store.suggestions import write_answer, write_new_suggestion
 
 DELIVERY_TTL = timedelta(days=2)  # WeChat retries within seconds; two days keep the record for inquiries
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (PynamoDBException, BotoCoreError)
@@ -276,6 +284,31 @@ def _write_household(tx: _Tx, effect, now: datetime) -> list[str]:
     return []
 
 
+def _write_signup(tx: _Tx, effect: SaveSignup, now: datetime) -> list[str]:
+    write_signup(tx, effect, now)
+    return []
+
+
+def _write_cancel_signup(tx: _Tx, effect: CancelSignup, now: datetime) -> list[str]:
+    write_cancel_signup(tx, effect, now)
+    return _write_notify(tx, effect.notice, now) if effect.notice else []
+
+
+def _write_suggestion(tx: _Tx, effect: NewSuggestion, now: datetime) -> list[str]:
+    write_new_suggestion(tx, effect, now)
+    return []
+
+
+def _write_answer(tx: _Tx, effect: AnswerSuggestion, now: datetime) -> list[str]:
+    write_answer(tx, effect, now)
+    return _write_notify(tx, effect.notice, now) if effect.notice else []
+
+
+def _write_consultation_answer(tx: _Tx, effect: AnswerConsultation, now: datetime) -> list[str]:
+    write_consultation_answer(tx, effect, now)
+    return []
+
+
 def _write_claim(tx: _Tx, effect: ClaimDelivery, now: datetime) -> list[str]:
     claim = Delivery(effect.key, reply=reply_to_json(Reply()), created_at=now, expires_at=now + DELIVERY_TTL)
     tx.save(claim, "delivery", condition=Delivery.delivery_key.does_not_exist() | (Delivery.expires_at < now))
@@ -297,6 +330,11 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     SaveProfile: _write_household,
     DeleteProfile: _write_household,
     PostJobReported: write_job_report,  # publishing: WeChat's report on a mass send or publish
+    SaveSignup: _write_signup,
+    CancelSignup: _write_cancel_signup,
+    NewSuggestion: _write_suggestion,
+    AnswerSuggestion: _write_answer,
+    AnswerConsultation: _write_consultation_answer,
 }
 
 
