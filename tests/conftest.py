@@ -137,3 +137,15 @@ def _real_clock():
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture
+def http(seed, morning):
+    """The platform through Chalice's test client, on the demo district at 09:00 Shanghai (a test module
+    may define its own `http`)."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="test") as client:
+        yield client.http

@@ -10,32 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
-from chalice.test import Client
 
-from app import app
-from chalicelib import bootstrap
 from chalicelib.domain.activities import ActivityView, SignupRefused, check_activity, plan_signup
 from chalicelib.domain.dates import SHANGHAI
 from chalicelib.domain.errors import BadRequest
 from chalicelib.store.activities import Activity, Signup
 from chalicelib.store.counters import Counter
 from chalicelib.store.outbox import OutboxMessage
+from tests.staff import login
 from tests.wechat_driver import WeChat, message_xml, sign
 
 SAFE = "xianggang-huayuan"
 PHONE_CLASS = "act-demo-phone-1"  # the demo's 智能手机培训, tomorrow 09:30 in 香港花园社区
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def set_capacity(activity_id: str, capacity: int) -> None:

@@ -19,6 +19,7 @@ from chalicelib.domain.text import normalise
 from chalicelib.store.canteens import Canteen
 from chalicelib.store.requests import HelpRequest
 from chalicelib.store.residents import Profile, Resident
+from tests.staff import login
 from tests.wechat_driver import WeChat, message_xml, sign
 
 SAFE = "xianggang-huayuan"
@@ -78,12 +79,6 @@ def test_the_cut_off_at_the_boundary_minute():
         check_order(CANTEEN_VIEW, day, "lunch", 2, datetime(2026, 11, 27, 20, 0, tzinfo=SHANGHAI))
     with pytest.raises(OrderRefused, match="不提供送餐"):
         check_order(CANTEEN_VIEW, day, "breakfast", 1, datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI))
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
 
 
 def tomorrow() -> date:
@@ -200,12 +195,6 @@ def test_two_last_orders_cannot_both_take_the_last_place(moto_server, seed_on_se
 
 
 # ---- staff: menus and the delivery list ---------------------------------------------------------------
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
-
 
 def test_the_public_menu_json_and_the_large_type_page(http, seed):
     answer = http.get(f"/api/v1/canteens/{CANTEEN}/menus?date={tomorrow().isoformat()}")

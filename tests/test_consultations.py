@@ -5,26 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib.domain.dates import SHANGHAI
+from tests.staff import login
 from tests.wechat_driver import WeChat
 
 SAFE = "xianggang-huayuan"
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def local(days: int) -> str:

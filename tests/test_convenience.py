@@ -7,29 +7,16 @@ import json
 from datetime import datetime
 
 import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib.domain.convenience import check_links, paper_url
 from chalicelib.domain.dates import SHANGHAI
 from chalicelib.domain.errors import BadRequest
 from chalicelib.store import ports
 from chalicelib.store.requests import HelpRequest
+from tests.staff import login
 from tests.wechat_driver import WeChat
 
 SAFE = "xianggang-huayuan"
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def test_the_paper_link_is_built_from_the_date_pattern():

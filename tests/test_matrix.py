@@ -5,28 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.matrix import MatrixIndex, entry_from_dict, search
 from chalicelib.store import ports
 from chalicelib.store.matrix import MatrixItem, load_index
+from tests.staff import login
 from tests.wechat_driver import WeChat
 
 SAFE = "xianggang-huayuan"
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def test_the_seed_holds_130_accounts_with_every_platform_account_and_the_named_partners(seed):

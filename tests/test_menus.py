@@ -7,9 +7,7 @@ import copy
 import json
 
 import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.handlers import ROUTER
 from chalicelib.domain.menus import (
@@ -23,6 +21,7 @@ from chalicelib.domain.menus import (
 )
 from chalicelib.domain.rules import DEFAULT_RULES
 from chalicelib.wechat.client import WeChatApiError
+from tests.staff import login
 
 KEYS = click_keys(DEFAULT_RULES, ROUTER.actions)
 
@@ -86,18 +85,6 @@ def test_normalised_compares_with_menu_get_shape():
         {"type": "click", "name": "活动", "key": "ACTIVITIES", "sub_button": []}]}]}}
     assert normalised(ours) == normalised(theirs)
     assert normalised(None) != normalised(ours)
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def creates(wechat) -> list:

@@ -8,13 +8,12 @@ import json
 import time
 
 import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib.domain.regex_safety import UnsafeRegex, attack_inputs, check
 from chalicelib.domain.rules import DEFAULT_RULES
 from chalicelib.services.rules import trial_match
 from chalicelib.store import ports
+from tests.staff import login
 from tests.wechat_driver import WeChat
 
 SAFE = "xianggang-huayuan"
@@ -52,18 +51,6 @@ def test_the_trial_match_is_bounded_in_time():
     with pytest.raises(UnsafeRegex, match="试匹配超过"):
         trial_match(r"(x+x+)+y", ["x" * 40], seconds=0.5)  # the static check would refuse it too
     assert time.monotonic() - started < 3
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def test_staff_edit_try_and_the_chat_uses_the_rules(http, seed):

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.requests import HelpRequest
 from chalicelib.store.suggestions import Suggestion
+from tests.staff import login
 from tests.wechat_driver import WeChat
 
 SAFE = "xianggang-huayuan"
-
-
-@pytest.fixture
-def http(seed, morning):
-    with Client(app, stage_name="test") as client:
-        yield client.http
-
-
-def login(http, username: str) -> dict:
-    answer = http.post("/api/v1/auth/login", headers={"Content-Type": "application/json"},
-                       body=json.dumps({"username": username, "password": "Demo#2026"}))
-    return {"Authorization": "Bearer " + json.loads(answer.body)["token"], "Content-Type": "application/json"}
 
 
 def test_a_suggestion_goes_to_the_director_is_answered_and_counted(http, seed):
