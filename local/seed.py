@@ -290,7 +290,7 @@ def load(seed: Seed, secret_store=None, demo_material: bool | None = None) -> di
     password (an existing one is kept), accounts and partners no secrets, and `demo_material=True` is
     refused with SeedRefused."""
     from chalicelib.config import settings
-    from chalicelib.domain.passwords import hash_password, verify_password
+    from chalicelib.auth.passwords import hash_password, verify_password
     from chalicelib.secrets import AccountSecrets, secret_store as default_store
     from chalicelib.store.accounts import Account
     from chalicelib.store.canteens import Canteen

@@ -114,7 +114,7 @@ def test_every_role_logs_in_and_me_returns_the_principal(seed, client):
 
 
 def test_unknown_user_and_wrong_password_get_one_answer_and_bad_bodies_get_400(seed, client, monkeypatch, capsys):
-    from chalicelib.domain import passwords
+    from chalicelib.auth import passwords
 
     verified = []
     real_verify = passwords.verify_password
@@ -182,7 +182,7 @@ def test_a_barred_answer_is_a_wrong_password_answer_in_status_body_and_time(seed
 
     from argon2 import PasswordHasher
 
-    from chalicelib.domain import passwords
+    from chalicelib.auth import passwords
 
     username = "director.xianggang-huayuan"
     user = StaffUser.get(username)

@@ -33,7 +33,8 @@ from chalicelib.auth import tokens
 from chalicelib.auth.errors import InvalidCredentials, LoginTooFrequent, Unauthenticated, WeakPassword, WrongPassword
 from chalicelib.auth.principal import Principal
 from chalicelib.config import settings
-from chalicelib.domain import limits, passwords
+from chalicelib.auth import passwords
+from chalicelib.domain import limits
 from chalicelib.store import windows
 from chalicelib.store.staff import StaffUser
 
