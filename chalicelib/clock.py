@@ -65,15 +65,9 @@ def parse_local_clock(value: str) -> datetime:
 def _local_adjustment(wall: datetime) -> tuple[datetime | None, float]:
     """(a frozen moment or None, the offset in seconds) for the laptop stack."""
     path = os.environ.get("LOCAL_CLOCK_FILE")
-    if path:
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except OSError:
-            mtime = None
-        if mtime is not None:
-            if _file_state["path"] != path or _file_state["mtime"] != mtime:
-                _read_file(path, mtime)
-            return _file_state["frozen"], _file_state["offset"]
+    found = read_local_clock_file(path) if path else None
+    if found is not None:
+        return found
     value = os.environ.get("LOCAL_CLOCK")
     if not value:
         return None, 0.0
@@ -81,6 +75,19 @@ def _local_adjustment(wall: datetime) -> tuple[datetime | None, float]:
         _env_anchor["value"] = value
         _env_anchor["offset"] = parse_local_clock(value).timestamp() - time.time()
     return None, float(_env_anchor["offset"])
+
+
+def read_local_clock_file(path: str) -> tuple[datetime | None, float] | None:
+    """(the frozen moment or None, the offset in seconds) the shared clock file says, read again whenever it
+    changes; None when there is no such file. The laptop's processes (the platform, the emulator) all read
+    it through here."""
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    if _file_state["path"] != path or _file_state["mtime"] != mtime:
+        _read_file(path, mtime)
+    return _file_state["frozen"], _file_state["offset"]
 
 
 def _read_file(path: str, mtime: int) -> None:

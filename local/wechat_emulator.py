@@ -213,23 +213,15 @@ class FileClock(Clock):
     def __init__(self, path: str | os.PathLike, source: Callable[[], float] = time.time):
         super().__init__(source)
         self.path = str(path)
-        self._seen: tuple[int | None, float, float | None] = (None, 0.0, None)  # mtime, offset, frozen
 
     def _state(self) -> tuple[float, float | None]:
-        from chalicelib.clock import parse_local_clock
+        from chalicelib.clock import read_local_clock_file
 
-        try:
-            mtime = os.stat(self.path).st_mtime_ns
-        except OSError:
+        found = read_local_clock_file(self.path)
+        if found is None:
             return 0.0, None
-        if mtime != self._seen[0]:
-            try:
-                data = json.loads(Path(self.path).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
-            frozen = parse_local_clock(data["frozen_at"]).timestamp() if data.get("frozen_at") else None
-            self._seen = (mtime, float(data.get("offset_seconds") or 0.0), frozen)
-        return self._seen[1], self._seen[2]
+        frozen, offset = found
+        return offset, (frozen.timestamp() if frozen is not None else None)
 
     def time(self) -> float:
         with self._lock:
