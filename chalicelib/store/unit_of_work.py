@@ -233,11 +233,6 @@ def stored_reply(delivery_key: str) -> Reply:
     return reply_from_json(Delivery.get(delivery_key, consistent_read=True).reply)
 
 
-def _write_new_request(tx: _Tx, effect: NewRequest, now: datetime) -> list[str]:
-    write_new_request(tx, effect, now)
-    return []
-
-
 def _write_transition(tx: _Tx, effect: Transition, now: datetime) -> list[str]:
     notice = write_transition(tx, effect.plan)
     return _write_notify(tx, notice, now) if notice else []
@@ -274,67 +269,48 @@ def _write_sender_block(tx: _Tx, effect: SenderBlock, now: datetime) -> list[str
     return []
 
 
-def _write_quota(tx: _Tx, effect: SenderQuota, now: datetime) -> list[str]:
-    write_sender_quota(tx, effect, now)
-    return []
-
-
-def _write_household(tx: _Tx, effect, now: datetime) -> list[str]:
-    write_household(tx, effect, now)
-    return []
-
-
-def _write_signup(tx: _Tx, effect: SaveSignup, now: datetime) -> list[str]:
-    write_signup(tx, effect, now)
-    return []
-
-
-def _write_cancel_signup(tx: _Tx, effect: CancelSignup, now: datetime) -> list[str]:
-    write_cancel_signup(tx, effect, now)
-    return _write_notify(tx, effect.notice, now) if effect.notice else []
-
-
-def _write_suggestion(tx: _Tx, effect: NewSuggestion, now: datetime) -> list[str]:
-    write_new_suggestion(tx, effect, now)
-    return []
-
-
-def _write_answer(tx: _Tx, effect: AnswerSuggestion, now: datetime) -> list[str]:
-    write_answer(tx, effect, now)
-    return _write_notify(tx, effect.notice, now) if effect.notice else []
-
-
-def _write_consultation_answer(tx: _Tx, effect: AnswerConsultation, now: datetime) -> list[str]:
-    write_consultation_answer(tx, effect, now)
-    return []
-
-
 def _write_claim(tx: _Tx, effect: ClaimDelivery, now: datetime) -> list[str]:
     claim = Delivery(effect.key, reply=reply_to_json(Reply()), created_at=now, expires_at=now + DELIVERY_TTL)
     tx.save(claim, "delivery", condition=Delivery.delivery_key.does_not_exist() | (Delivery.expires_at < now))
     return []
 
 
+def _records(write: Callable) -> Callable[[_Tx, object, datetime], list[str]]:
+    """A store writer that adds the effect's records to the transaction and sends nothing."""
+    def writer(tx: _Tx, effect, now: datetime) -> list[str]:
+        write(tx, effect, now)
+        return []
+    return writer
+
+
+def _records_and_notice(write: Callable) -> Callable[[_Tx, object, datetime], list[str]]:
+    """A store writer whose effect also carries a `notice` (a `Notify`, or None) for the resident."""
+    def writer(tx: _Tx, effect, now: datetime) -> list[str]:
+        write(tx, effect, now)
+        return _write_notify(tx, effect.notice, now) if effect.notice else []
+    return writer
+
+
 # Effect type -> writer (adds the effect's records to the transaction; returns the outbox ids it makes).
 WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     ClaimDelivery: _write_claim,
-    NewRequest: _write_new_request,
+    NewRequest: _records(write_new_request),
     Transition: _write_transition,
     Notify: _write_notify,
     FollowChanged: _write_follow,
     ReserveCapacity: _write_capacity,
-    SenderQuota: _write_quota,
+    SenderQuota: _records(write_sender_quota),
     SenderBlock: _write_sender_block,
-    SaveConversation: _write_household,
-    EndConversation: _write_household,
-    SaveProfile: _write_household,
-    DeleteProfile: _write_household,
+    SaveConversation: _records(write_household),
+    EndConversation: _records(write_household),
+    SaveProfile: _records(write_household),
+    DeleteProfile: _records(write_household),
     PostJobReported: write_job_report,  # publishing: WeChat's report on a mass send or publish
-    SaveSignup: _write_signup,
-    CancelSignup: _write_cancel_signup,
-    NewSuggestion: _write_suggestion,
-    AnswerSuggestion: _write_answer,
-    AnswerConsultation: _write_consultation_answer,
+    SaveSignup: _records(write_signup),
+    CancelSignup: _records_and_notice(write_cancel_signup),
+    NewSuggestion: _records(write_new_suggestion),
+    AnswerSuggestion: _records_and_notice(write_answer),
+    AnswerConsultation: _records(write_consultation_answer),
 }
 
 
