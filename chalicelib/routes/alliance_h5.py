@@ -14,7 +14,7 @@ from chalice import Blueprint, Response
 from chalicelib.domain.activities import SELF, SIGNUP_STATES
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.matrix import CATEGORIES
-from chalicelib.routes.h5 import FORM, Ctx, _check_csrf, _csrf, _form, _page, _query, _signed_in, _to_start, h5_page
+from chalicelib.routes.h5 import FORM, Ctx, _csrf, _page, _query, _signed_in, _to_start, h5_page, posted_form
 from chalicelib.services import activities as activities_service, matrix as matrix_service
 from chalicelib.services import suggestions as suggestions_service
 from chalicelib.web import pages
@@ -79,11 +79,7 @@ def activities_page(ctx: Ctx) -> Response:
 @bp.route("/h5/{account_id}/activities", methods=["POST"], content_types=FORM)
 @h5_page
 def activities_submit(ctx: Ctx) -> Response:
-    session = _signed_in(ctx)
-    if session is None:
-        return _to_start(ctx, "activities", 303)
-    form = _form()
-    _check_csrf(ctx, session, form)
+    session, form = posted_form(ctx, "activities")
     person = (form.get("person") or "").strip() or SELF
     try:
         if form.get("do") == "cancel":
@@ -133,11 +129,7 @@ def suggestion_form(ctx: Ctx) -> Response:
 @bp.route("/h5/{account_id}/suggestion", methods=["POST"], content_types=FORM)
 @h5_page
 def suggestion_submit(ctx: Ctx) -> Response:
-    session = _signed_in(ctx)
-    if session is None:
-        return _to_start(ctx, "suggestion", 303)
-    form = _form()
-    _check_csrf(ctx, session, form)
+    session, form = posted_form(ctx, "suggestion")
     text = form.get("text") or ""
     try:
         filed = suggestions_service.file_from_h5(ctx.account.view, session.openid, text)

@@ -108,6 +108,25 @@ def _to_start(ctx: Ctx, page: str, status: int = 302) -> Response:
     return session.redirect(session.start_url(ctx.prefix, ctx.account_id, ctx.local(page)), status)
 
 
+class SignInFirst(Exception):
+    """No session: the view answers with the way to WeChat's sign-in (`h5_page` sends `.response`)."""
+
+    def __init__(self, response: Response):
+        super().__init__("not signed in")
+        self.response = response
+
+
+def posted_form(ctx: Ctx, page: str) -> tuple[session.Session, dict[str, str]]:
+    """A POSTed form of a signed-in resident with a valid CSRF token: (the session, the fields). Without a
+    session the resident is sent to sign in (303); a bad token is refused (403)."""
+    signed_in = _signed_in(ctx)
+    if signed_in is None:
+        raise SignInFirst(_to_start(ctx, page, 303))
+    form = _form()
+    _check_csrf(ctx, signed_in, form)
+    return signed_in, form
+
+
 def _check_csrf(ctx: Ctx, signed_in: session.Session, form: dict[str, str]) -> None:
     if not session.csrf_ok(signed_in, form.get("csrf")):
         log.event(LOG, "h5 form refused: bad csrf token", logging.WARNING)
@@ -133,6 +152,8 @@ def h5_page(view: Callable[..., Response]) -> Callable[..., Response]:
             with log.bind(account_id=account_id):
                 try:
                     return view(ctx)
+                except SignInFirst as first:
+                    return first.response
                 except Refusal as refusal:
                     return _error_page(ctx, refusal)
                 except DomainError as error:
@@ -219,11 +240,7 @@ def request_form(ctx: Ctx) -> Response:
 @bp.route("/h5/{account_id}/request", methods=["POST"], content_types=FORM)
 @h5_page
 def request_submit(ctx: Ctx) -> Response:
-    signed_in = _signed_in(ctx)
-    if signed_in is None:
-        return _to_start(ctx, "request", 303)
-    form = _form()
-    _check_csrf(ctx, signed_in, form)
+    signed_in, form = posted_form(ctx, "request")
     try:
         filed = residents.file_request(ctx.account.view, signed_in.openid, form,
                                        senders=(session.sender_key(signed_in),))
@@ -253,11 +270,7 @@ def profile_form(ctx: Ctx) -> Response:
 @bp.route("/h5/{account_id}/profile", methods=["POST"], content_types=FORM)
 @h5_page
 def profile_submit(ctx: Ctx) -> Response:
-    signed_in = _signed_in(ctx)
-    if signed_in is None:
-        return _to_start(ctx, "profile", 303)
-    form = _form()
-    _check_csrf(ctx, signed_in, form)
+    signed_in, form = posted_form(ctx, "profile")
     if form.get("action") == "delete":
         outcome = residents.delete_profile(ctx.account_id, signed_in.openid, form.get("confirm") == "yes")
         if outcome.result == "nothing":
