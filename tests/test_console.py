@@ -59,6 +59,16 @@ def test_feature_page_scripts_are_loaded_after_the_app_and_served(http):
     assert http.get("/console/pages/nothing.js").status_code == 404
 
 
+def test_the_chart_library_ships_with_the_app_and_nothing_else_is_served_from_vendor(http):
+    assert "chart.umd.min.js" in console.VENDOR_SCRIPTS
+    answer = http.get("/console/vendor/chart.umd.min.js")
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert answer.body == (CONSOLE / "vendor" / "chart.umd.min.js").read_bytes()
+    assert b"window.Chart" in answer.body and b"sourceMappingURL" not in answer.body
+    for path in ("/console/vendor/README.md", "/console/vendor/chart.js.LICENSE.md", "/console/vendor/..%2Fapp.js"):
+        assert http.get(path).status_code == 404
+
+
 @pytest.mark.parametrize("name, content_type", sorted(console.ASSETS.items()))
 def test_assets_have_their_type_and_a_short_cache(http, name, content_type):
     answer = http.get(f"/console/{name}")

@@ -35,6 +35,10 @@ PAGE_SCRIPTS = tuple(sorted(p.name for p in (ROOT / "pages").glob("*.js"))) if (
 PAGES = ("login", "home", "inbox", "requests", "canteen", "accounts", "audit",
          *(name.removesuffix(".js") for name in PAGE_SCRIPTS))
 ASSET_CACHE = "public, max-age=300"  # short: a deploy shows within five minutes
+# Third-party libraries shipped with the app (no CDN): `console/vendor/<file>.js`, each pinned and named by its
+# version in console/vendor/README.md; loaded only by the pages that draw with them.
+VENDOR_SCRIPTS = tuple(sorted(p.name for p in (ROOT / "vendor").glob("*.js"))) if (ROOT / "vendor").is_dir() else ()
+VENDOR_CACHE = "public, max-age=86400"
 SECURITY = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                 "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -101,4 +105,12 @@ def console_page_script(name):
     if name in PAGE_SCRIPTS:
         return Response((ROOT / "pages" / name).read_text(encoding="utf-8"), status_code=200,
                         headers={"Content-Type": ASSETS["app.js"], "Cache-Control": ASSET_CACHE, **SECURITY})
+    return _not_found()
+
+
+@bp.route("/console/vendor/{name}", methods=["GET"])
+def console_vendor_script(name):
+    if name in VENDOR_SCRIPTS:
+        return Response(_read(f"vendor/{name}"), status_code=200,
+                        headers={"Content-Type": ASSETS["app.js"], "Cache-Control": VENDOR_CACHE, **SECURITY})
     return _not_found()
