@@ -1,7 +1,7 @@
 """Staff users and their scope (社工, 主任, 街道, 区, 服务队, 部门)."""
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib import clock
@@ -41,5 +41,10 @@ class StaffUser(Model):
     locked_until = UTCDateTimeAttribute(null=True)  # set after too many failed logins; past or None: unlocked
     password_changed_at = UTCDateTimeAttribute(null=True)
     token_version = NumberAttribute(default=0)  # tokens carry it as `ver`; bumped by logout and password change
+    # The staff member's own WeChat (绑定微信), for alerts: a follower of `wechat_account_id` (their community's
+    # account or 微市南) with that account's openid; `alert_kinds` lists what they chose to hear (None: all).
+    wechat_account_id = UnicodeAttribute(null=True)
+    wechat_openid = UnicodeAttribute(null=True)
+    alert_kinds = ListAttribute(of=UnicodeAttribute, null=True)
 
     by_scope = StaffByScope()
