@@ -15,7 +15,6 @@ them with `override(ports=FakePorts(), unit_of_work=FakeUnitOfWork())` (a contex
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
@@ -24,6 +23,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import clock, queues
 from chalicelib.domain.ports import Ports, UnitOfWork
+from chalicelib.domain.records import record
 from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
 from chalicelib.store import (
@@ -114,7 +114,7 @@ def wechat(account_id: str):
     return client_for(account_id)
 
 
-@dataclass(frozen=True)
+@record
 class WeChatErrors:
     api: type[BaseException]  # WeChat answered with an errcode (`.errcode`, `.errmsg`)
     transport: tuple[type[BaseException], ...]  # no answer: the call may or may not have taken effect

@@ -7,8 +7,9 @@ which wires table and queue names to the resources it creates.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+
+from chalicelib.domain.records import record
 
 APP_NAME = "wechat-alliance"
 # Stages that only ever run on a laptop or in the test suite and benchmarks (moto, the WeChat emulator):
@@ -26,7 +27,7 @@ def table_name(table: str) -> str:
     return os.environ.get(table_env_var(table)) or f"{APP_NAME}-{stage}-{table}"
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     stage: str
     version: str

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
@@ -15,11 +14,12 @@ from botocore.session import get_session
 
 from chalicelib import log
 from chalicelib.config import APP_NAME, settings
+from chalicelib.domain.records import record
 
 LOG = log.get_logger("queues")
 
 
-@dataclass(frozen=True)
+@record
 class QueueSpec:
     visibility_timeout_s: int  # at least six times the handler's timeout, as AWS advises
     max_receives: int  # deliveries before the message goes to the dead-letter queue

@@ -10,11 +10,12 @@ runs; nothing here touches storage.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from typing import Any, Mapping
 
 from chalicelib.auth.errors import BadRequest
+from chalicelib.domain.records import record
 
 
 class Invalid(BadRequest):
@@ -25,7 +26,7 @@ def _refuse(path: str, what: str, label: str = "") -> Invalid:
     return Invalid(f"字段 {path or '（请求体）'}{f'（{label}）' if label else ''} {what}")
 
 
-@dataclass(frozen=True)
+@record
 class Text:
     max_len: int = 200
     required: bool = True
@@ -47,7 +48,7 @@ class Text:
         return value
 
 
-@dataclass(frozen=True)
+@record
 class Int:
     min: int = 0
     max: int = 1_000_000
@@ -62,7 +63,7 @@ class Int:
         return value
 
 
-@dataclass(frozen=True)
+@record
 class Bool:
     required: bool = True
     label: str = ""  # what staff call it, in the message
@@ -73,7 +74,7 @@ class Bool:
         return value
 
 
-@dataclass(frozen=True)
+@record
 class Day:
     required: bool = True
     label: str = ""  # what staff call it, in the message
@@ -87,7 +88,7 @@ class Day:
         return value
 
 
-@dataclass(frozen=True)
+@record
 class List:
     item: Any
     max_items: int = 50
@@ -102,7 +103,7 @@ class List:
         return [self.item.check(v, f"{path}[{i}]") for i, v in enumerate(value)]
 
 
-@dataclass(frozen=True)
+@record
 class Obj:
     fields: Mapping[str, Any] = field(default_factory=dict)
     required: bool = True

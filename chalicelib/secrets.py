@@ -6,19 +6,20 @@ Path per stage and account: `{SSM_PREFIX}/accounts/{account_id}/{name}` where na
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from botocore.session import get_session  # imported on first use: keeps cold start low
 
 from chalicelib.cache import ContainerCache
 from chalicelib.config import settings
 from chalicelib.domain.errors import SecretsMissing
+from chalicelib.domain.records import record
 
 SECRET_NAMES = ("app_secret", "token", "encoding_aes_key")
 MISS_SECONDS = 30
 
 
-@dataclass(frozen=True)
+@record
 class AccountSecrets:
     app_secret: str = field(repr=False)
     token: str = field(repr=False)

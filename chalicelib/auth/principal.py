@@ -1,16 +1,17 @@
 """Who is calling: the `Principal` the staff authorizer hands to every protected route."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from typing import Any
 
 from chalicelib.auth.errors import Unauthenticated
+from chalicelib.domain.records import record
 from chalicelib.store.staff import ROLES
 
 SCOPE_FIELDS = ("district_id", "subdistrict_id", "community_id", "team_id", "department_id")
 
 
-@dataclass(frozen=True)
+@record
 class Principal:
     username: str
     display_name: str

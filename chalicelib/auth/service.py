@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -35,6 +34,7 @@ from chalicelib.auth.principal import Principal
 from chalicelib.config import settings
 from chalicelib.auth import passwords
 from chalicelib.domain import limits
+from chalicelib.domain.records import record
 from chalicelib.store import windows
 from chalicelib.store.staff import StaffUser
 
@@ -52,7 +52,7 @@ def now() -> datetime:
     return clock.now()
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     """A signed-in user: the token, when it expires, and who it is."""
 
@@ -97,7 +97,7 @@ def _issue(user, at: datetime) -> Session:
     return Session(token, expires_at, principal)
 
 
-@dataclass(frozen=True)
+@record
 class _Attempt:
     """The failure counters one sign-in attempt touches, and their recent counts."""
 

@@ -11,7 +11,6 @@ of two residents for the last place one gets it, the other is put on the waiting
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ from chalicelib.domain.dates import SHANGHAI, describe_day, local_date
 from chalicelib.domain.effects import CancelSignup, Decision, Notify, ReserveCapacity, SaveSignup
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
 from chalicelib.domain.text import normalise
 
@@ -31,7 +31,7 @@ MAX_CAPACITY = 10_000
 ANSWERS_NOTICE = "activity"
 
 
-@dataclass(frozen=True)
+@record
 class ActivityView:
     activity_id: str
     district_id: str
@@ -60,7 +60,7 @@ class ActivityView:
         return f"{describe_day(local.date(), local_date(now))} {local:%H:%M}"
 
 
-@dataclass(frozen=True)
+@record
 class SignupView:
     activity_id: str
     signup_key: str

@@ -7,18 +7,19 @@ delivery capacity an order takes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain.dates import SHANGHAI, describe_day
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.domain.records import record
 
 MEAL_ORDER = ("breakfast", "lunch", "dinner")
 
 
-@dataclass(frozen=True)
+@record
 class CanteenView:
     canteen_id: str
     name: str
@@ -29,7 +30,7 @@ class CanteenView:
     elder_subsidy_fen: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Household:
     """户: the household an order is delivered to (personal data, with consent)."""
 

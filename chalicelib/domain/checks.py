@@ -10,7 +10,7 @@ Each finding blocks or warns as the district's `CheckPolicy.levels` say. Plain f
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import date
 from typing import Any, Iterable
 
@@ -18,6 +18,7 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.publishing import (
     ALT_RE, HREF_RE, IMG_TAG_RE, ArticleDraft, Post, host_of, plain_text,
 )
+from chalicelib.domain.records import record
 
 BLOCK, WARN = "block", "warn"
 
@@ -50,7 +51,7 @@ DEFAULT_LEVELS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     check: str  # text / time / policy (文字关 / 时间关 / 政策关)
     code: str
@@ -62,7 +63,7 @@ class Finding:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@record
 class CheckPolicy:
     """What a district checks: editable by the district (stored as JSON; absent: these defaults)."""
 

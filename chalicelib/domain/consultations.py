@@ -7,20 +7,20 @@ answers in the resident's words (when the consultation takes free text).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.effects import AnswerConsultation, Decision
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
 
 MAX_OPTIONS = 8
 MAX_ANSWER = 500
 
 
-@dataclass(frozen=True)
+@record
 class ConsultationView:
     consultation_id: str
     scope: str

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import re as _re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from chalicelib.domain.records import record
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -107,7 +108,7 @@ def _last_day(year: int, month: int) -> date:
     return date(year2, month2, 1) - timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@record
 class DayReading:
     """What a text says about a day: `day` when a phrase resolves whole; `phrase` when there is one."""
 

@@ -5,15 +5,16 @@ with the delivery record in one transaction, and publishes the outbox messages a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any, Union
 
 from chalicelib.domain.limits import SenderQuota
 from chalicelib.domain.messages import NO_REPLY, Reply
+from chalicelib.domain.records import record
 
 
-@dataclass(frozen=True)
+@record
 class NewRequest:
     """Effect: file a 便民纸条 (with its first audit event, its duplicate guard and its counters)."""
 
@@ -40,7 +41,7 @@ class NewRequest:
     flags: tuple[str, ...] = ()  # what staff must act on (domain.filing.FLAGS): late, capacity_full, …
 
 
-@dataclass(frozen=True)
+@record
 class Notify:
     """Effect: a message to a resident through the outbox (customer service, else template/subscribe)."""
 
@@ -51,7 +52,7 @@ class Notify:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class FollowChanged:
     """Effect: a resident followed (with the QR scene, if any) or unfollowed an account."""
 
@@ -61,7 +62,7 @@ class FollowChanged:
     scene: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ReserveCapacity:
     """Effect: take `portions` of a meal's delivery capacity, refused once `limit` would be passed."""
 
@@ -72,7 +73,7 @@ class ReserveCapacity:
     otherwise: tuple = ()  # effects committed instead when the places are gone (e.g. a waiting-list place)
 
 
-@dataclass(frozen=True)
+@record
 class SaveConversation:
     """Effect: remember a question asked of the resident (until `expires_at`)."""
 
@@ -83,13 +84,13 @@ class SaveConversation:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
+@record
 class EndConversation:
     account_id: str
     openid: str
 
 
-@dataclass(frozen=True)
+@record
 class SaveProfile:
     """Effect: create or update the resident's household profile (with consent) and link the openid."""
 
@@ -101,14 +102,14 @@ class SaveProfile:
     relation: str = "self"
 
 
-@dataclass(frozen=True)
+@record
 class DeleteProfile:
     account_id: str
     openid: str
     profile_id: str
 
 
-@dataclass(frozen=True)
+@record
 class SaveSignup:
     """Effect: a resident's sign-up for a community activity (报名), confirmed or on the waiting list.
 
@@ -124,7 +125,7 @@ class SaveSignup:
     activity_title: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class CancelSignup:
     """Effect: cancel a sign-up; a confirmed place goes to the first of the waiting list (`promote`, told
     through `notice`), or back to the activity's free places."""
@@ -137,7 +138,7 @@ class CancelSignup:
     notice: Notify | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NewSuggestion:
     """Effect: a resident's suggestion (意见建议) for the director's queue, and the month's count."""
 
@@ -150,7 +151,7 @@ class NewSuggestion:
     channel: str
 
 
-@dataclass(frozen=True)
+@record
 class AnswerSuggestion:
     """Effect: the director's answer to a suggestion (only while it is open), told to the resident."""
 
@@ -162,7 +163,7 @@ class AnswerSuggestion:
     notice: Notify | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AnswerConsultation:
     """Effect: a resident's one answer to a consultation (公共政策讨论): an option and/or free text."""
 
@@ -173,14 +174,14 @@ class AnswerConsultation:
     text: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Transition:
     """Effect: apply a planned transition of a 便民纸条 (`chalicelib.domain.requests.TransitionPlan`)."""
 
     plan: Any
 
 
-@dataclass(frozen=True)
+@record
 class SenderBlock:
     """Effect: staff block (or unblock) a sender's 便民纸条 (`domain.limits`; checked in every filing's
     transaction)."""
@@ -190,7 +191,7 @@ class SenderBlock:
     blocked: bool
 
 
-@dataclass(frozen=True)
+@record
 class ClaimDelivery:
     """Effect: record that something happened once under `key` (e.g. a parked message's follow-up was
     sent); a later commit that claims the same key again fails as a duplicate."""
@@ -217,7 +218,7 @@ def declined_effects(effects: tuple, refused: bool) -> tuple:
     return kept
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     reply: Reply = NO_REPLY
     effects: tuple[Effect, ...] = ()

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from typing import Any, Iterable, Sequence
 
+from chalicelib.domain.text import xml_safe
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_ILLEGAL_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def safe_cell(value: Any) -> Any:
@@ -69,7 +69,7 @@ def _column(index: int) -> str:
 def _xml_cell(ref: str, value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<c r="{ref}"><v>{value}</v></c>'
-    text = escape(_ILLEGAL_XML.sub("", str(value)), {"\r": "&#13;"})  # a raw CR would be read as LF
+    text = escape(xml_safe(str(value)), {"\r": "&#13;"})  # a raw CR would be read as LF
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 

@@ -10,7 +10,7 @@ happens next in plain words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date, datetime, time, timedelta
 
 from chalicelib.domain.canteen import (
@@ -28,6 +28,7 @@ from chalicelib.domain.masking import mask_address
 from chalicelib.domain.meals import MEAL_NAMES, read_meal_order
 from chalicelib.domain.messages import Reply
 from chalicelib.domain.ports import AccountView, Ports
+from chalicelib.domain.records import record
 from chalicelib.domain.requests import check_category, classify, due_at, fingerprint
 from chalicelib.domain.text import normalise
 
@@ -50,7 +51,7 @@ ASK_ADDRESS = ("为了把饭送到家，请回复“地址”加上您的详细�
                "回复“删除我的资料”可随时删除。")
 
 
-@dataclass(frozen=True)
+@record
 class Need:
     """What a resident asked for, as a channel received it."""
 

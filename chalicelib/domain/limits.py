@@ -5,11 +5,11 @@ gone when the window is over, so nothing needs resetting and nothing lives forev
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from chalicelib.domain.dates import SHANGHAI
+from chalicelib.domain.records import record
 
 # ---- staff sign-in -------------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ LIMIT_REPLY = ("您近期提交的便民纸条较多（每小时最多{per_hour}
 BLOCKED_REPLY = "您的便民纸条暂时无法提交，请直接联系社区工作人员。"
 
 
-@dataclass(frozen=True)
+@record
 class ResidentLimits:
     """How many 便民纸条 one sender (an openid in chat, an H5 session) may file: per hour and per Shanghai day.
     A district sets its own in its request policy (`"limits": {"per_hour": 10, "per_day": 30}`)."""
@@ -86,7 +86,7 @@ def shanghai_hour(now: datetime) -> str:
     return now.astimezone(SHANGHAI).strftime("%Y%m%d%H")
 
 
-@dataclass(frozen=True)
+@record
 class SenderQuota:
     """Effect: count one 便民纸条 against its sender's hourly and daily windows, written with the request in
     one transaction and refused (with `refused_reply`) once a window is full, or while staff have blocked

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, Iterable, Protocol
 
 from chalicelib.domain.effects import Decision
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
 
 PLATFORMS = {"wechat": "微信", "weibo": "微博"}
@@ -34,7 +35,7 @@ PLATFORM_WORDS = {"微博": "weibo", "微信": "wechat", "公众号": "wechat", 
 QUERY_NOISE = re.compile(r"(?:联盟|矩阵|账号|帐号|的|有哪些|有什么|列表|全部|所有)")
 
 
-@dataclass(frozen=True)
+@record
 class MatrixEntry:
     """One account of the matrix (矩阵账号)."""
 
@@ -72,7 +73,7 @@ _COMPACT_KEYS = {"entry_id": "i", "name": "n", "platform": "p", "owner": "o", "c
 _FROM_COMPACT = {v: k for k, v in _COMPACT_KEYS.items()}
 
 
-@dataclass(frozen=True)
+@record
 class MatrixIndex:
     """The district's matrix in one compact, versioned record (what searches and the H5 page read)."""
 

@@ -4,15 +4,17 @@ Plain data: the WeChat protocol adapter (`chalicelib.wechat.protocol`) turns XML
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import datetime
+
+from chalicelib.domain.records import record
 
 MESSAGE_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "link", "event", "unknown")
 EVENTS = ("subscribe", "unsubscribe", "SCAN", "LOCATION", "CLICK", "VIEW", "MASSSENDJOBFINISH",
           "TEMPLATESENDJOBFINISH", "PUBLISHJOBFINISH")
 
 
-@dataclass(frozen=True)
+@record
 class Inbound:
     """One message or event from a resident (or from WeChat about a job), as WeChat delivered it."""
 
@@ -43,7 +45,7 @@ class Inbound:
         return f"evt#{self.openid}#{int(self.created_at.timestamp())}#{self.event or self.kind}"
 
 
-@dataclass(frozen=True)
+@record
 class Article:
     title: str
     description: str = ""
@@ -51,7 +53,7 @@ class Article:
     image_url: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Reply:
     """The passive reply to one inbound message: text, news (articles), or nothing (`success`)."""
 

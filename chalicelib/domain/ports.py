@@ -5,9 +5,10 @@ fakes (`tests/fakes.py`). `chalicelib.bootstrap` decides which one a process use
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, Sequence
+
+from chalicelib.domain.records import record
 
 if TYPE_CHECKING:  # types only: no import cycle at run time
     from chalicelib.domain.canteen import CanteenView, Household
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # types only: no import cycle at run time
     from chalicelib.domain.rules import Rule
 
 
-@dataclass(frozen=True)
+@record
 class AccountView:
     account_id: str
     name: str
@@ -29,7 +30,7 @@ class AccountView:
     request_prefix: str  # the community's code (or the district's) in public request numbers
 
 
-@dataclass(frozen=True)
+@record
 class GatewayAccount:
     """What a callback needs of an account: its view, and the facts the protocol checks."""
 
@@ -39,7 +40,7 @@ class GatewayAccount:
     encryption_mode: str  # plain | compatible | safe
 
 
-@dataclass(frozen=True)
+@record
 class Stamp:
     """A callback's (timestamp, nonce, signature) to record with its delivery (single use), and when it may
     be forgotten (its timestamp has left the replay window)."""

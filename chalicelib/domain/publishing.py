@@ -14,11 +14,12 @@ import hashlib
 import html
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date, datetime
 from typing import Any, Iterable
 
 from chalicelib.domain.errors import BadRequest, ConflictError, Forbidden
+from chalicelib.domain.records import record
 
 # ---- WeChat's limits on an article (draft/add) -----------------------------------------------------
 
@@ -58,7 +59,7 @@ def plain_text(content: str) -> str:
     return html.unescape(TAG_RE.sub("", content))
 
 
-@dataclass(frozen=True)
+@record
 class ArticleDraft:
     """One article (图文) of a post, as WeChat's draft/add takes it."""
 
@@ -144,7 +145,7 @@ EDITABLE = frozenset({"topic", "draft", "scheduled", "failed"})  # first/second 
 REAPPROVAL = {"scheduled": "first_review", "failed": "draft"}  # an edit here moves the post on
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One move of the workflow: from a state, by an action, to a state, if the actor holds `permission`."""
 
@@ -187,7 +188,7 @@ def actions_in(state: str) -> list[str]:
 
 # ---- posts and revisions -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Post:
     """A send (一次群发): one or more articles for an account's planned day and slot."""
 
@@ -244,7 +245,7 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
 
 # ---- planning a step ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class StepPlan:
     """The outcome of a step: the post after it, the audit event, who is told, a new revision to store."""
 
@@ -343,7 +344,7 @@ OUTCOMES = ("claimed", "sent", "filtered", "failed", "missed")
 FINAL_OUTCOMES = frozenset({"sent", "filtered", "failed"})
 
 
-@dataclass(frozen=True)
+@record
 class PostJobReported:
     """Effect: WeChat reported on one of our sends (MASSSENDJOBFINISH / PUBLISHJOBFINISH)."""
 

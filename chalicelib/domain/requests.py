@@ -7,13 +7,14 @@ planned here (pure) and written by the store as one transaction with its audit e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.domain.canteen import capacity_counter
 from chalicelib.domain.errors import ConflictError, DomainError
 from chalicelib.domain.effects import Notify
+from chalicelib.domain.records import record
 
 # ---- categories, and the district default policy -------------------------------------------------
 
@@ -31,7 +32,7 @@ CATEGORIES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Route:
     """Where a category goes: a kind of the community's teams, or a partner department."""
 
@@ -39,7 +40,7 @@ class Route:
     department_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     keywords: Mapping[str, tuple[str, ...]]  # category -> words; the category with most hits wins
     routes: Mapping[str, Route]
@@ -159,7 +160,7 @@ class InvalidTransition(ConflictError):
     code = "invalid_transition"
 
 
-@dataclass(frozen=True)
+@record
 class RequestView:
     """What the rules need to know of a stored request."""
 
@@ -180,14 +181,14 @@ class RequestView:
     flags: tuple[str, ...] = ()  # domain.filing.FLAGS staff must act on
 
 
-@dataclass(frozen=True)
+@record
 class Actor:
     kind: str  # resident, staff, team, department, system, partner
     id: str
     role: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TransitionPlan:
     number: str
     action: str

@@ -12,18 +12,18 @@ and is what callers use (`handlers.ROUTER`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from chalicelib.domain.effects import Decision
 from chalicelib.domain.messages import Inbound
 from chalicelib.domain.ports import AccountView, Ports
+from chalicelib.domain.records import record
 from chalicelib.domain.rules import DEFAULT_RULES, Rule
 from chalicelib.domain.text import normalise
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     message: Inbound
     account: AccountView

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from functools import lru_cache
 from typing import Any, Iterable
 
 from chalicelib.domain.messages import Inbound
+from chalicelib.domain.records import record
 
 RULE_TRIGGERS = ("text", "click", "event", "type")
 TEXT_MATCHES = ("exact", "contains", "regex")
@@ -22,7 +23,7 @@ class InvalidRule(ValueError):
     """A rule staff wrote cannot work (unknown trigger or action, bad regex)."""
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     on: str  # one of RULE_TRIGGERS
     pattern: str  # text: keywords separated by | (or a regex); click: menu key; event: event name; type: kind

@@ -1,9 +1,10 @@
 """Daily statistics (日统计): followers and reads of each account, the inputs of the monthly ranking."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+
+from chalicelib.domain.records import record
 
 
 class DataCube(Protocol):
@@ -14,7 +15,7 @@ class DataCube(Protocol):
     def article_summary(self, day: date) -> list[dict]: ...
 
 
-@dataclass(frozen=True)
+@record
 class DayFigures:
     new_followers: int
     lost_followers: int

@@ -6,7 +6,6 @@ the monthly bulletin.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -14,6 +13,7 @@ from chalicelib.domain.dates import local_date
 from chalicelib.domain.effects import AnswerSuggestion, Decision, NewSuggestion, Notify
 from chalicelib.domain.errors import BadRequest, ConflictError
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
 
 MIN_TEXT = 4
@@ -22,7 +22,7 @@ MAX_ANSWER = 1000
 STATES = {"open": "待答复", "answered": "已答复"}
 
 
-@dataclass(frozen=True)
+@record
 class SuggestionView:
     suggestion_id: str
     scope: str

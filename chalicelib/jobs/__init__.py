@@ -5,10 +5,10 @@ schedule (cron in UTC), and the queues it fills (which `make job` drains through
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from chalicelib.domain.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     name: str
     function: str

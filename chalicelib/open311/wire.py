@@ -15,12 +15,13 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.domain.dates import SHANGHAI, shanghai_iso
+from chalicelib.domain.records import record
 from chalicelib.domain.requests import CATEGORIES, OPEN_STATES, STATE_NAMES, Policy, parse_number
+from chalicelib.domain.text import xml_safe
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00+08:00"  # bump when services, fields or behaviour change
@@ -53,8 +54,6 @@ ATTRIBUTES = (
 GRID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 PHONE = re.compile(r"[0-9+\- ()]{3,32}")
 SLUG = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 class Open311Error(Exception):
@@ -181,7 +180,7 @@ def created_dict(number: str, notice: str) -> dict[str, Any]:
 
 def clean(value: str) -> str:
     """Text without the characters XML cannot carry (control characters, lone surrogates)."""
-    return _NOT_XML.sub("", value)
+    return xml_safe(value)
 
 
 def flatten(body: Mapping[str, Any]) -> dict[str, str]:
@@ -203,7 +202,7 @@ def _text(name: str, value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-@dataclass(frozen=True)
+@record
 class Submission:
     jurisdiction_id: str
     service_code: str
@@ -258,7 +257,7 @@ def parse_submission(fields: Mapping[str, str]) -> Submission:
 
 def _name(first: str, last: str) -> str:
     """A Chinese name is 姓 then 名 with no space; others "first last"."""
-    if _CJK.search(first + last):
+    if any("\u3400" <= ch <= "\u9fff" for ch in first + last):  # a CJK ideograph (cheaper than a regex class)
         return last + first
     return f"{first} {last}".strip()
 
@@ -278,7 +277,7 @@ def _location(lat: str | None, long: str | None) -> str | None:
 
 # ---- searching -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Search:
     """GET requests: by numbers (everything else ignored, as the spec says), or by the filters within
     a window of at most 90 days, newest first."""

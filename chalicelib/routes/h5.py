@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote
 
@@ -29,6 +28,7 @@ from chalicelib import bootstrap, log
 from chalicelib.domain.errors import DomainError, StorageUnavailable
 from chalicelib.domain.filing import MAX_TEXT
 from chalicelib.domain.ports import GatewayAccount
+from chalicelib.domain.records import record
 from chalicelib.secrets import SecretsMissing
 from chalicelib.services import residents
 from chalicelib.services.filing import Filed
@@ -50,7 +50,7 @@ BUSY_PROFILE = "系统正忙，您的资料还没有保存。请稍等一会儿�
 
 # ---- the request's context ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Ctx:
     account: GatewayAccount
     account_id: str

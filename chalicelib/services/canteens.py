@@ -3,7 +3,6 @@ delivery list of a meal, and marking an order delivered (which completes its 便
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,11 +15,12 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.filing import FLAGS
 from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.domain.records import record
 from chalicelib.domain.requests import STATE_NAMES
 from chalicelib.services import requests as request_desk
 
 
-@dataclass(frozen=True)
+@record
 class CanteenScope:
     community_id: str
     district_id: str

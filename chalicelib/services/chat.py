@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import bootstrap, log, queues
@@ -32,6 +31,7 @@ from chalicelib.domain.handlers import ROUTER
 from chalicelib.domain.limits import sender_quota
 from chalicelib.domain.messages import NO_REPLY, Reply, inbound_from_dict, inbound_to_dict
 from chalicelib.domain.ports import Stamp
+from chalicelib.domain.records import record
 from chalicelib.wechat.protocol import (
     AccountKeys,
     CallbackRejected,
@@ -45,7 +45,7 @@ from chalicelib.wechat.protocol import (
 LOG = log.get_logger("services.chat")
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     status: int
     body: str

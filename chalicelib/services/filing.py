@@ -4,7 +4,6 @@ use case, so every channel classifies, routes, numbers and decides "is this a me
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from chalicelib import bootstrap
 from chalicelib.domain.effects import NewRequest
@@ -13,9 +12,10 @@ from chalicelib.domain.filing import Need, plan_need, with_sender_quota, without
 from chalicelib.domain.limits import sender_quota
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.ports import AccountView
+from chalicelib.domain.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Filed:
     """What a channel tells the resident (or staff) after filing."""
 

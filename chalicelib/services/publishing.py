@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import binascii
 from calendar import monthrange
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from chalicelib.auth.principal import Principal
 from chalicelib.auth.scope import can, communities_in_scope, require
 from chalicelib.domain import checks, dates, publishing as pub
 from chalicelib.domain.errors import BadRequest, NotFound, StorageUnavailable
+from chalicelib.domain.records import record
 
 MAX_IMAGE_BYTES = {"body": 1024 * 1024, "cover": 2 * 1024 * 1024}  # uploadimg: under 1 MB
 IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
@@ -31,7 +31,7 @@ class _Repository:
 repo = _Repository()
 
 
-@dataclass(frozen=True)
+@record
 class _Scope:
     """What scope checks need of a community."""
 
@@ -248,11 +248,11 @@ def calendar(principal: Principal, community_id: str, month: str | None) -> dict
     for p in repo.posts_of_account(account_id, first, last):
         p["state_label"] = pub.STATE_LABELS.get(p["state"], p["state"])
         days[p["planned_day"]]["posts"].append(p)
-    for record in repo.days_of(account_id, first, last):
-        days[record.day]["outcome"] = record.outcome
-        days[record.day]["mode"] = record.mode
-        days[record.day]["note"] = record.note
-        days[record.day]["error"] = record.error
+    for delivered in repo.days_of(account_id, first, last):
+        days[delivered.day]["outcome"] = delivered.outcome
+        days[delivered.day]["mode"] = delivered.mode
+        days[delivered.day]["note"] = delivered.note
+        days[delivered.day]["error"] = delivered.error
     for key, entry in days.items():
         if entry["outcome"] is None and date.fromisoformat(key) < today and not any(
                 p["state"] == "sent" for p in entry["posts"]):

@@ -6,7 +6,6 @@ work with its audit event.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import bootstrap
@@ -15,6 +14,7 @@ from chalicelib.domain.effects import Transition
 from chalicelib.domain.errors import DomainError, NotFound, StaleState
 from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.domain.messages import NO_REPLY
+from chalicelib.domain.records import record
 from chalicelib.domain.requests import (
     CATEGORIES,
     STATE_NAMES,
@@ -33,7 +33,7 @@ class DeskError(DomainError):
     """A request the desk cannot carry out (bad input); the message is for staff."""
 
 
-@dataclass(frozen=True)
+@record
 class Scoped:
     """What scope checks read: an object's community, team, department and district."""
 

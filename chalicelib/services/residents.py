@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping
 
 from chalicelib import bootstrap
@@ -20,6 +20,7 @@ from chalicelib.domain.filing import MAX_TEXT, Need, is_meaningful
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.canteen import Household
 from chalicelib.domain.ports import AccountView
+from chalicelib.domain.records import record
 from chalicelib.services import filing
 from chalicelib.services.filing import Filed
 
@@ -45,7 +46,7 @@ class FormRejected(BadRequest):
         self.registered = registered
 
 
-@dataclass(frozen=True)
+@record
 class ProfileView:
     """The household profile as the form shows it (strings), and whether one is registered."""
 
@@ -53,14 +54,14 @@ class ProfileView:
     registered: bool
 
 
-@dataclass(frozen=True)
+@record
 class DeleteOutcome:
     """`nothing` (no profile), `ask` (confirm first) or `deleted`."""
 
     result: str
 
 
-@dataclass(frozen=True)
+@record
 class SavedProfile:
     values: dict[str, Any] = field(default_factory=dict)
     relation: str = "self"

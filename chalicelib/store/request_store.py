@@ -2,9 +2,9 @@
 its contact, and the dashboard counts kept at write time. Never a scan."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.records import record
 from chalicelib.domain.requests import STATE_NAMES
 from chalicelib.store import page_tokens
 from chalicelib.store.counters import Counter
@@ -17,7 +17,7 @@ from chalicelib.store.residents import Profile, Resident
 MAX_PAGE = 100
 
 
-@dataclass(frozen=True)
+@record
 class Page:
     items: list[Any]
     cursor: str | None

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from chalice import Response
 from chalicelib import clock
 from chalicelib.auth import tokens
 from chalicelib.config import settings
+from chalicelib.domain.records import record
 from chalicelib.web.pages import PRIVATE_HEADERS
 
 SESSION_LIFETIME = timedelta(hours=2)
@@ -43,7 +43,7 @@ class SessionInvalid(Exception):
     The message says why, for logs only."""
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     account_id: str
     openid: str

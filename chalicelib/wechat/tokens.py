@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib import clock as _clock, log
+from chalicelib.domain.records import record
 from chalicelib.store.tokens import AccessToken
 
 LOG = log.get_logger("wechat.tokens")
@@ -28,7 +28,7 @@ class TokenUnavailable(RuntimeError):
     """No token could be had in time (WeChat refused, or the refresher did not finish)."""
 
 
-@dataclass(frozen=True)
+@record
 class FreshToken:
     token: str
     expires_in: int

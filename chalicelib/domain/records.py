@@ -1,0 +1,103 @@
+"""Records (值对象): frozen dataclasses without their import-time cost.
+
+`@record` is a frozen dataclass (`dataclass(frozen=True)`) with the same behaviour — the constructor (positional, keyword,
+defaults, `field(default_factory=...)`, `field(init=False)`, `__post_init__`), `repr` (honouring
+`field(repr=False)`), equality and hash over the compared fields, `FrozenInstanceError` on assignment, and
+`dataclasses.fields / replace / asdict / is_dataclass` — but its methods are shared closures instead of source
+text compiled per class.
+
+Why: `dataclass` compiles five or six functions with `exec` for every class, about 0.5 ms each class. The
+platform defines about eighty value types (effects, decisions, schemas, settings), so plain dataclasses
+cost roughly half of the app's own import time, paid by every Lambda cold start (bench/import_time.py).
+`tests/test_records.py` holds the two side by side.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import MISSING, FrozenInstanceError
+from typing import TypeVar
+
+__all__ = ["record"]
+
+T = TypeVar("T", bound=type)
+
+
+def record(cls: T) -> T:
+    """Make `cls` a frozen dataclass (see the module's docstring)."""
+    if not cls.__doc__:  # dataclass would describe the class by `inspect.signature`, which loads `tokenize`
+        cls.__doc__ = f"{cls.__name__}({', '.join(cls.__dict__.get('__annotations__', {}))})"
+    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # fields only: nothing is compiled
+    fields = dataclasses.fields(cls)
+    name = cls.__name__
+    taken = tuple(f for f in fields if f.init)
+    names = tuple(f.name for f in taken)
+    position = {n: i for i, n in enumerate(names)}
+    defaults = tuple((f.default, f.default_factory) for f in taken)
+    computed = tuple((f.name, f.default, f.default_factory) for f in fields if not f.init)
+    shown = tuple(f.name for f in fields if f.repr)
+    compared = tuple(f.name for f in fields if f.compare)
+    hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
+    required = sum(1 for default, factory in defaults if default is factory is MISSING)
+    accepted = f"from {required + 1} to {len(names) + 1}" if required < len(names) else str(len(names) + 1)
+    post_init = getattr(cls, "__post_init__", None)
+
+    put = object.__setattr__
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(names):
+            raise TypeError(f"{name}.__init__() takes {accepted} positional argument{'s' if len(names) else ''} "
+                            f"but {len(args) + 1} were given")
+        values = [*args, *(MISSING,) * (len(names) - len(args))]
+        for key, value in kwargs.items():
+            at = position.get(key)
+            if at is None:
+                raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{key}'")
+            if values[at] is not MISSING:
+                raise TypeError(f"{name}.__init__() got multiple values for argument '{key}'")
+            values[at] = value
+        missing = [n for n, v, (d, f) in zip(names, values, defaults) if v is MISSING and d is f is MISSING]
+        if missing:
+            raise TypeError(f"{name}.__init__() missing {len(missing)} required positional "
+                            f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
+        for field_name, value, (default, factory) in zip(names, values, defaults):
+            if value is MISSING:
+                value = default if default is not MISSING else factory()
+            put(self, field_name, value)
+        for field_name, default, factory in computed:
+            if default is not MISSING:
+                put(self, field_name, default)
+            elif factory is not MISSING:
+                put(self, field_name, factory())
+        if post_init is not None:
+            post_init(self)
+
+    def __repr__(self):
+        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in shown)})"
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return tuple(getattr(self, n) for n in compared) == tuple(getattr(other, n) for n in compared)
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, n) for n in hashed))
+
+    def __setattr__(self, attribute, value):
+        raise FrozenInstanceError(f"cannot assign to field {attribute!r}")
+
+    def __delattr__(self, attribute):
+        raise FrozenInstanceError(f"cannot delete field {attribute!r}")
+
+    for method in (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__):
+        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+        method.__module__ = cls.__module__
+        setattr(cls, method.__name__, method)
+    return cls
+
+
+def _listed(names: list[str]) -> str:
+    """'a', 'a' and 'b', 'a', 'b', and 'c' — as Python itself lists missing arguments."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
