@@ -47,6 +47,7 @@ package: $(STAMP)
 	rm -rf build/package
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-cn-north-1} $(VENV)/bin/chalice package --stage $(STAGE) \
 		--merge-template build/resources.$(STAGE).json build/package
+	$(PY) -m tools.precompile build/package/deployment.zip build/package/layer-deployment.zip
 	$(MAKE) --no-print-directory lint-template TEMPLATE=build/package/sam.json
 	@ls -l build/package
 

@@ -6,16 +6,17 @@ import os
 import subprocess
 import sys
 import zipfile
+from importlib.util import MAGIC_NUMBER, source_hash
 from pathlib import Path
 
 import pytest
 
-from tools import gen_resources
+from tools import gen_resources, precompile
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = ("moto/", "pytest/", "_pytest/", "chalice/cli/", "chalice/deploy/", "chalice/pipeline",
              "cfnlint/", "boto3/")
-MAX_BYTES = 25 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024  # of Lambda's 50 MB; bytecode (tools/precompile.py) is ~5 MB of it
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,7 @@ def package(tmp_path_factory):
     chalice = Path(sys.executable).parent / "chalice"
     subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", str(resources),
                     str(work / "out")], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert precompile.main([str(work / "out" / "deployment.zip"), str(work / "out" / "layer-deployment.zip")]) == 0
     return work / "out"
 
 
@@ -104,3 +106,33 @@ def test_zips_hold_runtime_code_only_and_stay_small(package):
     assert "app.py" in zipfile.ZipFile(package / "deployment.zip").namelist()
     assert not any(n.startswith(("tests/", "local/", "bench/", "tools/")) for n in names)
     assert sum(z.stat().st_size for z in zips) < MAX_BYTES
+
+
+def test_the_zips_carry_bytecode_that_python_loads_without_compiling(package, tmp_path):
+    """`make package` adds unchecked-hash bytecode (tools/precompile.py): a cold start reads it instead of
+    compiling every module, and its code directory is read-only so it could never cache its own."""
+    for name in ("deployment.zip", "layer-deployment.zip"):
+        with zipfile.ZipFile(package / name) as zipped:
+            names = set(zipped.namelist())
+            sources = [n for n in names if n.endswith(".py")]
+            missing = [n for n in sources if precompile.pyc_name(n) not in names]
+            assert len(missing) <= len(sources) // 100, missing[:10]  # a few Python 2 data files at most
+            for source in ("app.py", "chalicelib/domain/records.py") if name == "deployment.zip" else \
+                    [n for n in sources if n.endswith("pynamodb/models.py")]:
+                pyc = zipped.read(precompile.pyc_name(source))
+                assert pyc[:4] == MAGIC_NUMBER and int.from_bytes(pyc[4:8], "little") == precompile.UNCHECKED_HASH
+                assert pyc[8:16] == source_hash(zipped.read(source))
+            zipped.extractall(tmp_path / name)
+    # As Lambda lays them out: the function in /var/task, the layer's python/ on the path. Every source of
+    # the platform is then broken: unchecked bytecode is used as it is, so `import app` still works.
+    task, layer = tmp_path / "deployment.zip", tmp_path / "layer-deployment.zip"
+    for source in (task / "app.py", *task.glob("chalicelib/**/*.py")):
+        source.write_text("raise RuntimeError('compiled from source')\n")
+    site = next(layer.glob("python/lib/python3.11/site-packages"))
+    probe = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import app, pynamodb; "
+             "print(app.__file__.startswith(sys.argv[1]), pynamodb.__file__.startswith(sys.argv[2]))")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "cn-north-1", "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, "-I", "-c", probe, str(task), str(site)], env=env, cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True"]
