@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from chalicelib import bootstrap
@@ -15,6 +16,8 @@ from chalicelib.domain.effects import Transition
 from chalicelib.domain.errors import DomainError, NotFound, StaleState
 from chalicelib.domain.masking import mask_address, mask_phone
 from chalicelib.domain.messages import NO_REPLY
+from chalicelib.domain.dates import local_date
+from chalicelib.domain.meals import read_meal_order
 from chalicelib.domain.requests import (
     CATEGORIES,
     STATE_NAMES,
@@ -22,10 +25,12 @@ from chalicelib.domain.requests import (
     Actor,
     TransitionPlan,
     check_category,
+    classify,
     plan_note,
     plan_recategorise,
     plan_transition,
 )
+from chalicelib.domain.text import normalise
 from chalicelib.services import filing
 
 
@@ -208,10 +213,15 @@ def add_note(principal, number: str, note: str) -> dict[str, Any]:
 
 
 def file_for_resident(principal, community_id: str, text: str, category: str | None = None,
-                      contact: dict[str, str] | None = None, grid: str | None = None) -> dict[str, Any]:
-    """A request taken by phone or at the door (the resident may have no WeChat): the one filing path."""
+                      contact: dict[str, str] | None = None, grid: str | None = None, via: str | None = None,
+                      consent: bool | None = None, meal: dict | None = None) -> dict[str, Any]:
+    """A request taken by phone, at the door or on a grid visit (`via`; the resident may have no WeChat): the
+    one filing path. From the console's form (`via` given), a phone or address is kept only with the
+    resident's consent ticked; `meal` names the day and meal of a meal order."""
     if not text or not text.strip():
         raise DeskError("请写下居民的需求")
+    if via and not consent and any((contact or {}).get(k) for k in ("phone", "address")):
+        raise DeskError("留电话或地址需要居民同意：请先征得同意并勾选", code="consent_required")
     account = bootstrap.ports().community_account(community_id)
     if account is None:
         raise NotFound("社区不存在")
@@ -219,9 +229,32 @@ def file_for_resident(principal, community_id: str, text: str, category: str | N
     if grid and grid not in bootstrap.ports().community_grids(community_id):
         raise DeskError(f"网格 {grid} 不属于该社区")
     filed = filing.file_need(account, filing.Need(
-        text=text.strip(), channel="staff", category=category, grid=grid, actor=principal.username,
-        contact={k: str(v) for k, v in (contact or {}).items() if v}))
+        text=text.strip(), channel=via or "staff", category=category, grid=grid, actor=principal.username,
+        contact={k: str(v) for k, v in (contact or {}).items() if v},
+        meal={"portions": 1, **meal} if meal else None))
     return view(principal, filed.number)
+
+
+def suggest_for_resident(principal, community_id: str, text: str) -> dict[str, Any]:
+    """What filing would make of the words, as chat does: the category (and its team), and a meal order's
+    day, meal and portions — for the console's form to propose before staff file."""
+    account = bootstrap.ports().community_account(community_id)
+    if account is None:
+        raise NotFound("社区不存在")
+    require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
+    ports, now = bootstrap.ports(), bootstrap.now()
+    policy = ports.policy(account.district_id, community_id)
+    words = normalise(text or "")
+    category = classify(words, policy) if words else "other"
+    route = policy.routes.get(category) or policy.routes["other"]
+    team = ports.team_of_kind(community_id, route.team_kind) if route.team_kind else None
+    meal = None
+    if category == "meal_delivery":
+        order = read_meal_order(words, local_date(now))
+        meal = {"day": order["day"] or (local_date(now) + timedelta(days=1)).isoformat(), "meal": order["meal"],
+                "portions": order["portions"]}
+    return {"category": category, "category_name": CATEGORIES.get(category, category),
+            "team": {"id": team[0], "name": team[1]} if team else None, "meal": meal}
 
 
 def community_key_for(principal, community_id: str | None) -> str:
