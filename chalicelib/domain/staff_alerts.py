@@ -21,7 +21,7 @@ ALERT_KINDS = {
 }
 WINDOW = timedelta(minutes=10)
 SETTLE = timedelta(minutes=1)  # a window is digested this long after it ends (late commits land first)
-LOOKBACK = timedelta(hours=6)  # windows older than this are not looked at again
+LOOKBACK = timedelta(hours=2)  # windows older than this are not looked at again (the console still has it all)
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
 CODE_LENGTH = 8

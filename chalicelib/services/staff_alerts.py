@@ -82,16 +82,27 @@ def unbind(principal) -> dict[str, Any]:
 
 # ---- the job ---------------------------------------------------------------------------------------
 
-def _alerts_of_window(start: datetime, entries, district_id: str) -> list[rules.Alert]:
-    """The window's alerts: from the request audit trail and from the alert entries."""
+def _request_events(starts: list[datetime], district_id: str) -> dict[datetime, list]:
+    """The audit events of every community from the first window to the end of the last (one Query per
+    community), by window."""
     directory, staff = bootstrap.directory(), bootstrap.staff()
     communities = {c.community_id: c for c in directory.communities(district_id)}
     keys = list(communities) + [f"district#{district_id}"]
-    events = staff.request_events_between(keys, start, start + rules.WINDOW)
-    wanted = [e for e in events if e.action in ("file", "assign", "escalate")]
-    found = staff.requests_by_number(e.number for e in wanted)
+    events = staff.request_events_between(keys, starts[0], starts[-1] + rules.WINDOW)
+    out: dict[datetime, list] = {start: [] for start in starts}
+    for e in events:
+        if e.action in ("file", "assign", "escalate"):
+            out.setdefault(rules.window_start(e.at), []).append(e)
+    return out
+
+
+def _alerts_of_window(events, entries, district_id: str) -> list[rules.Alert]:
+    """The window's alerts: from the request audit trail and from the alert entries."""
+    staff = bootstrap.staff()
+    communities = {c.community_id: c for c in bootstrap.directory().communities(district_id)}
+    found = staff.requests_by_number(e.number for e in events)
     out: list[rules.Alert] = []
-    for e in wanted:
+    for e in events:
         request = found.get(e.number)
         community = communities.get(request.community_id) if request and request.community_id else None
         out += rules.alerts_of_event(e.number, request.community_id if request else None,
@@ -132,12 +143,15 @@ def digest(now: datetime | None = None, district_id: str | None = None) -> dict[
     district_id = district_id or settings().district_id
     staff, posts, outbox = bootstrap.staff(), bootstrap.posts(), bootstrap.outbox()
     totals = {"windows": 0, "staff": 0, "messages": 0}
+    pending = []
     for start in rules.windows_due(now):
+        entries = staff.alert_entries(rules.window_key(start))
+        if not any(e.entry_id == "~done" for e in entries):
+            pending.append((start, entries))
+    events = _request_events([start for start, _ in pending], district_id) if pending else {}
+    for start, entries in pending:
         key = rules.window_key(start)
-        entries = staff.alert_entries(key)
-        if any(e.entry_id == "~done" for e in entries):
-            continue
-        recipients = _recipients(_alerts_of_window(start, entries, district_id))
+        recipients = _recipients(_alerts_of_window(events.get(start, []), entries, district_id))
         queued: list[str] = []
         notices = []
         for username, (user, lines) in recipients.items():
