@@ -31,6 +31,7 @@ from chalicelib.domain.requests import (
     plan_transition,
 )
 from chalicelib.domain.text import normalise
+from chalicelib.domain.vocabulary import ROLES
 from chalicelib.services import filing
 
 
@@ -83,10 +84,33 @@ def request_json(r, contact=None, full_contact: bool = False) -> dict[str, Any]:
     return data
 
 
-def event_json(e) -> dict[str, Any]:
+def event_json(e, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_id, "actor_kind": e.actor_kind,
-            "actor_role": e.actor_role, "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
-            "fields": json.loads(e.fields or "{}")}
+            "actor_role": e.actor_role, "actor_name": (names or {}).get(e.actor_id) or actor_label(e),
+            "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "fields": json.loads(e.fields or "{}")}
+
+
+def actor_label(e, resident_name: str | None = None) -> str:
+    """Who did it, as staff read it without a lookup: 居民 with the openid's last four characters (or the
+    registered name), 系统, the partner's name."""
+    if e.actor_kind == "resident":
+        return f"居民 {resident_name}" if resident_name else f"居民（…{(e.actor_id or '')[-4:]}）"
+    if e.actor_kind == "system":
+        return "系统"
+    if e.actor_kind == "partner":
+        return f"合作系统 {e.actor_id}"
+    return e.actor_id or ""
+
+
+def actor_names(events, resident_name: str | None = None) -> dict[str, str]:
+    """Names for the actors of some events: staff as 孙晓雨（社工） (one batch read), residents as 居民 …"""
+    staff_ids = {e.actor_id for e in events if e.actor_kind not in ("resident", "system", "partner") and e.actor_id}
+    found = bootstrap.staff().names(staff_ids) if staff_ids else {}
+    names = {u: f"{user.display_name}（{ROLES.get(user.role, user.role)}）" for u, user in found.items()}
+    for e in events:
+        if e.actor_kind == "resident" and e.actor_id:
+            names[e.actor_id] = actor_label(e, resident_name)
+    return names
 
 
 def serves(principal, request) -> bool:
@@ -100,7 +124,11 @@ def view(principal, number: str) -> dict[str, Any]:
     request = load(principal, number)
     repo = bootstrap.requests()
     data = request_json(request, repo.contact(request) or _NoContact(), full_contact=serves(principal, request))
-    data["timeline"] = [event_json(e) for e in repo.timeline(number)]
+    timeline = list(repo.timeline(number))
+    household = bootstrap.ports().household(request.account_id, request.openid) if (
+        request.openid and request.account_id) else None
+    names = actor_names(timeline, household.name if household else None)
+    data["timeline"] = [event_json(e, names) for e in timeline]
     data["actions"] = sorted({a for (s, a) in TRANSITIONS if s == request.state})
     return data
 
@@ -283,4 +311,5 @@ def audit_for(principal, community_id: str | None, limit: int = 50, cursor: str 
     key = community_key_for(principal, community_id)
     require(principal, "audit.view", Scoped(key, None, None, principal.district_id))
     page = bootstrap.requests().community_events(key, limit=limit, cursor=cursor)
-    return {"items": [{"number": e.number, **event_json(e)} for e in page.items], "cursor": page.cursor}
+    names = actor_names(page.items)
+    return {"items": [{"number": e.number, **event_json(e, names)} for e in page.items], "cursor": page.cursor}
