@@ -81,6 +81,8 @@ def _scope_keys(principal, community_id: str | None) -> tuple[str | None, list[s
     no community) the district's own accounts: admins, sub-district reviewers, departments."""
     directory = bootstrap.directory()
     if principal.role != "district_admin":
+        if community_id and community_id != principal.community_id:
+            raise NotFound("社区不存在")
         community_id = principal.community_id
         if not community_id:
             raise Forbidden()
@@ -141,6 +143,8 @@ def _scope_of(principal, role: str, body: dict[str, Any], current=None) -> dict[
     need = ROLE_SCOPE[role]
     community_id = body.get("community_id") or (current.community_id if current else None)
     if principal.role != "district_admin":
+        if body.get("community_id") and body["community_id"] != principal.community_id:
+            raise NotFound("社区不存在")
         community_id = principal.community_id
     if need == "community_id" or need == "team_id":
         if not community_id:
