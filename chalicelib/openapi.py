@@ -496,6 +496,8 @@ SCHEMAS["NewRequest"]["properties"].update({
     "via": {"type": "string", "enum": ["phone", "walk_in", "grid_visit"],
             "description": "工作台表单：电话、上门、网格走访；留电话或地址时需 consent=true"},
     "consent": {"type": "boolean", "description": "居民同意留下电话和地址"},
+    "resident_request": {"type": "string", "nullable": True,
+                         "description": "居民以前在微信里提交的纸条编号：这次也通过微信告知居民"},
     "meal": {"type": "object", "nullable": True, "required": ["day", "meal"], "properties": {
         "day": {"type": "string", "format": "date"}, "meal": {"type": "string", "enum": MEALS},
         "portions": {"type": "integer", "minimum": 1, "maximum": 20}}, "description": "送餐：日期和餐次"},

@@ -55,3 +55,26 @@ def test_escalations_reach_the_director_then_the_subdistrict():
     filed = alerts_of_event("XG-2", COMMUNITY, "jinhu-lu", "file", {"department_id": "consumer-rights"}, "假货")
     assert [a.kind for a in filed] == ["new_request", "assigned"]
     assert filed[1].scopes == (("department#consumer-rights", None),)
+
+
+def test_a_resident_known_in_wechat_is_told_there(http, seed):
+    import re
+
+    from chalicelib.store.outbox import OutboxMessage
+    from tests.wechat_driver import WeChat
+
+    reply = WeChat(http, COMMUNITY, seed).text("o-known", "楼道灯坏了请帮忙修一下").text
+    earlier = re.search(r"[A-Z]{2,3}-\d{8}-\d{3,4}", reply).group(0)
+    sw = login(http, "sw.xianggang-huayuan")
+    filed = http.post("/api/v1/requests", headers=sw, body=json.dumps(
+        {"community_id": COMMUNITY, "text": "家里水管漏水请派人维修", "via": "walk_in", "resident_request": earlier},
+        ensure_ascii=False))
+    assert filed.status_code == 201, filed.body
+    req = json.loads(filed.body)
+    assert req["has_wechat"] is True and req["number"] != earlier
+    told = [m.body for m in OutboxMessage.scan() if m.openid == "o-known"]  # test-only read of the fake table
+    assert any(req["number"] in b for b in told), told
+    other = login(http, "sw.jiangsu-lu")
+    refused = http.post("/api/v1/requests", headers=other, body=json.dumps(
+        {"community_id": "jiangsu-lu", "text": "水管漏水", "resident_request": earlier}, ensure_ascii=False))
+    assert refused.status_code == 404  # another community's request is not there

@@ -22,8 +22,10 @@ _MEAL = Obj({"day": Day(), "meal": Text(20, choices=("breakfast", "lunch", "dinn
 FILE_REQUEST = Obj({"community_id": Text(64), "text": Text(5000), "category": Text(40, required=False),
                     "contact": _CONTACT, "grid": Text(40, required=False),
                     "via": Text(20, choices=("phone", "walk_in", "grid_visit"), required=False),
-                    "consent": Bool(required=False), "meal": _MEAL},
-                   allow_null=("category", "contact", "grid", "meal"))
+                    "consent": Bool(required=False), "meal": _MEAL,
+                    "resident_request": Text(40, pattern=r"[A-Za-z]{2,3}-?\d{8}-?\d{3,4}", what="纸条编号",
+                                             required=False)},
+                   allow_null=("category", "contact", "grid", "meal", "resident_request"))
 TRANSITION = Obj({"action": Text(20), "note": Text(1000, required=False, min_len=0),
                   "team_id": Text(64, required=False), "department_id": Text(64, required=False)},
                  allow_null=("note", "team_id", "department_id"))
@@ -70,7 +72,8 @@ def file_request():
     data = request_desk.file_for_resident(current_principal(bp.current_request), community_id, text,
                                           category=_optional_text(body, "category"), contact=contact,
                                           grid=_optional_text(body, "grid"), via=body.get("via"),
-                                          consent=body.get("consent"), meal=body.get("meal"))
+                                          consent=body.get("consent"), meal=body.get("meal"),
+                                          resident_request=body.get("resident_request"))
     return json_response(data, status=201)
 
 

@@ -242,7 +242,8 @@ def add_note(principal, number: str, note: str) -> dict[str, Any]:
 
 def file_for_resident(principal, community_id: str, text: str, category: str | None = None,
                       contact: dict[str, str] | None = None, grid: str | None = None, via: str | None = None,
-                      consent: bool | None = None, meal: dict | None = None) -> dict[str, Any]:
+                      consent: bool | None = None, meal: dict | None = None,
+                      resident_request: str | None = None) -> dict[str, Any]:
     """A request taken by phone, at the door or on a grid visit (`via`; the resident may have no WeChat): the
     one filing path. From the console's form (`via` given), a phone or address is kept only with the
     resident's consent ticked; `meal` names the day and meal of a meal order."""
@@ -256,7 +257,13 @@ def file_for_resident(principal, community_id: str, text: str, category: str | N
     require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
     if grid and grid not in bootstrap.ports().community_grids(community_id):
         raise DeskError(f"网格 {grid} 不属于该社区")
-    filed = filing.file_need(account, filing.Need(
+    openid = None
+    if resident_request:  # the resident's earlier 便民纸条 from WeChat: tell them there this time too
+        earlier = load(principal, resident_request)
+        if not earlier.openid or earlier.account_id != account.account_id:
+            raise DeskError(f"纸条 {resident_request} 不是居民在本社区公众号提交的，无法通过微信告知")
+        openid = earlier.openid
+    filed = filing.file_need(account, filing.Need(openid=openid,
         text=text.strip(), channel=via or "staff", category=category, grid=grid, actor=principal.username,
         contact={k: str(v) for k, v in (contact or {}).items() if v},
         meal={"portions": 1, **meal} if meal else None))

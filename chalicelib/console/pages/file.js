@@ -28,6 +28,7 @@
     const phone = h("input", { name: "phone", maxlength: 20, inputmode: "tel", autocomplete: "off" });
     const address = h("input", { name: "address", maxlength: 200, autocomplete: "off" });
     const consent = h("input", { type: "checkbox", name: "consent", id: "consent" });
+    const earlier = h("input", { name: "resident_request", maxlength: 20, autocomplete: "off", autocapitalize: "characters" });
     const text = h("textarea", { name: "text", rows: 4, required: true, maxlength: 5000 });
     const category = select("category", Object.entries(C.CATEGORIES), "other");
     const grid = detail.grids && detail.grids.length
@@ -58,7 +59,8 @@
       h("div", { class: "row" }, field("来源", via), grid ? field("网格", grid) : null),
       h("fieldset", {}, h("legend", {}, "居民（可不填）"),
         h("div", { class: "row" }, field("姓名", name), field("电话", phone)), field("地址", address),
-        h("label", { class: "inline", for: consent.id }, consent, "居民同意留下电话和地址，只用于这次服务")),
+        h("label", { class: "inline", for: consent.id }, consent, "居民同意留下电话和地址，只用于这次服务"),
+        field("居民在微信里提交过的纸条编号", earlier, "有的话填上，这次的编号和进度也会在微信里告诉居民。")),
       field("居民的需求", text, "照居民的原话写。类别会按文字自动建议，可以改。"), hint,
       field("类别", category), mealBox,
       h("div", { class: "actions" }, h("button", { type: "submit", id: "file-submit" }, "提交纸条"))), async () => {
@@ -66,6 +68,7 @@
       if ((contact.phone || contact.address) && !consent.checked) throw new Error("留电话或地址前，请先征得居民同意并勾选");
       const body = { community_id: cid, text: text.value.trim(), category: category.value, via: via.value, consent: consent.checked,
         contact: Object.values(contact).some(Boolean) ? contact : undefined, grid: grid && grid.value ? grid.value : undefined,
+        resident_request: earlier.value.trim().toUpperCase() || undefined,
         meal: category.value === "meal_delivery" ? { day: day.value, meal: meal.value, portions: Number(portions.value) || 1 } : undefined };
       const req = await post("/requests", body);
       result.replaceChildren(h("div", { class: "card" },

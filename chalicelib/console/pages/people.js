@@ -33,7 +33,7 @@
     const reload = async (message, password, who) => {
       await C.route();
       if (message) toast(message);
-      if (password) document.getElementById("main").prepend(secretBox(who, password));
+      if (password) document.querySelector("#main h1").after(secretBox(who, password));
     };
 
     // the list
@@ -60,8 +60,12 @@
       if (u.manageable) {
         const role = select("role", Object.entries(data.roles), u.role);
         const team = data.teams ? select("team_id", data.teams.map((t) => [t.id, t.name]), u.team_id || (data.teams[0] || {}).id) : null;
+        const teamField = team ? field("服务队（服务队员）", team) : null;
+        const showTeam = () => { if (teamField) teamField.hidden = role.value !== "team_member"; };
+        role.addEventListener("change", showTeam);
+        showTeam();
         roleForm = submitting(h("form", { class: "row", "aria-label": `改 ${u.display_name} 的角色` },
-          field("角色", role), team ? field("服务队（服务队员）", team) : null,
+          field("角色", role), teamField,
           h("div", { class: "narrow" }, h("button", { type: "submit", class: "secondary" }, "改角色"))), async () => {
           if (role.value === u.role && (!team || role.value !== "team_member" || team.value === u.team_id)) return;
           await post(`/staff/${encodeURIComponent(u.username)}/actions`, {
