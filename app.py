@@ -23,8 +23,10 @@ from chalicelib.routes.posts import bp as post_routes
 from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.residents import bp as resident_routes
 from chalicelib.routes.site import bp as site_routes
+from chalicelib.routes.staff import bp as staff_routes
 from chalicelib.routes.wechat import bp as wechat_routes
 from chalicelib.services import chat, notices, sla, stats
+from chalicelib.services import staff_alerts
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -47,6 +49,7 @@ app.register_blueprint(console_routes)
 app.register_blueprint(post_routes)
 app.register_blueprint(alliance_routes)
 app.register_blueprint(alliance_h5_routes)
+app.register_blueprint(staff_routes)  # people, teams, one's WeChat alerts
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -84,6 +87,11 @@ def activity_reminders_job(event):
 @app.schedule(JOBS["push-menus"].schedule, name="push_menus")
 def push_menus_job(event):
     return push_menus.run()
+
+
+@app.schedule(JOBS["staff-alerts"].schedule, name="staff_alerts")
+def staff_alerts_job(event):
+    return staff_alerts.digest()
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------

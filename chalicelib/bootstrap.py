@@ -33,8 +33,10 @@ from chalicelib.store import (
     outbox as outbox_store,
     partners as partner_store,
     request_store,
+    staff_store,
     stats as stats_store,
 )
+from chalicelib.auth import passwords as staff_passwords
 from chalicelib.store import posts as post_store
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
@@ -102,6 +104,16 @@ def alliance():
     return _overrides.get("alliance") or alliance_store
 
 
+def staff():
+    """People: staff accounts, their audit trail, teams, WeChat binding, alert entries (`store.staff_store`)."""
+    return _overrides.get("staff") or staff_store
+
+
+def passwords():
+    """Staff password hashing (`auth.passwords`, argon2 loaded on first use)."""
+    return _overrides.get("passwords") or staff_passwords
+
+
 def now() -> datetime:
     return clock.now()
 
@@ -156,7 +168,8 @@ def override(**fakes: Any) -> Iterator[None]:
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
                             "canteens", "directory", "partners", "outbox", "wechat_errors",
-                            "publish_outbox", "stats", "datacube", "send", "posts", "alliance"}
+                            "publish_outbox", "stats", "datacube", "send", "posts", "alliance",
+                            "staff", "passwords"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

@@ -488,3 +488,81 @@ def operations(document: dict[str, Any] | None = None):
 def document_json() -> str:
     """The document serialised once per container."""
     return json.dumps(DOCUMENT, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---- staff operations: people, teams, one's WeChat alerts, the filing form's suggestion -------------
+
+SCHEMAS["NewRequest"]["properties"].update({
+    "via": {"type": "string", "enum": ["phone", "walk_in", "grid_visit"],
+            "description": "工作台表单：电话、上门、网格走访；留电话或地址时需 consent=true"},
+    "consent": {"type": "boolean", "description": "居民同意留下电话和地址"},
+    "resident_request": {"type": "string", "nullable": True,
+                         "description": "居民以前在微信里提交的纸条编号：这次也通过微信告知居民"},
+    "meal": {"type": "object", "nullable": True, "required": ["day", "meal"], "properties": {
+        "day": {"type": "string", "format": "date"}, "meal": {"type": "string", "enum": MEALS},
+        "portions": {"type": "integer", "minimum": 1, "maximum": 20}}, "description": "送餐：日期和餐次"},
+})
+SCHEMAS.update({
+    "StaffObject": {"type": "object", "additionalProperties": True,
+                    "description": "账号：username、display_name、label（孙晓雨（社工））、role、范围、active、"
+                                   "must_change_password、locked、wechat_bound；新建和重置密码时另有 one_time_password"},
+    "StaffList": {"type": "object", "required": ["items"], "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/StaffObject"}}},
+        "additionalProperties": True},
+    "NewStaff": {"type": "object", "required": ["username", "display_name", "role"], "properties": {
+        "username": _STR, "display_name": _STR, "role": {"type": "string", "enum": ROLES},
+        "community_id": _NSTR, "subdistrict_id": _NSTR, "team_id": _NSTR, "department_id": _NSTR}},
+    "StaffAction": {"type": "object", "required": ["action"], "properties": {
+        "action": {"type": "string", "enum": ["deactivate", "reactivate", "reset_password", "unlock", "change_role"]},
+        "role": {"type": "string", "enum": ROLES}, "community_id": _NSTR, "team_id": _NSTR, "subdistrict_id": _NSTR,
+        "department_id": _NSTR}},
+    "NewTeam": {"type": "object", "required": ["name", "kind"], "properties": {
+        "name": _STR, "kind": {"type": "string", "enum": list(vocabulary.TEAM_KINDS)}}},
+    "MyAlerts": {"type": "object", "additionalProperties": True,
+                 "description": "bound、account_id、alert_kinds、kinds（可选的提醒类型）、accounts（可绑定的公众号）、notices"},
+    "AlertKinds": {"type": "object", "required": ["alert_kinds"], "properties": {
+        "alert_kinds": {"type": "array", "items": {"type": "string", "enum": ["new_request", "assigned", "escalation",
+                                                                              "review", "bulletin"]}}}},
+    "BindingCode": {"type": "object", "required": ["code", "message", "expires_at"], "properties": {
+        "code": _STR, "message": {"type": "string", "description": "在公众号里发送的文字：绑定 <code>"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "accounts": {"type": "array", "items": {"type": "object", "additionalProperties": True}}}},
+    "Empty": {"type": "object", "properties": {}},
+    "SuggestRequest": {"type": "object", "required": ["community_id", "text"], "properties": {
+        "community_id": _STR, "text": _STR}},
+    "Suggestion": {"type": "object", "additionalProperties": True,
+                   "description": "category、category_name、team、meal（送餐：day、meal、portions）"},
+})
+USERNAME_P = _path_param("username", "账号", "sw.xianggang-huayuan")
+PATHS.update({
+    "/api/v1/staff": {
+        "get": _op("listStaff", "staff", "我管理的账号（社区的，或区管理员不带 community 时：区、街道、部门的）",
+                   {200: _ok("StaffList"), **_errors(401, 403, 404)}, parameters=[COMMUNITY_Q]),
+        "post": _op("createStaff", "staff", "新建账号（一次性密码，首次登录必须修改）",
+                    {201: _ok("StaffObject", 201), **_errors(400, 401, 403, 404, 409)}, body=_body("NewStaff"))},
+    "/api/v1/staff/{username}": {"get": _op(
+        "viewStaff", "staff", "一个账号及其变更记录", {200: _ok("StaffObject"), **_errors(401, 403, 404)},
+        parameters=[USERNAME_P])},
+    "/api/v1/staff/{username}/actions": {"post": _op(
+        "staffAction", "staff", "停用、恢复、重置密码、解锁、改角色（均有记录；不能管理自己）",
+        {200: _ok("StaffObject"), **_errors(400, 401, 403, 404, 409)}, parameters=[USERNAME_P],
+        body=_body("StaffAction"))},
+    "/api/v1/communities/{community_id}/teams": {"post": _op(
+        "createTeam", "staff", "新建服务队", {201: _ok("AllianceObject", 201), **_errors(400, 401, 403, 404, 409)},
+        parameters=[COMMUNITY], body=_body("NewTeam"))},
+    "/api/v1/me/alerts": {
+        "get": _op("myAlerts", "staff", "我的微信提醒：绑定状态、提醒内容、通知",
+                   {200: _ok("MyAlerts"), **_errors(401, 404)}),
+        "put": _op("setAlertKinds", "staff", "选择要接收的提醒", {200: _ok("MyAlerts"), **_errors(400, 401, 404)},
+                   body=_body("AlertKinds"))},
+    "/api/v1/me/alerts/code": {"post": _op(
+        "bindingCode", "staff", "获取一次性绑定码（10 分钟内在公众号发送“绑定 绑定码”）",
+        {201: _ok("BindingCode", 201), **_errors(400, 401, 404)},
+        body={"required": False, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Empty"}}}})},
+    "/api/v1/me/alerts/binding": {"delete": _op(
+        "unbindWeChat", "staff", "解除微信绑定（一键）", {200: _ok("MyAlerts"), **_errors(401, 404)})},
+    "/api/v1/requests/suggestion": {"post": _op(
+        "suggestCategory", "requests", "代居民登记前：按文字建议类别（与微信里一样）和送餐日期餐次",
+        {200: _ok("Suggestion"), **_errors(400, 401, 403, 404)}, body=_body("SuggestRequest"))},
+})
+DOCUMENT["tags"].append({"name": "staff", "description": "人员与账号、服务队、我的微信提醒"})

@@ -197,6 +197,10 @@ class FakePorts:
         found = self.w.conversations.get(f"{account_id}#{openid}")
         return found if found and found["expires_at"] > now else None
 
+    def staff_for_code(self, code_hash, now):
+        found = getattr(self.w, "bind_codes", {}).get(code_hash)
+        return found if found else None
+
 
 def as_view(r: Record) -> RequestView:
     portions = int(json.loads(r.details or "{}").get("portions", 0)) if r.delivery_key else 0

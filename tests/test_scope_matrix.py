@@ -621,3 +621,58 @@ def test_alliance_routes(world):
         w.expect(f"PUT /api/v1/rules/district as {user.label}", status, text,
                  400 if user.role == "district_admin" else 403, hidden)
     w.done()
+
+
+# ---- staff operations: people, teams, one's own alerts, the filing form's suggestion -----------------
+
+def test_staff_operations_routes(world):
+    """People are managed by directors (their community) and the district admin (all); nobody reaches another
+    community's accounts; one's own alerts are one's own; the suggestion follows request.file's scope."""
+    w = world
+    accounts = {OWN: "sw.xianggang-huayuan", OTHER: "sw.jiangsu-lu"}
+    for i, user in enumerate(w.users):
+        hidden = w.hidden(user)
+        manages = user.may("staff.manage")
+        for community in (OWN, OTHER):
+            visible = community in w.communities_of(user)
+            where = f"{{}} community={community} as {user.label}"
+            may = manages and visible
+            status, text = w.call(user, "GET", f"/api/v1/staff?community={community}")
+            w.expect(where.format("GET /api/v1/staff"), status, text, 200 if may else DENIED, hidden)
+            if status == 200 and accounts[community] not in text:
+                w.fail(f"GET /api/v1/staff?community={community} as {user.label}: misses {accounts[community]}")
+            if status == 200 and accounts[OTHER if community == OWN else OWN] in text:
+                w.fail(f"LEAK GET /api/v1/staff?community={community} as {user.label}: another community's account")
+            status, text = w.call(user, "GET", f"/api/v1/staff/{accounts[community]}")
+            w.expect(where.format("GET /api/v1/staff/{username}"), status, text, 200 if may else DENIED, hidden)
+            status, text = w.call(user, "POST", f"/api/v1/staff/{accounts[community]}/actions", {"action": "unlock"})
+            w.expect(where.format("POST /api/v1/staff/{username}/actions"), status, text, 200 if may else DENIED,
+                     hidden)
+            status, text = w.call(user, "POST", "/api/v1/staff", {
+                "username": f"m{i}.{community}", "display_name": "矩阵新人", "role": "social_worker",
+                "community_id": community})
+            w.expect(where.format("POST /api/v1/staff"), status, text, 201 if may else DENIED, hidden)
+            if status == 201 and json.loads(text)["user"]["community_id"] != community:
+                w.fail(f"POST /api/v1/staff community={community} as {user.label}: made in another community")
+            status, text = w.call(user, "POST", f"/api/v1/communities/{community}/teams",
+                                  {"name": f"矩阵服务队{i}", "kind": "volunteer"})
+            w.expect(where.format("POST /api/v1/communities/{community_id}/teams"), status, text,
+                     201 if may else DENIED, hidden)
+            status, text = w.call(user, "POST", "/api/v1/requests/suggestion",
+                                  {"community_id": community, "text": "明天中午送一份饭"})
+            w.expect(where.format("POST /api/v1/requests/suggestion"), status, text,
+                     expected(visible, user.may("request.file")), hidden)
+        status, text = w.call(user, "GET", "/api/v1/staff")  # the district's own accounts, or one's community
+        w.expect(f"GET /api/v1/staff as {user.label}", status, text,
+                 200 if manages and (user.role == "district_admin" or user.record.get("community_id")) else DENIED,
+                 hidden)
+        for method, path, body, ok in (("GET", "/api/v1/me/alerts", None, 200),
+                                       ("PUT", "/api/v1/me/alerts", {"alert_kinds": ["escalation"]}, 200),
+                                       ("POST", "/api/v1/me/alerts/code", {}, 201),
+                                       ("DELETE", "/api/v1/me/alerts/binding", None, 200)):
+            status, text = w.call(user, method, path, body)
+            w.expect(f"{method} {path} as {user.label}", status, text, ok, hidden)
+        status, text = w.call(user, "GET", "/api/v1/me/alerts")
+        if status == 200 and json.loads(text)["alert_kinds"] != ["escalation"]:
+            w.fail(f"GET /api/v1/me/alerts as {user.label}: not its own choice")
+    w.done()

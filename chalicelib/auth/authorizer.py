@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 
-from chalice import AuthResponse, Blueprint
+from chalice import AuthResponse, AuthRoute, Blueprint
 from chalice.app import AuthRequest
 
 from chalicelib import log
@@ -32,6 +32,10 @@ log.configure(settings().log_level)  # deployed, this module is the authorizer L
 logger = log.get_logger("auth")
 
 bp = Blueprint(__name__)
+# A user signed in with a one-time password may only change it (or look at themselves, or leave):
+# API Gateway (and chalice local) answer 403 on every other route.
+ONE_TIME_PASSWORD_ROUTES = [AuthRoute("/api/v1/auth/password", ["POST"]), AuthRoute("/api/v1/auth/me", ["GET"]),
+                            AuthRoute("/api/v1/auth/logout", ["POST"])]
 
 
 def _bearer(header: str | None) -> str:
@@ -53,8 +57,9 @@ def _unauthorized() -> Exception:
 @bp.authorizer(name="staff_authorizer", ttl_seconds=0)
 def staff_authorizer(auth_request: AuthRequest) -> AuthResponse:
     try:
-        principal = service.authenticate(_bearer(auth_request.token))
+        principal, must_change = service.authenticate_user(_bearer(auth_request.token))
     except tokens.TokenInvalid as exc:
         log.event(logger, "token refused", reason=str(exc))
         raise _unauthorized() from None
-    return AuthResponse(routes=["*"], principal_id=principal.username, context=principal.to_context())
+    return AuthResponse(routes=ONE_TIME_PASSWORD_ROUTES if must_change else ["*"], principal_id=principal.username,
+                        context=principal.to_context())

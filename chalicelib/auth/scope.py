@@ -44,6 +44,7 @@ ACTIONS = frozenset({
     "activity.manage",       # community activities: create, sign-up lists, attendance, export
     "suggestion.answer",     # residents' suggestions (意见建议) and consultations (公共政策讨论): read, answer, open
     "menu.edit",             # custom menus of the accounts (district template, community overrides)
+    "staff.manage",          # create, deactivate, reset, unlock, change the role of staff (MANAGED_ROLES)
 })
 
 POST_WRITER = frozenset({"post.view", "post.propose", "post.write"})
@@ -56,7 +57,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
                                                              "resident.block", "activity.manage"},
     "director":             REQUEST_ACTIONS | POST_WRITER | {"post.review_first", "canteen.edit", "rules.edit",
                                                              "audit.view", "staff.view", "resident.block",
-                                                             "activity.manage", "suggestion.answer", "menu.edit"},
+                                                             "activity.manage", "suggestion.answer", "menu.edit",
+                                                             "staff.manage"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view", "post.view",
                                        "post.review_second"}),
     "district_admin":       ACTIONS,
@@ -140,4 +142,41 @@ def require(principal: Principal, action: str, request_like: Any = None) -> None
     if request_like is not None and not can_see_request(principal, request_like):
         raise NotFound()
     if not allowed:
+        raise Forbidden()
+
+
+# ---- people: whom a role manages (人员管理) ----------------------------------------------------------
+
+# The roles a manager may create, change to, and act on; always within the manager's own scope (a director:
+# their community and its service teams; a district admin: the district). Nobody manages themselves.
+MANAGED_ROLES: dict[str, frozenset[str]] = {
+    "director": frozenset({"social_worker", "team_member"}),
+    "district_admin": frozenset({"social_worker", "director", "subdistrict_reviewer", "district_admin",
+                                 "team_member", "department"}),
+}
+
+
+def can_manage(principal: Principal, target: Any) -> bool:
+    """Whether the principal may manage `target` (a staff user, or the account about to be made: anything with
+    `username`, `role`, `district_id`, `community_id`)."""
+    if not can(principal, "staff.manage") or getattr(target, "username", None) == principal.username:
+        return False
+    if getattr(target, "role", None) not in MANAGED_ROLES.get(principal.role, frozenset()):
+        return False
+    if getattr(target, "district_id", None) != principal.district_id:
+        return False
+    if principal.role == "district_admin":
+        return True
+    return getattr(target, "community_id", None) is not None and target.community_id == principal.community_id
+
+
+def require_manage(principal: Principal, target: Any) -> None:
+    """Allow, or raise: `NotFound` for an account outside the principal's scope (alike a missing one),
+    `Forbidden` for one in scope it may not manage (itself, or a role above what it may give)."""
+    if principal.role != "district_admin" and not (
+            getattr(target, "community_id", None) and target.community_id == principal.community_id):
+        raise NotFound()
+    if getattr(target, "district_id", None) != principal.district_id:
+        raise NotFound()
+    if not can_manage(principal, target):
         raise Forbidden()

@@ -59,11 +59,13 @@ class Session:
     token: str
     expires_at: datetime
     principal: Principal
+    must_change_password: bool = False  # signed in with a one-time password: only the password change is open
 
     def to_json(self) -> dict[str, Any]:
         return {"token": self.token, "token_type": "Bearer",
                 "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
-                "expires_in": int(tokens.TOKEN_LIFETIME.total_seconds()), "user": self.principal.to_json()}
+                "expires_in": int(tokens.TOKEN_LIFETIME.total_seconds()),
+                "user": {**self.principal.to_json(), "must_change_password": self.must_change_password}}
 
 
 # ---- the staff item --------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def _issue(user, at: datetime) -> Session:
               "community_id": principal.community_id, "team_id": principal.team_id,
               "department_id": principal.department_id, "ver": int(user.token_version or 0)}
     token, expires_at = tokens.issue(claims, now=at)
-    return Session(token, expires_at, principal)
+    return Session(token, expires_at, principal, bool(getattr(user, "must_change_password", None)))
 
 
 @record
@@ -107,9 +109,10 @@ class _Attempt:
     counts: dict[str, int]
 
     @classmethod
-    def read(cls, username: str, address: str, at: datetime) -> "_Attempt":
+    def read(cls, username: str, address: str, at: datetime, epoch: int = 0) -> "_Attempt":
+        """`epoch`: the user's `login_epoch`; an unlock adds one, so the counts start afresh."""
 
-        name = username if 0 < len(username) <= MAX_USERNAME_LENGTH else "?"
+        name = limits.login_failure_key(username, epoch, MAX_USERNAME_LENGTH)
         keys = (f"login-fail#{name}#{address}", f"login-fail#{name}", f"login-fail-from#{address}")
         return cls(*keys, windows.recent(list(keys), at, limits.LOGIN_FAILURE_WINDOW))
 
@@ -158,12 +161,15 @@ def login(username: str, password: str, address: str | None = None, at: datetime
     address = client_address(address)
     _rate_limit(address, at)
     username = username.strip().lower()
-    attempt = _Attempt.read(username, address, at)
+    user = _get_user(username, consistent=True) if 0 < len(username) <= MAX_USERNAME_LENGTH else None
+    attempt = _Attempt.read(username, address, at, int(getattr(user, "login_epoch", 0) or 0) if user else 0)
     if attempt.delay:
         sleep(attempt.delay)
-    user = _get_user(username, consistent=True) if 0 < len(username) <= MAX_USERNAME_LENGTH else None
     right = passwords.verify_password(user.password_hash if user else _dummy_hash(), password)
-    if user is None or not right or attempt.barred:
+    if user is not None and user.deactivated_at is not None:
+        right = False  # a deactivated account: the wrong-password answer, and it counts as a failure
+    locked = user is not None and user.locked_until is not None and user.locked_until > at
+    if user is None or not right or attempt.barred or locked:
         attempt.failed(at)
         # Not the name typed when unknown: people type their password into the username field.
         reason = "unknown user" if user is None else "too many failures from this address" if right and \
@@ -178,6 +184,11 @@ def login(username: str, password: str, address: str | None = None, at: datetime
 
 def authenticate(token: str) -> Principal:
     """The principal behind a token, checked against the user's item; `TokenInvalid` otherwise."""
+    return authenticate_user(token)[0]
+
+
+def authenticate_user(token: str) -> tuple[Principal, bool]:
+    """(principal, must change the password) behind a token; `TokenInvalid` otherwise."""
     claims = tokens.decode(token)
     user = _get_user(claims["sub"], consistent=True)
     if user is None:
@@ -186,7 +197,15 @@ def authenticate(token: str) -> Principal:
         raise tokens.TokenInvalid("revoked")
     if user.role != claims["role"]:
         raise tokens.TokenInvalid("role changed")
-    return Principal.from_user(user)
+    if user.deactivated_at is not None:
+        raise tokens.TokenInvalid("deactivated")
+    return Principal.from_user(user), bool(user.must_change_password)
+
+
+def must_change_password(username: str) -> bool:
+    """Whether the user still signs in with a one-time password (only the password change is open)."""
+    user = _get_user(username, consistent=True)
+    return bool(user is not None and user.must_change_password)
 
 
 def logout(principal: Principal) -> None:
@@ -224,7 +243,7 @@ def change_password(principal: Principal, old_password: str, new_password: str,
     user = _get_user(principal.username, consistent=True)
     if user is None:
         raise Unauthenticated()
-    attempt = _Attempt.read(user.username, client_address(address), at)
+    attempt = _Attempt.read(user.username, client_address(address), at, int(user.login_epoch or 0))
     if not passwords.verify_password(user.password_hash, old_password) or attempt.barred:
         attempt.failed(at)
         log.event(logger, "password change refused", username=user.username, reason="wrong old password")
@@ -241,7 +260,7 @@ def change_password(principal: Principal, old_password: str, new_password: str,
     try:
         user.update(actions=[StaffUser.password_hash.set(passwords.hash_password(new_password)),
                              StaffUser.password_changed_at.set(at), StaffUser.updated_at.set(at),
-                             StaffUser.token_version.add(1)],
+                             StaffUser.token_version.add(1), StaffUser.must_change_password.remove()],
                     condition=StaffUser.username.exists() & same_version)
     except UpdateError as exc:
         if not _is_conditional_failure(exc):

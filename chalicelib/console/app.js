@@ -217,6 +217,7 @@
     }
     const user = session.user;
     if (!session.token || !user) r.page = "login";
+    else if (user.must_change_password && PAGES.password) r.page = "password";  // a one-time password: change it first
     else if (r.page === "login") r.page = "home";
     const page = PAGES[r.page] || pageHome;
     renderChrome(r.page);
@@ -296,6 +297,7 @@
   async function pageHome() {
     const user = session.user;
     document.title = "首页 · 社区工作台";
+    if (!isCommunityRole() && PAGES.workhome) return PAGES.workhome(parseHash());  // pages/workhome.js
     if (!isCommunityRole()) {  // a service team or a department: what is routed to them
       const [open, mine] = await Promise.all([get("/requests" + qs({ limit: 50 })), get("/requests/overdue")]);
       const active = open.items.filter((r) => OPEN_STATES.includes(r.state));
@@ -395,7 +397,7 @@
       h("dt", {}, "社区"), h("dd", {}, detail ? detail.name : req.community_id),
       h("dt", {}, "派给"), h("dd", { id: "assigned-to" }, req.team_id ? teamName(req.team_id) : (req.department_id ? `部门 ${req.department_id}` : "未派单")),
       h("dt", {}, "网格"), h("dd", {}, req.grid || "—"),
-      h("dt", {}, "渠道"), h("dd", {}, req.channel === "wechat" ? "微信公众号" : (req.channel || "—")),
+      h("dt", {}, "渠道"), h("dd", {}, (V.channels || {})[req.channel] || req.channel || "—"),
       h("dt", {}, "提交时间"), h("dd", {}, fmt(req.created_at)),
       h("dt", {}, "应办结"), h("dd", {}, fmt(req.due_at), req.escalation ? `（已提醒 ${req.escalation} 次）` : ""),
       req.rating ? [h("dt", {}, "居民评价"), h("dd", {}, `${req.rating} 星 ${req.rating_comment || ""}`)] : null);
@@ -459,7 +461,7 @@
     const timeline = h("ol", { class: "timeline" }, (req.timeline || []).map((e) => h("li", {},
       h("strong", {}, ACTIONS[e.action] || e.action), " ",
       e.to_state && e.to_state !== e.from_state ? stateBadge(e.to_state) : null,
-      h("br"), h("span", { class: "meta" }, `${fmt(e.at)} · ${e.actor || "居民"}`, e.actor_role ? `（${ROLES[e.actor_role] || e.actor_role}）` : ""),
+      h("br"), h("span", { class: "meta" }, `${fmt(e.at)} · ${e.actor_name || e.actor || "居民"}`, !e.actor_name && e.actor_role ? `（${ROLES[e.actor_role] || e.actor_role}）` : ""),
       e.fields && e.fields.team_id ? h("div", {}, `服务队：${teamName(e.fields.team_id)}`) : null,
       e.note ? h("div", {}, e.note) : null)));
 
@@ -681,7 +683,7 @@
           h("td", { "data-label": "时间" }, fmt(e.at)),
           h("td", { "data-label": "纸条" }, h("a", { href: "#/requests/" + encodeURIComponent(e.number) }, e.number)),
           h("td", { "data-label": "操作" }, ACTIONS[e.action] || e.action),
-          h("td", { "data-label": "操作人" }, e.actor || "居民", e.actor_role ? `（${ROLES[e.actor_role] || e.actor_role}）` : ""),
+          h("td", { "data-label": "操作人" }, e.actor_name || e.actor || "居民", !e.actor_name && e.actor_role ? `（${ROLES[e.actor_role] || e.actor_role}）` : ""),
           h("td", { "data-label": "状态" }, e.to_state ? `${STATES[e.from_state] || "—"} → ${STATES[e.to_state] || e.to_state}` : "—"),
           h("td", { "data-label": "说明" }, e.note || "")))))));
     }
@@ -719,7 +721,7 @@
   // and uses the same helpers as the pages above, so a feature adds a file, not lines here.
   window.Console = {
     h, field, select, fmt, today, addDays, yuan, stateBadge, toast, errorBox, session, api, get, post, qs,
-    submitting, communities, currentCommunity, communityDetail, communityPicker, go, route,
+    submitting, communities, currentCommunity, communityDetail, communityPicker, go, route, cards, deliveriesSection,
     STATES, CATEGORIES, ACTIONS, ROLES, MEALS, FLAGS, VOCABULARY: V,
     register(name, page, options) {
       if (PAGES[name]) throw new Error("console page registered twice: " + name);

@@ -200,13 +200,24 @@ class ClaimDelivery:
     at: datetime
 
 
+@record
+class BindStaff:
+    """Effect: a staff member's one-time code, sent in chat, binds this WeChat (account, openid) to their console
+    account for alerts (`domain.staff_alerts`); the code is used up in the same transaction."""
+
+    code_hash: str
+    username: str
+    account_id: str
+    openid: str
+
+
 Effect = Union[ClaimDelivery, SenderBlock, NewRequest, Notify, FollowChanged, ReserveCapacity, SaveConversation, EndConversation, SaveProfile,
                DeleteProfile, Transition, SaveSignup, CancelSignup, NewSuggestion, AnswerSuggestion,
                AnswerConsultation]
 # Effects whose write is conditional on what was read: when a commit is declined they are left out (and a
 # refused `ReserveCapacity` brings its `otherwise` effects instead).
 DECLINABLE = (NewRequest, ReserveCapacity, Transition, SaveSignup, CancelSignup, AnswerSuggestion,
-              AnswerConsultation, SenderQuota)
+              AnswerConsultation, SenderQuota, BindStaff)
 
 
 def declined_effects(effects: tuple, refused: bool) -> tuple:

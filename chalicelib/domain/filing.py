@@ -65,6 +65,7 @@ class Need:
     actor: str = "resident"
     partner: str | None = None
     claim: str | None = None  # the delivery (account#MsgId) the need came with: its retries reuse the number
+    meal: dict | None = None  # staff's form: {day, meal, portions} of a meal order, instead of reading the text
 
 
 def is_meaningful(text: str | None) -> bool:
@@ -81,6 +82,9 @@ def intake(ports: Ports, account: AccountView, now: datetime, need: Need) -> New
     if route.team_kind and account.community_id:
         team = ports.team_of_kind(account.community_id, route.team_kind)
     details = read_meal_order(words, local_date(now)) if category == "meal_delivery" else {}
+    if category == "meal_delivery" and need.meal:  # staff named the day and the meal in the form
+        details = {**details, **need.meal, "meal_asked": True}
+        details.pop("day_unclear", None)
     if details and details["day"] is None and not details.get("day_unclear"):
         details["day"] = (local_date(now) + timedelta(days=1)).isoformat()
     number = ports.next_request_number(account.request_prefix, now, need.claim)

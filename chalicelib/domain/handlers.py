@@ -13,6 +13,7 @@ from chalicelib.domain import (  # noqa: F401 - they register actions
     convenience,
     matrix,
     request_actions,
+    staff_actions,
     suggestions,
 )
 from chalicelib.domain.router import router

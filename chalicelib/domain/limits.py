@@ -30,6 +30,13 @@ def login_delay(username_failures: int) -> float:
     return min(0.25 * 2 ** (username_failures - LOGIN_DELAY_AFTER - 1), LOGIN_MAX_DELAY_S)
 
 
+def login_failure_key(username: str, epoch: int = 0, max_length: int = 64) -> str:
+    """The part of the login-failure counters' keys that names the username and its unlock generation (an
+    unlock adds one to the user's `login_epoch`, so the counts start afresh)."""
+    name = username if 0 < len(username) <= max_length else "?"
+    return f"{name}~{int(epoch)}" if epoch else name
+
+
 def login_barred(pair_failures: int, address_failures: int) -> bool:
     """This address has failed too often (for this username, or over all): its attempts are answered as
     a wrong password, whatever the password, so the answer tells nothing; other addresses are unaffected."""

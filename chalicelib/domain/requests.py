@@ -266,6 +266,9 @@ def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, s
     body = texts.get(action)
     if body is None:
         return None
+    said = note.strip().rstrip("。")
+    if said and action in ("accept", "assign", "complete", "reopen"):  # the console says it reaches the resident
+        body = body.replace("。", f"。处理说明：{said}。", 1)
     state = STATE_NAMES[TRANSITIONS[(request.state, action)]]
     return Notify(request.account_id, request.openid, "request_update", body,
                   {"number": n, "state": state, "team": assignee[1] if assignee else ""})

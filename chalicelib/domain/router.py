@@ -19,7 +19,7 @@ from chalicelib.domain.effects import Decision
 from chalicelib.domain.messages import Inbound
 from chalicelib.domain.ports import AccountView, Ports
 from chalicelib.domain.records import record
-from chalicelib.domain.rules import DEFAULT_RULES, Rule
+from chalicelib.domain.rules import DEFAULT_RULES, SYSTEM_RULES, Rule
 from chalicelib.domain.text import normalise
 
 
@@ -60,7 +60,7 @@ class Router:
         version lacks is passed over (rules are validated when saved, so only an old stored rule can),
         so the message still reaches the rules after it: a resident's need is never swallowed."""
         text = normalise(message.text)
-        for rule in rules:
+        for rule in (*SYSTEM_RULES, *rules):
             captured = rule.matches(message, text)
             if captured is None:
                 continue

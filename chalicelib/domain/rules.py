@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from chalicelib.domain.messages import Inbound
 from chalicelib.domain.records import record
+from chalicelib.domain.staff_alerts import BIND_PATTERN
 
 RULE_TRIGGERS = ("text", "click", "event", "type")
 TEXT_MATCHES = ("exact", "contains", "regex")
@@ -165,4 +166,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("event", "MASSSENDJOBFINISH", "job_report"),
     Rule("event", "TEMPLATESENDJOBFINISH", "job_report"),
     Rule("event", "PUBLISHJOBFINISH", "job_report"),
+)
+
+# Tried before an account's own rules (and the defaults), whatever staff edit: staff binding their WeChat.
+SYSTEM_RULES: tuple[Rule, ...] = (
+    Rule("text", BIND_PATTERN, "bind_staff", match="regex"),
 )

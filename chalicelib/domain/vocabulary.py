@@ -49,7 +49,11 @@ ACTIONS = {**ACTION_NAMES, "note": "备注", "file": "提交", "recategorise": "
 ACTOR_KINDS = {"resident": "居民", "staff": "工作人员", "team": "服务队", "department": "对接部门", "system": "系统",
                "partner": "合作系统"}
 
-__all__ = ["ACTIONS", "ACTOR_KINDS", "CANTEEN_KINDS", "CATEGORIES", "FLAGS", "MEALS", "OPEN_STATES", "ROLES",
+# How a 便民纸条 came in (the request's `channel`).
+CHANNELS = {"wechat": "微信公众号", "voice": "微信语音", "h5": "网页表单", "staff": "工作人员代提交", "phone": "电话",
+            "walk_in": "上门", "grid_visit": "网格走访", "open311": "合作系统"}
+
+__all__ = ["ACTIONS", "CHANNELS", "ACTOR_KINDS", "CANTEEN_KINDS", "CATEGORIES", "FLAGS", "MEALS", "OPEN_STATES", "ROLES",
            "ROLE_SCOPE", "STATES", "TEAM_KINDS", "as_dict"]
 
 
@@ -57,4 +61,4 @@ def as_dict() -> dict[str, object]:
     """Every vocabulary as `{key: 中文}` maps (what the console shows), and the open states."""
     return {"roles": ROLES, "actor_kinds": ACTOR_KINDS, "team_kinds": TEAM_KINDS, "canteen_kinds": CANTEEN_KINDS,
             "categories": CATEGORIES, "states": STATES, "open_states": list(OPEN_STATES), "meals": MEALS,
-            "flags": FLAGS, "actions": ACTIONS}
+            "flags": FLAGS, "actions": ACTIONS, "channels": CHANNELS}

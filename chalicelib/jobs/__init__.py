@@ -31,6 +31,8 @@ JOBS = {job.name: job for job in (
     Job("activity-reminders", "activity_reminders", "cron(0 2 * * ? *)", fills=("outbox",)),
     # 04:00 Asia/Shanghai: every account's custom menu, pushed only where it differs from WeChat's.
     Job("push-menus", "push_menus", "cron(0 20 * * ? *)"),
+    # Every 5 minutes: each settled 10-minute window of staff alerts becomes one digest per staff member.
+    Job("staff-alerts", "staff_alerts", "cron(0/5 * * * ? *)", fills=("outbox",)),
 )}
 
 # Queue -> the Lambda function that consumes it.

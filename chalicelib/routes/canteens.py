@@ -77,7 +77,8 @@ def deliveries(canteen_id):
             "Content-Type": XLSX_TYPE, "Cache-Control": "no-store",
             "Content-Disposition": f'attachment; filename="deliveries-{canteen_id}-{q.get("date", "today")}.xlsx"'})
     if fmt == "html":
-        return Response(print_page(canteen_id, q, rows), status_code=200,
+        name = getattr(canteen_desk.canteen(canteen_id), "name", None) or canteen_id
+        return Response(print_page(name, q, rows), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
     return json_response({"items": rows})
 
@@ -129,13 +130,13 @@ def _meal_html(meal: str, offer: dict) -> Markup:
                   sets=each("canteen:set", sets))
 
 
-def print_page(canteen_id: str, q: dict, rows: list[dict]) -> str:
+def print_page(canteen_name: str, q: dict, rows: list[dict]) -> str:
     e = html.escape
     body = "".join(
         f"<tr><td>{e(r['number'])}</td><td>{e(r['state_name'])}</td><td>{r['portions']}</td>"
         f"<td>{e('、'.join(r['dishes']))}</td><td>{e(r['name'] or '')}</td><td>{e(r['phone'] or '')}</td>"
         f"<td>{e(r['address'] or '')}</td><td>{e(r['grid'] or '')}</td><td>□</td></tr>" for r in rows)
-    title = f"送餐单 {canteen_id} {q.get('date', '今天')} {MEAL_NAMES.get(q.get('meal', 'lunch'), '')}"
+    title = f"{canteen_name} 送餐单 {q.get('date', '今天')} {MEAL_NAMES.get(q.get('meal', 'lunch'), '')}"
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>body{{font:16px system-ui,sans-serif}} table{{border-collapse:collapse;width:100%}}
 td,th{{border:1px solid #333;padding:6px;text-align:left}} @media print{{button{{display:none}}}}</style></head>

@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.auth import current_principal, staff_authorizer
 from chalicelib.auth.errors import BadRequest
-from chalicelib.schema import Obj, Text
+from chalicelib.schema import Bool, Day, Int, Obj, Text
 from chalicelib.services import directory, requests as request_desk
 from chalicelib.web.http import json_errors, json_response, read_json
 
@@ -17,8 +17,15 @@ bp = Blueprint(__name__)
 _CONTACT = Obj({"name": Text(50, required=False), "phone": Text(20, pattern=r"[0-9+\- ]{3,20}", what="电话号码",
                                                                required=False),
                 "address": Text(200, required=False)}, required=False)
+_MEAL = Obj({"day": Day(), "meal": Text(20, choices=("breakfast", "lunch", "dinner")),
+             "portions": Int(1, 20, required=False)}, required=False)
 FILE_REQUEST = Obj({"community_id": Text(64), "text": Text(5000), "category": Text(40, required=False),
-                    "contact": _CONTACT, "grid": Text(40, required=False)}, allow_null=("category", "contact", "grid"))
+                    "contact": _CONTACT, "grid": Text(40, required=False),
+                    "via": Text(20, choices=("phone", "walk_in", "grid_visit"), required=False),
+                    "consent": Bool(required=False), "meal": _MEAL,
+                    "resident_request": Text(40, pattern=r"[A-Za-z]{2,3}-?\d{8}-?\d{3,4}", what="纸条编号",
+                                             required=False)},
+                   allow_null=("category", "contact", "grid", "meal", "resident_request"))
 TRANSITION = Obj({"action": Text(20), "note": Text(1000, required=False, min_len=0),
                   "team_id": Text(64, required=False), "department_id": Text(64, required=False)},
                  allow_null=("note", "team_id", "department_id"))
@@ -64,7 +71,9 @@ def file_request():
         raise BadRequest("需要 community_id 和 text", code="missing_field")
     data = request_desk.file_for_resident(current_principal(bp.current_request), community_id, text,
                                           category=_optional_text(body, "category"), contact=contact,
-                                          grid=_optional_text(body, "grid"))
+                                          grid=_optional_text(body, "grid"), via=body.get("via"),
+                                          consent=body.get("consent"), meal=body.get("meal"),
+                                          resident_request=body.get("resident_request"))
     return json_response(data, status=201)
 
 

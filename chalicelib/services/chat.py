@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from chalicelib import bootstrap, log, queues
 from chalicelib.config import settings
-from chalicelib.domain.effects import ClaimDelivery, Notify, ReserveCapacity, declined_effects
+from chalicelib.domain.effects import ClaimDelivery, NewRequest, Notify, ReserveCapacity, declined_effects
 from chalicelib.domain.errors import (
     Duplicate,
     DuplicateNeed,
@@ -117,6 +117,8 @@ def handle(account, message, now: datetime, follow_up: bool = False, stamp: Stam
                                                        for e in decision.effects):
                 # places with a fallback (an activity's waiting list): its reply, its effects instead
                 reply, effects = Reply(text=declined.reply), declined_effects(decision.effects, refused=True)
+            elif isinstance(declined, Refused) and not any(isinstance(e, NewRequest) for e in decision.effects):
+                reply, effects = Reply(text=declined.reply), declined_effects(decision.effects, refused=False)
             elif isinstance(declined, Refused):
                 decision = without_capacity(decision, declined.reply)
                 reply, effects = decision.reply, decision.effects

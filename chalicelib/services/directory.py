@@ -14,9 +14,14 @@ def communities(principal) -> list[dict[str, Any]]:
     allowed = communities_in_scope(principal)
     if principal.role in ("team_member", "department"):
         allowed = {principal.community_id} if principal.community_id else set()
-    found = bootstrap.directory().communities(principal.district_id, allowed)
-    return sorted(({"id": c.community_id, "name": c.name, "code": c.code, "subdistrict_id": c.subdistrict_id}
-                   for c in found), key=lambda c: c["code"])
+    directory = bootstrap.directory()
+    found = directory.communities(principal.district_id, allowed)
+    items = sorted(({"id": c.community_id, "name": c.name, "code": c.code, "subdistrict_id": c.subdistrict_id}
+                    for c in found), key=lambda c: c["code"])
+    if principal.role == "team_member":  # a service team delivers its community's meals: the canteens, for its home
+        for item in items:
+            item["canteens"] = [{"id": k.canteen_id, "name": k.name} for k in directory.canteens_of(item["id"])]
+    return items
 
 
 def community(principal, community_id: str) -> dict[str, Any]:

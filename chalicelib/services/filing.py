@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 from chalicelib import bootstrap
-from chalicelib.domain.effects import NewRequest
+from chalicelib.domain.effects import Decision, NewRequest, Notify
 from chalicelib.domain.errors import DuplicateNeed, OverLimit, Refused
 from chalicelib.domain.filing import Need, plan_need, with_sender_quota, without_capacity
 from chalicelib.domain.limits import sender_quota
@@ -39,6 +39,11 @@ def file_need(account: AccountView, need: Need, senders: tuple[str, ...] = ()) -
     if need.openid and need.actor == "resident":
         decision = with_sender_quota(decision, sender_quota(
             account.account_id, need.openid, now, ports.resident_limits(account.district_id), senders))
+    if need.openid and need.actor != "resident" and decision.reply.text:  # staff filed for a resident known in
+        filed = next(e for e in decision.effects if isinstance(e, NewRequest))  # WeChat: they hear it there
+        decision = Decision(decision.reply, tuple(decision.effects) + (Notify(
+            account.account_id, need.openid, "request_update", decision.reply.text,
+            {"number": filed.number, "state": "已提交", "team": ""}),))
     unit_of_work = bootstrap.unit_of_work()
     try:
         unit_of_work.commit(None, NO_REPLY, decision.effects, now)

@@ -6,13 +6,16 @@ work with its audit event.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.auth.scope import can, communities_in_scope, require, transition_action
+from chalicelib.domain.dates import local_date
 from chalicelib.domain.effects import Transition
 from chalicelib.domain.errors import DomainError, NotFound, StaleState
 from chalicelib.domain.masking import mask_address, mask_phone
+from chalicelib.domain.meals import read_meal_order
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.records import record
 from chalicelib.domain.requests import (
@@ -22,10 +25,13 @@ from chalicelib.domain.requests import (
     Actor,
     TransitionPlan,
     check_category,
+    classify,
     plan_note,
     plan_recategorise,
     plan_transition,
 )
+from chalicelib.domain.text import normalise
+from chalicelib.domain.vocabulary import ROLES
 from chalicelib.services import filing
 
 
@@ -78,10 +84,33 @@ def request_json(r, contact=None, full_contact: bool = False) -> dict[str, Any]:
     return data
 
 
-def event_json(e) -> dict[str, Any]:
+def event_json(e, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_id, "actor_kind": e.actor_kind,
-            "actor_role": e.actor_role, "from_state": e.from_state, "to_state": e.to_state, "note": e.note,
-            "fields": json.loads(e.fields or "{}")}
+            "actor_role": e.actor_role, "actor_name": (names or {}).get(e.actor_id) or actor_label(e),
+            "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "fields": json.loads(e.fields or "{}")}
+
+
+def actor_label(e, resident_name: str | None = None) -> str:
+    """Who did it, as staff read it without a lookup: 居民 with the openid's last four characters (or the
+    registered name), 系统, the partner's name."""
+    if e.actor_kind == "resident":
+        return f"居民 {resident_name}" if resident_name else f"居民（…{(e.actor_id or '')[-4:]}）"
+    if e.actor_kind == "system":
+        return "系统"
+    if e.actor_kind == "partner":
+        return f"合作系统 {e.actor_id}"
+    return e.actor_id or ""
+
+
+def actor_names(events, resident_name: str | None = None) -> dict[str, str]:
+    """Names for the actors of some events: staff as 孙晓雨（社工） (one batch read), residents as 居民 …"""
+    staff_ids = {e.actor_id for e in events if e.actor_kind not in ("resident", "system", "partner") and e.actor_id}
+    found = bootstrap.staff().names(staff_ids) if staff_ids else {}
+    names = {u: f"{user.display_name}（{ROLES.get(user.role, user.role)}）" for u, user in found.items()}
+    for e in events:
+        if e.actor_kind == "resident" and e.actor_id:
+            names[e.actor_id] = actor_label(e, resident_name)
+    return names
 
 
 def serves(principal, request) -> bool:
@@ -95,7 +124,11 @@ def view(principal, number: str) -> dict[str, Any]:
     request = load(principal, number)
     repo = bootstrap.requests()
     data = request_json(request, repo.contact(request) or _NoContact(), full_contact=serves(principal, request))
-    data["timeline"] = [event_json(e) for e in repo.timeline(number)]
+    timeline = list(repo.timeline(number))
+    household = bootstrap.ports().household(request.account_id, request.openid) if (
+        request.openid and request.account_id) else None
+    names = actor_names(timeline, household.name if household else None)
+    data["timeline"] = [event_json(e, names) for e in timeline]
     data["actions"] = sorted({a for (s, a) in TRANSITIONS if s == request.state})
     return data
 
@@ -208,20 +241,55 @@ def add_note(principal, number: str, note: str) -> dict[str, Any]:
 
 
 def file_for_resident(principal, community_id: str, text: str, category: str | None = None,
-                      contact: dict[str, str] | None = None, grid: str | None = None) -> dict[str, Any]:
-    """A request taken by phone or at the door (the resident may have no WeChat): the one filing path."""
+                      contact: dict[str, str] | None = None, grid: str | None = None, via: str | None = None,
+                      consent: bool | None = None, meal: dict | None = None,
+                      resident_request: str | None = None) -> dict[str, Any]:
+    """A request taken by phone, at the door or on a grid visit (`via`; the resident may have no WeChat): the
+    one filing path. From the console's form (`via` given), a phone or address is kept only with the
+    resident's consent ticked; `meal` names the day and meal of a meal order."""
     if not text or not text.strip():
         raise DeskError("请写下居民的需求")
+    if via and not consent and any((contact or {}).get(k) for k in ("phone", "address")):
+        raise DeskError("留电话或地址需要居民同意：请先征得同意并勾选", code="consent_required")
     account = bootstrap.ports().community_account(community_id)
     if account is None:
         raise NotFound("社区不存在")
     require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
     if grid and grid not in bootstrap.ports().community_grids(community_id):
         raise DeskError(f"网格 {grid} 不属于该社区")
-    filed = filing.file_need(account, filing.Need(
-        text=text.strip(), channel="staff", category=category, grid=grid, actor=principal.username,
-        contact={k: str(v) for k, v in (contact or {}).items() if v}))
+    openid = None
+    if resident_request:  # the resident's earlier 便民纸条 from WeChat: tell them there this time too
+        earlier = load(principal, resident_request)
+        if not earlier.openid or earlier.account_id != account.account_id:
+            raise DeskError(f"纸条 {resident_request} 不是居民在本社区公众号提交的，无法通过微信告知")
+        openid = earlier.openid
+    filed = filing.file_need(account, filing.Need(openid=openid,
+        text=text.strip(), channel=via or "staff", category=category, grid=grid, actor=principal.username,
+        contact={k: str(v) for k, v in (contact or {}).items() if v},
+        meal={"portions": 1, **meal} if meal else None))
     return view(principal, filed.number)
+
+
+def suggest_for_resident(principal, community_id: str, text: str) -> dict[str, Any]:
+    """What filing would make of the words, as chat does: the category (and its team), and a meal order's
+    day, meal and portions — for the console's form to propose before staff file."""
+    account = bootstrap.ports().community_account(community_id)
+    if account is None:
+        raise NotFound("社区不存在")
+    require(principal, "request.file", Scoped(community_id, None, None, account.district_id))
+    ports, now = bootstrap.ports(), bootstrap.now()
+    policy = ports.policy(account.district_id, community_id)
+    words = normalise(text or "")
+    category = classify(words, policy) if words else "other"
+    route = policy.routes.get(category) or policy.routes["other"]
+    team = ports.team_of_kind(community_id, route.team_kind) if route.team_kind else None
+    meal = None
+    if category == "meal_delivery":
+        order = read_meal_order(words, local_date(now))
+        meal = {"day": order["day"] or (local_date(now) + timedelta(days=1)).isoformat(), "meal": order["meal"],
+                "portions": order["portions"]}
+    return {"category": category, "category_name": CATEGORIES.get(category, category),
+            "team": {"id": team[0], "name": team[1]} if team else None, "meal": meal}
 
 
 def community_key_for(principal, community_id: str | None) -> str:
@@ -250,4 +318,5 @@ def audit_for(principal, community_id: str | None, limit: int = 50, cursor: str 
     key = community_key_for(principal, community_id)
     require(principal, "audit.view", Scoped(key, None, None, principal.district_id))
     page = bootstrap.requests().community_events(key, limit=limit, cursor=cursor)
-    return {"items": [{"number": e.number, **event_json(e)} for e in page.items], "cursor": page.cursor}
+    names = actor_names(page.items)
+    return {"items": [{"number": e.number, **event_json(e, names)} for e in page.items], "cursor": page.cursor}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib import clock
@@ -104,3 +104,16 @@ def fail(outbox_id: str, error: str) -> None:
 
 def pending_before(cutoff: datetime) -> list[str]:
     return [i.outbox_id for i in OutboxMessage.by_state.query("pending", OutboxMessage.created_at < cutoff)]
+
+
+def enqueue_once(outbox_id: str, account_id: str, openid: str, purpose: str, body: str, fields: str,
+                 now: datetime) -> bool:
+    """A message under a deterministic id (a job that may run twice): written once; whether it was new."""
+    try:
+        OutboxMessage(outbox_id, account_id=account_id, openid=openid, purpose=purpose, body=body, fields=fields,
+                      state="pending", created_at=now).save(condition=OutboxMessage.outbox_id.does_not_exist())
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -24,6 +24,7 @@ from chalicelib.store.policies import RequestPolicy
 from chalicelib.store.requests import HelpRequest
 from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
+from chalicelib.store.staff_store import StaffReads
 from chalicelib.store.suggestions import SuggestionReads
 from chalicelib.store.teams import Team
 
@@ -90,7 +91,7 @@ def account_rules(account_id: str) -> tuple[Rule, ...]:
     return RULES_CACHE.get(("rules", account_id), load)
 
 
-class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads):
+class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads, StaffReads):
     def account(self, account_id: str) -> GatewayAccount | None:
         return gateway_account(account_id)
 

@@ -21,8 +21,10 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import clock
 from chalicelib.domain import publishing as pub
 from chalicelib.domain.errors import ConflictError, NotFound, StaleState
+from chalicelib.domain.staff_alerts import window_key, window_start
 from chalicelib.store.accounts import Account
 from chalicelib.store.base import table_meta
+from chalicelib.store.staff_alerts import alert_item
 from chalicelib.store.org import Community, SubDistrict
 from chalicelib.store.staff import StaffUser
 
@@ -268,14 +270,23 @@ def save_post(plan: pub.StepPlan, now: datetime, expected_version: int | None,
             if plan.new_revision:
                 tx.save(_revision_item(post.post_id, plan.new_revision, now),
                         condition=PostHistory.entry_id.does_not_exist())
+            notices = list(notices)
             for notice in notices:
                 tx.save(notice)
+            review = [n for n in notices if n.kind == "review"]
+            if review:  # the reviewers also hear of it in WeChat, in their next alert digest
+                tx.save(review_alert([n.username for n in review], review[0].text, post.post_id, now))
     except TransactWriteError as exc:
         reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
         if "ConditionalCheckFailed" in reasons:
             raise StaleState("稿件已被别人修改，请刷新后再试") from exc
         raise
     return to_domain(item)
+
+
+def review_alert(usernames: list[str], text: str, post_id: str, now: datetime):
+    """The alert entry of a post waiting for review (`services.staff_alerts` digests it)."""
+    return alert_item(window_key(window_start(now)), "review", text, now, ref=post_id, usernames=usernames)
 
 
 def record_system_event(post_id: str, event: dict[str, Any], now: datetime) -> None:

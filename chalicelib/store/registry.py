@@ -17,7 +17,8 @@ from chalicelib.store.posts import PostDay, PostHistory, PostItem, PublishingPol
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 from chalicelib.store.residents import Conversation, Profile, Resident
 from chalicelib.store.rules import RuleSet
-from chalicelib.store.staff import StaffUser
+from chalicelib.store.staff import StaffEvent, StaffUser
+from chalicelib.store.staff_alerts import BindCode, StaffAlert
 from chalicelib.store.suggestions import Suggestion
 from chalicelib.store.stats import AccountDailyStats
 from chalicelib.store.teams import Team
@@ -29,6 +30,7 @@ ALL_MODELS = (
     RequestGuard, RequestContact, RequestPolicy, Menu, Conversation, Partner, CallbackStamp,
     PostItem, PostHistory, PostDay, PublishingPolicy, StaffNotice,  # publishing
     MatrixItem, Activity, Signup, Suggestion, AllianceSetting, Consultation, ConsultationAnswer,
+    StaffEvent, BindCode, StaffAlert,  # staff operations
 )
 
 

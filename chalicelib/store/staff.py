@@ -1,14 +1,20 @@
 """Staff users and their scope (社工, 主任, 街道, 区, 服务队, 部门)."""
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 from chalicelib import clock
 from chalicelib.domain.vocabulary import ROLE_SCOPE, ROLES
 from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
-__all__ = ["ROLES", "ROLE_SCOPE", "StaffUser", "scope_key"]
+__all__ = ["ROLES", "ROLE_SCOPE", "StaffEvent", "StaffUser", "scope_key"]
 
 
 def scope_key(role: str, scope_id: str) -> str:
@@ -46,5 +52,29 @@ class StaffUser(Model):
     wechat_account_id = UnicodeAttribute(null=True)
     wechat_openid = UnicodeAttribute(null=True)
     alert_kinds = ListAttribute(of=UnicodeAttribute, null=True)
+    wechat_bound_at = UTCDateTimeAttribute(null=True)
+    # Managed by people (services/people.py): a deactivated login is refused, its tokens at once (token_version
+    # bumped); a one-time password must be changed before anything else; `login_epoch` names the generation
+    # of the username's failure counters, so "unlock" starts them afresh.
+    deactivated_at = UTCDateTimeAttribute(null=True)
+    must_change_password = BooleanAttribute(null=True)
+    login_epoch = NumberAttribute(default=0)
+    created_by = UnicodeAttribute(null=True)
 
     by_scope = StaffByScope()
+
+
+class StaffEvent(Model):
+    """The audit trail of people management (人员变更记录): who created, deactivated, reset, unlocked or
+    changed whom, and when. Append-only: one item per change, never updated."""
+
+    Meta = table_meta("staff_events")
+    Meta.append_only = True
+    username = UnicodeAttribute(hash_key=True)  # the account changed
+    event_id = UnicodeAttribute(range_key=True)  # ISO time + random
+    action = UnicodeAttribute()  # create / deactivate / reactivate / reset_password / unlock / change_role
+    actor = UnicodeAttribute()  # the username who did it
+    actor_name = UnicodeAttribute(null=True)
+    actor_role = UnicodeAttribute(null=True)
+    fields = UnicodeAttribute(default="{}")  # JSON: what changed (role, scope), never a password
+    at = UTCDateTimeAttribute()

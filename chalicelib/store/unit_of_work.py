@@ -30,6 +30,7 @@ from chalicelib.config import settings
 from chalicelib.domain.effects import (
     AnswerConsultation,
     AnswerSuggestion,
+    BindStaff,
     CancelSignup,
     ClaimDelivery,
     DeleteProfile,
@@ -66,6 +67,7 @@ from chalicelib.store.inbox import CallbackStamp, Delivery
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.posts import write_job_report
 from chalicelib.store.request_writes import write_new_request, write_transition
+from chalicelib.store.staff_store import write_binding
 from chalicelib.store.requests import RequestGuard
 from chalicelib.store.residents import Resident
 from chalicelib.store.windows import block_id, write_sender_quota
@@ -220,7 +222,7 @@ def _explain(exc, tx: "_Tx | None", delivery_key: str | None) -> None:
             raise DuplicateNeed(_guarded_number(detail)) from exc
         if role == "transition":
             raise StaleState(detail) from exc
-        if role == "capacity":
+        if role in ("capacity", "bind"):
             raise Refused(detail) from exc
 
 
@@ -311,6 +313,7 @@ WRITERS: dict[type, Callable[[_Tx, object, datetime], list[str]]] = {
     NewSuggestion: _records(write_new_suggestion),
     AnswerSuggestion: _records_and_notice(write_answer),
     AnswerConsultation: _records(write_consultation_answer),
+    BindStaff: _records(write_binding),  # staff bind their WeChat for alerts
 }
 
 
