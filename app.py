@@ -13,6 +13,7 @@ from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.alliance import bp as alliance_routes
 from chalicelib.routes.alliance_h5 import bp as alliance_h5_routes
 from chalicelib.routes.auth import bp as auth_routes
+from chalicelib.routes.bulletins import bp as bulletin_routes
 from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.console import bp as console_routes
 from chalicelib.routes.h5 import bp as h5_routes
@@ -24,7 +25,7 @@ from chalicelib.routes.requests import bp as request_routes
 from chalicelib.routes.residents import bp as resident_routes
 from chalicelib.routes.site import bp as site_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat, notices, sla, stats
+from chalicelib.services import bulletin, chat, notices, sla, stats
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -47,6 +48,7 @@ app.register_blueprint(console_routes)
 app.register_blueprint(post_routes)
 app.register_blueprint(alliance_routes)
 app.register_blueprint(alliance_h5_routes)
+app.register_blueprint(bulletin_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -84,6 +86,12 @@ def activity_reminders_job(event):
 @app.schedule(JOBS["push-menus"].schedule, name="push_menus")
 def push_menus_job(event):
     return push_menus.run()
+
+
+@app.schedule(JOBS["monthly-bulletin"].schedule, name="monthly_bulletin")
+def monthly_bulletin_job(event):
+    detail = event.detail or {}
+    return bulletin.run_job(month=detail.get("month"), issue=bool(detail.get("issue")))
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------

@@ -36,6 +36,7 @@ from chalicelib.store import (
     stats as stats_store,
 )
 from chalicelib.store import posts as post_store
+from chalicelib.store import bulletins as bulletin_store
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
@@ -129,6 +130,11 @@ def stats():
     return _overrides.get("stats") or stats_store
 
 
+def bulletins():
+    """The monthly bulletin: versions, appeals, month counters and the reads it makes (`store.bulletins`)."""
+    return _overrides.get("bulletins") or bulletin_store
+
+
 def datacube(account_id: str):
     """The account's WeChat datacube (`domain.statistics.DataCube`)."""
     factory = _overrides.get("datacube")
@@ -156,7 +162,7 @@ def override(**fakes: Any) -> Iterator[None]:
     `secrets`, `storage_errors`, `clock` (a datetime or a function)."""
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
                             "canteens", "directory", "partners", "outbox", "wechat_errors",
-                            "publish_outbox", "stats", "datacube", "send", "posts", "alliance"}
+                            "publish_outbox", "stats", "datacube", "send", "posts", "alliance", "bulletins"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

@@ -107,12 +107,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("name", nargs="?", help="one of: " + ", ".join([*JOBS, *QUEUE_HANDLERS]))
     parser.add_argument("--day", help="the Shanghai day to work on (YYYY-MM-DD), where the job takes one")
     parser.add_argument("--month", help="the month to work on (YYYY-MM), where the job takes one")
+    parser.add_argument("--issue", action="store_true", help="monthly-bulletin: issue the draft as well")
     args = parser.parse_args(argv)
     if args.name not in JOBS and args.name not in QUEUE_HANDLERS:
         print(f"job: unknown job {args.name!r}; the jobs are: {', '.join(JOBS)}; the queues: "
               f"{', '.join(QUEUE_HANDLERS)}", file=sys.stderr)
         return 2
-    detail = {k: v for k, v in {"day": args.day, "month": args.month}.items() if v}
+    detail = {k: v for k, v in {"day": args.day, "month": args.month, "issue": args.issue}.items() if v}
     try:
         result = run(args.name, detail, progress=True)
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, when the stack is unreachable

@@ -44,6 +44,13 @@ ACTIONS = frozenset({
     "activity.manage",       # community activities: create, sign-up lists, attendance, export
     "suggestion.answer",     # residents' suggestions (意见建议) and consultations (公共政策讨论): read, answer, open
     "menu.edit",             # custom menus of the accounts (district template, community overrides)
+    # the monthly bulletin (月通报) and the district overview
+    "bulletin.view",         # see the bulletin (rows of the communities in scope) and the deduction rules
+    "bulletin.issue",        # build, issue and correct the bulletin: district staff only
+    "bulletin.rules_edit",   # the deduction rules and the composite index formula: district staff only
+    "bulletin.appeal",       # 申诉: a sub-district appeals a deduction of one of its communities
+    "bulletin.decide",       # the district decides an appeal
+    "overview.view",         # the overview of every community in scope (district, sub-district)
 })
 
 POST_WRITER = frozenset({"post.view", "post.propose", "post.write"})
@@ -56,9 +63,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
                                                              "resident.block", "activity.manage"},
     "director":             REQUEST_ACTIONS | POST_WRITER | {"post.review_first", "canteen.edit", "rules.edit",
                                                              "audit.view", "staff.view", "resident.block",
-                                                             "activity.manage", "suggestion.answer", "menu.edit"},
+                                                             "activity.manage", "suggestion.answer", "menu.edit",
+                                                             "bulletin.view"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view", "post.view",
-                                       "post.review_second"}),
+                                       "post.review_second", "bulletin.view", "bulletin.appeal", "overview.view"}),
     "district_admin":       ACTIONS,
     "team_member":          frozenset({"request.view", "request.progress", "request.note"}),
     "department":           frozenset({"request.view", "request.progress", "request.note"}),

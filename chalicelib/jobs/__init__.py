@@ -31,6 +31,8 @@ JOBS = {job.name: job for job in (
     Job("activity-reminders", "activity_reminders", "cron(0 2 * * ? *)", fills=("outbox",)),
     # 04:00 Asia/Shanghai: every account's custom menu, pushed only where it differs from WeChat's.
     Job("push-menus", "push_menus", "cron(0 20 * * ? *)"),
+    # The 1st of the month, 10:00 Asia/Shanghai: last month's bulletin (月通报), a draft for the district.
+    Job("monthly-bulletin", "monthly_bulletin", "cron(0 2 1 * ? *)", fills=("outbox",)),
 )}
 
 # Queue -> the Lambda function that consumes it.
