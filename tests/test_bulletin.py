@@ -295,3 +295,34 @@ def test_filing_completing_rating_and_escalating_keep_the_month_counters(seed, m
     counts = CommunityMonth.get(XG, month)
     assert (counts.completed, counts.completed_on_time, counts.meals_delivered) == (1, 0, 2)  # late: not on time
     assert (counts.rated, counts.rating_sum) == (1, 5) and len(counts.hours) == 1 and counts.hours[0] >= 48
+
+
+# ---- the district overview --------------------------------------------------------------------------
+
+def test_the_overview_pages_the_communities_in_scope_with_their_counters(http, synthetic):
+    admin = synthetic
+    today = date(2026, 12, 1)
+    PostDay(XG, today.isoformat(), community_id=XG, outcome="sent").save()
+    Counter(f"count#{XG}#submitted", value=3).save()
+    Counter(f"count#{XG}#overdue", value=1).save()
+    CommunityMonth(XG, "2026-12", filed=4, completed=1).save()
+    AccountDailyStats(XG, "2026-11-30", followers=1090).save()
+    status, first = call(http, "get", "/api/v1/overview?limit=20", admin)
+    assert status == 200 and len(first["rows"]) == 20 and first["cursor"] and first["day"] == "2026-12-01"
+    seen = [r["community_id"] for r in first["rows"]]
+    while first["cursor"]:
+        first = call(http, "get", f"/api/v1/overview?limit=20&cursor={first['cursor']}", admin)[1]
+        seen += [r["community_id"] for r in first["rows"]]
+    assert len(seen) == len(set(seen)) == 65
+    reviewer = login(http, "reviewer.jinhu-lu")
+    status, page = call(http, "get", "/api/v1/overview", reviewer)
+    assert status == 200 and sorted(r["community_id"] for r in page["rows"]) == sorted(
+        ["nanjing-lu", "taizhou-lu", "xianggang-huayuan", "xuzhou-lu", "yanji-lu"])
+    xg = row(page, XG)
+    assert (xg["requests_open"], xg["requests_overdue"], xg["today_post"]) == (3, 1, "sent")
+    assert xg["month"] == {"posts_sent": 1, "requests_filed": 4, "requests_completed": 1, "meals_delivered": 0,
+                           "followers": 1090}
+    assert row(page, NJ)["today_post"] == "missing"
+    assert call(http, "get", "/api/v1/overview?subdistrict=jiangsu-lu", reviewer)[0] == 404
+    assert call(http, "get", "/api/v1/overview", login(http, "director.xianggang-huayuan"))[0] == 403
+    assert call(http, "get", "/api/v1/overview?cursor=forged", admin)[0] == 400

@@ -2,8 +2,8 @@
 便民纸条, today's post (sent / pending / missing), this month's figures so far — each row linking into the
 community. Reads are O(page): the communities' index page, batch gets of counters kept at write time
 (the state counts and the overdue count of `store.request_writes`, the month items of `store.bulletins`,
-the day's publishing records), and per row one query of the day's planned posts (only when nothing was
-sent yet) and one of the newest follower count. Rows sort in the browser within the page."""
+and per row: one query of the month's publishing days, one of the day's planned posts (only when nothing
+was sent yet) and one of the newest follower count. Rows sort in the browser within the page."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,7 +16,7 @@ from chalicelib.domain.dates import local_date
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.requests import OPEN_STATES
 
-DEFAULT_LIMIT, MAX_LIMIT = 30, 100
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 PENDING_STATES = ("scheduled",)  # approved for the day, not sent yet
 IN_REVIEW = ("first_review", "second_review", "draft", "topic")
 
@@ -56,16 +56,16 @@ def page(principal: Principal, cursor: str | None = None, limit: Any = None,
     ids = [c.community_id for c in communities]
     counts = repo.counters([_count_id(c, s) for c in ids for s in (*OPEN_STATES, "overdue")])
     months = repo.community_months(ids, month)
-    outcomes = repo.post_days_on(ids, today)  # a community's own account has the community's id
     first, _ = bl.parse_month(month)
     names = repo.subdistrict_names(principal.district_id)
     rows = []
     for c in communities:
-        cid = c.community_id
-        outcome = outcomes.get(cid)
+        cid = c.community_id  # a community's own account has the community's id
+        post_days = {d.day: d.outcome for d in repo.post_days(cid, first, today)}
+        outcome = post_days.get(today.isoformat())
         planned = [] if outcome == "sent" else repo.post_states_on(cid, today)
         m = months.get(cid)
-        sent = sum(1 for d in repo.post_days(cid, first, today) if d.outcome == "sent")
+        sent = sum(1 for o in post_days.values() if o == "sent")
         rows.append({
             "community_id": cid, "community_name": c.name, "subdistrict_id": c.subdistrict_id,
             "subdistrict_name": names.get(c.subdistrict_id, ""),

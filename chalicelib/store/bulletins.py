@@ -282,12 +282,6 @@ def counters(ids: list[str]) -> dict[str, int]:
     return {c.counter_id: int(c.value or 0) for c in Counter.batch_get(ids)} if ids else {}
 
 
-def post_days_on(account_ids: list[str], day: date) -> dict[str, str]:
-    """Each account's publishing outcome of the day (one BatchGetItem per 100)."""
-    keys = [(a, day.isoformat()) for a in account_ids]
-    return {d.account_id: d.outcome for d in PostDay.batch_get(keys, attributes_to_get=["account_id", "outcome"])}
-
-
 def post_states_on(account_id: str, day: date) -> list[str]:
     """The states of the account's posts planned for the day (one Query on the calendar index)."""
     return [p.state for p in PostItem.by_account_day.query(account_id, PostItem.planned_day == day.isoformat())]
