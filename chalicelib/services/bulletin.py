@@ -87,7 +87,7 @@ def compute(district_id: str, month: str) -> dict[str, Any]:
     """The bulletin's body for the month, compared with last month's issued (or draft) bulletin."""
     rules, index = rules_and_index(district_id)
     previous = bootstrap.bulletins().latest(district_id, bl.previous_month(month))
-    prev_body = bootstrap.bulletins().unpack(previous.body) if previous else None
+    prev_body = bootstrap.bulletins().body_of(previous) if previous else None
     return bl.build(month, figures(district_id, month), rules, index, prev_body)
 
 
@@ -137,7 +137,7 @@ def _with_changes(district_id: str, month: str, version: int, body: dict[str, An
 def _notify(item) -> dict[str, Any]:
     """One WeChat message per director and sub-district reviewer (bound WeChat), through the outbox."""
     repo = bootstrap.bulletins()
-    body = repo.unpack(item.body)
+    body = repo.body_of(item)
     rows = {r["community_id"]: r for r in body["rows"]}
     subs = {s["subdistrict_id"]: s for s in body["subdistricts"]}
     keys = [f"community#{c}" for c in rows] + [f"subdistrict#{s}" for s in subs]
@@ -203,7 +203,7 @@ def view(principal: Principal, month: str, version: int | None = None) -> dict[s
     item = repo.latest(principal.district_id, month)
     if item is None:
         raise NotFound("该月通报尚未生成", code="no_bulletin")
-    body = repo.unpack(item.body) if version in (None, int(item.version)) else repo.version_body(
+    body = repo.body_of(item) if version in (None, int(item.version)) else repo.version_body(
         principal.district_id, month, version)
     if body is None:
         raise NotFound("没有这一版通报", code="no_version")
@@ -295,7 +295,7 @@ def _line(principal: Principal, month: str, line_id: str) -> dict[str, Any]:
     if item is None or item.status != "issued":
         raise NotFound("该月通报尚未发布", code="no_bulletin")
     seen = communities_in_scope(principal)
-    for row in repo.unpack(item.body)["rows"]:
+    for row in repo.body_of(item)["rows"]:
         if seen is not None and row["community_id"] not in seen:
             continue
         for line in row["deductions"]:

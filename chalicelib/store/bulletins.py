@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 import zlib
 from datetime import date, datetime
 from typing import Any, Iterable
@@ -85,6 +86,22 @@ class Bulletin(Model):
     issued_at = UTCDateTimeAttribute(null=True)
     issued_by = UnicodeAttribute(null=True)
     notified = NumberAttribute(default=0)  # the directors' and reviewers' messages are in the outbox
+    build_id = UnicodeAttribute(null=True)  # the parts holding its rows (`bulletin_parts`)
+    parts = NumberAttribute(default=0)
+
+
+class BulletinPart(Model):
+    """A slice of a version's rows (ROWS_PER_PART a part, compressed), so that a district of 10,000
+    communities stays far below DynamoDB's 400 KB per item. Parts are written under a fresh build id
+    before their version's item, which names them: an issued version's parts are never written again."""
+
+    Meta = table_meta("bulletin_parts")
+    part_key = UnicodeAttribute(hash_key=True)  # <district>#YYYY-MM#<build id>
+    part = NumberAttribute(range_key=True)
+    rows = BinaryAttribute(legacy_encoding=False)  # zlib-compressed JSON list of rows
+
+
+ROWS_PER_PART = 1000
 
 
 class BulletinAppeal(Model):
@@ -109,6 +126,25 @@ def unpack(raw: bytes) -> Any:
     return json.loads(zlib.decompress(raw).decode("utf-8"))
 
 
+def body_of(item: Bulletin) -> dict[str, Any]:
+    """A version's body with its rows (one Query of its parts when it has any)."""
+    body = unpack(item.body)
+    if item.parts:
+        rows: list = []
+        for part in BulletinPart.query(f"{item.bulletin_key}#{item.build_id}", consistent_read=True):
+            rows += unpack(part.rows)
+        body["rows"] = rows
+    return body
+
+
+def _delete_parts(bulletin_key: str, build_id: str | None) -> None:
+    if not build_id:
+        return
+    with BulletinPart.batch_write() as batch:
+        for part in BulletinPart.query(f"{bulletin_key}#{build_id}", attributes_to_get=["part_key", "part"]):
+            batch.delete(part)
+
+
 def latest(district_id: str, month: str) -> Bulletin | None:
     """The newest version (one Query, newest first, limit 1)."""
     for item in Bulletin.query(key_of(district_id, month), scan_index_forward=False, limit=1,
@@ -119,7 +155,7 @@ def latest(district_id: str, month: str) -> Bulletin | None:
 
 def version_body(district_id: str, month: str, version: int) -> dict[str, Any] | None:
     try:
-        return unpack(Bulletin.get(key_of(district_id, month), int(version)).body)
+        return body_of(Bulletin.get(key_of(district_id, month), int(version)))
     except Bulletin.DoesNotExist:
         return None
 
@@ -133,16 +169,31 @@ def versions(district_id: str, month: str) -> list[dict[str, Any]]:
 
 def save_draft(district_id: str, month: str, version: int, body: dict[str, Any], now: datetime,
                reason: str | None = None) -> bool:
-    """Write the draft of `version`: only over a draft (never over an issued version). False: it was issued."""
-    item = Bulletin(key_of(district_id, month), version, district_id=district_id, month=month, status="draft",
-                    body=pack(body), reason=reason, built_at=now)
+    """Write the draft of `version`: only over a draft (never over an issued version). False: it was issued.
+    The rows go to parts under a fresh build id first; the replaced draft's parts are deleted after."""
+    bulletin_key = key_of(district_id, month)
+    try:
+        previous = Bulletin.get(bulletin_key, version, consistent_read=True).build_id
+    except Bulletin.DoesNotExist:
+        previous = None
+    rows = body.get("rows", [])
+    build_id = uuid.uuid4().hex[:12]
+    with BulletinPart.batch_write() as batch:
+        for n in range(0, len(rows), ROWS_PER_PART):
+            batch.save(BulletinPart(f"{bulletin_key}#{build_id}", n // ROWS_PER_PART,
+                                    rows=pack(rows[n:n + ROWS_PER_PART])))
+    item = Bulletin(bulletin_key, version, district_id=district_id, month=month, status="draft",
+                    body=pack({**body, "rows": []}), reason=reason, built_at=now, build_id=build_id,
+                    parts=(len(rows) + ROWS_PER_PART - 1) // ROWS_PER_PART)
     try:
         item.save(condition=Bulletin.bulletin_key.does_not_exist() | (Bulletin.status == "draft"))
-        return True
     except PutError as exc:
+        _delete_parts(bulletin_key, build_id)
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
             return False
         raise
+    _delete_parts(bulletin_key, previous)
+    return True
 
 
 def issue(item: Bulletin, actor: str, now: datetime) -> bool:
