@@ -224,6 +224,8 @@ def issue(principal: Principal, month: str) -> dict[str, Any]:
     item = repo.latest(principal.district_id, month)
     if item is None:
         raise NotFound("该月通报尚未生成", code="no_bulletin")
+    if item.status == "issued" and not item.notified:  # issued, but the messages never reached the outbox
+        return {"month": month, "status": "issued", "version": int(item.version), "notified": _notify(item)}
     if item.status == "issued":
         raise ConflictError(f"第{int(item.version)}版已发布，不能再改；如需更正请生成新版本", code="already_issued")
     if not repo.issue(item, principal.username, bootstrap.now()):
