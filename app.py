@@ -13,6 +13,7 @@ from chalicelib.queues import QUEUES, queue_name
 from chalicelib.routes.alliance import bp as alliance_routes
 from chalicelib.routes.alliance_h5 import bp as alliance_h5_routes
 from chalicelib.routes.auth import bp as auth_routes
+from chalicelib.routes.bulletins import bp as bulletin_routes
 from chalicelib.routes.canteens import bp as canteen_routes
 from chalicelib.routes.console import bp as console_routes
 from chalicelib.routes.h5 import bp as h5_routes
@@ -25,8 +26,7 @@ from chalicelib.routes.residents import bp as resident_routes
 from chalicelib.routes.site import bp as site_routes
 from chalicelib.routes.staff import bp as staff_routes
 from chalicelib.routes.wechat import bp as wechat_routes
-from chalicelib.services import chat, notices, sla, stats
-from chalicelib.services import staff_alerts
+from chalicelib.services import bulletin, chat, notices, sla, staff_alerts, stats
 
 log.configure(settings().log_level)
 app = Chalice(app_name=APP_NAME, configure_logs=False)
@@ -50,6 +50,7 @@ app.register_blueprint(post_routes)
 app.register_blueprint(alliance_routes)
 app.register_blueprint(alliance_h5_routes)
 app.register_blueprint(staff_routes)  # people, teams, one's WeChat alerts
+app.register_blueprint(bulletin_routes)
 
 
 # ---- schedules (EventBridge cron is UTC) ----------------------------------------------------------
@@ -92,6 +93,10 @@ def push_menus_job(event):
 @app.schedule(JOBS["staff-alerts"].schedule, name="staff_alerts")
 def staff_alerts_job(event):
     return staff_alerts.digest()
+@app.schedule(JOBS["monthly-bulletin"].schedule, name="monthly_bulletin")
+def monthly_bulletin_job(event):
+    detail = event.detail or {}
+    return bulletin.run_job(month=detail.get("month"), issue=bool(detail.get("issue")))
 
 
 # ---- queue handlers (partial batch failure) -------------------------------------------------------

@@ -13,6 +13,7 @@ import sys
 import time
 
 from bench import callback_fuzz, callback_latency, callback_requests, daily_post, import_time
+from bench import monthly_bulletin
 from bench.table import render
 from local.quiet import quiet_laptop_logs
 from local.stack import StackNotRunning, attach_env, local_dir
@@ -26,6 +27,9 @@ BENCHES = [
     # visibility), so `make bench` runs 2,000 accounts; `python -m bench.daily_post` runs 10,000.
     ("daily-post (2,000 accounts; 10,000: python -m bench.daily_post)",
      lambda argv: daily_post.run(["--accounts", "2000", "--sample", "100"])),
+    # monthly-bulletin and the overview's first page; 10,000 accounts: python -m bench.monthly_bulletin
+    ("monthly-bulletin and overview (66 and 1,000 accounts; 10,000: python -m bench.monthly_bulletin)",
+     lambda argv: monthly_bulletin.run(["--accounts", "66", "1000"])),
 ]
 
 

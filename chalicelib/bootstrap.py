@@ -38,6 +38,7 @@ from chalicelib.store import (
 )
 from chalicelib.auth import passwords as staff_passwords
 from chalicelib.store import posts as post_store
+from chalicelib.store import bulletins as bulletin_store
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
@@ -141,6 +142,11 @@ def stats():
     return _overrides.get("stats") or stats_store
 
 
+def bulletins():
+    """The monthly bulletin: versions, appeals, month counters and the reads it makes (`store.bulletins`)."""
+    return _overrides.get("bulletins") or bulletin_store
+
+
 def datacube(account_id: str):
     """The account's WeChat datacube (`domain.statistics.DataCube`)."""
     factory = _overrides.get("datacube")
@@ -169,7 +175,7 @@ def override(**fakes: Any) -> Iterator[None]:
     unknown = set(fakes) - {"ports", "unit_of_work", "wechat", "clock", "secrets", "storage_errors", "requests",
                             "canteens", "directory", "partners", "outbox", "wechat_errors",
                             "publish_outbox", "stats", "datacube", "send", "posts", "alliance",
-                            "staff", "passwords"}
+                            "staff", "passwords", "bulletins"}
     if unknown:
         raise TypeError(f"unknown adapters: {sorted(unknown)}")
     saved = dict(_overrides)

@@ -452,6 +452,94 @@ PATHS.update({
         parameters=[ACCOUNT], body=_body(_OBJ))},
 })
 
+
+# ---- the monthly bulletin (月通报), its rules, the district overview ------------------------------------
+
+_INT = {"type": "integer"}
+SCHEMAS.update({
+    "BulletinRow": {"type": "object", "required": [
+        "account_id", "community_id", "subdistrict_id", "posts_sent", "days_missed", "requests_filed",
+        "requests_completed"], "properties": {
+        "account_id": _STR, "community_id": _STR, "community_name": _STR, "subdistrict_id": _STR,
+        "subdistrict_name": _STR, "posts_sent": _INT, "days_missed": _INT, "followers_end": _INT,
+        "followers_growth": _INT, "reads_total": _INT, "reads_per_post": {"type": "number"}, "headline_reads": _INT,
+        "requests_filed": _INT, "requests_completed": _INT, "requests_completed_on_time": _INT,
+        "median_hours_to_complete": {"type": "number", "nullable": True},
+        "satisfaction": {"type": "number", "nullable": True}, "meals_delivered": _INT,
+        "index": {"type": "number"}, "index_computation": _STR, "rank_district": _INT, "rank_subdistrict": _INT,
+        "rank_change": {"type": "integer", "nullable": True},
+        "deductions": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "points": {"type": "number"}, "final_points": {"type": "number"}}, "additionalProperties": True},
+    "Bulletin": {"type": "object", "required": ["month", "status", "version", "rows"], "properties": {
+        "month": {"type": "string", "example": "2026-11"}, "status": {"type": "string", "enum": ["draft", "issued"]},
+        "version": _INT, "latest_version": _INT, "rows": {"type": "array", "items": {"$ref": "#/components/schemas/BulletinRow"}},
+        "subdistricts": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "rules": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "index_formula": {"type": "object", "nullable": True, "additionalProperties": True},
+        "versions": {"type": "array", "items": {"type": "object", "additionalProperties": True}}},
+        "additionalProperties": True},
+    "BulletinResult": {"type": "object", "additionalProperties": True,
+                       "description": "month, status, version, and for issue: notified {written, recipients, not_bound}"},
+    "Empty": {"type": "object", "additionalProperties": False, "description": "无需内容（可为 {}）"},
+    "BulletinCorrection": {"type": "object", "required": ["reason"], "properties": {"reason": _STR}},
+    "BulletinAppeal": {"type": "object", "required": ["line_id", "reason"], "properties": {
+        "line_id": {"type": "string", "example": "jiangsu-lu:missed-days"}, "reason": _STR}},
+    "BulletinDecision": {"type": "object", "required": ["line_id", "decision"], "properties": {
+        "line_id": _STR, "decision": {"type": "string", "enum": ["accept", "reject"]}, "note": _STR,
+        "points": {"type": "number", "description": "采纳后的扣分（默认 0）"}}},
+    "AppealRecord": {"type": "object", "additionalProperties": True,
+                     "description": "state (pending/accepted/rejected), reason, decision, trail"},
+    "BulletinRules": {"type": "object", "required": ["rules"], "properties": {
+        "rules": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+        "index": {"type": "object", "nullable": True, "additionalProperties": True}}, "additionalProperties": True},
+    "Overview": {"type": "object", "required": ["rows"], "properties": {
+        "day": _STR, "month": _STR, "cursor": _NSTR, "limit": _INT,
+        "rows": {"type": "array", "items": {"type": "object", "additionalProperties": True}}},
+        "additionalProperties": True},
+})
+MONTH = _path_param("month", "月份 YYYY-MM", "2026-11")
+PATHS.update({
+    "/api/v1/bulletins/{month}": {"get": _op(
+        "getBulletin", "bulletin", "月通报（管辖范围内的社区；最新版本或 ?version=n）",
+        {200: _ok("Bulletin"), **_errors(400, 401, 403, 404)},
+        parameters=[MONTH, _query_param("version", "版本号（省略为最新）", {"type": "integer", "minimum": 1})])},
+    "/api/v1/bulletins/{month}/issue": {"post": _op(
+        "issueBulletin", "bulletin", "发布草稿：此后不可修改，并通过微信通知各社区主任和街道审核人",
+        {200: _ok("BulletinResult"), **_errors(400, 401, 403, 404, 409)}, parameters=[MONTH], body=_body("Empty"))},
+    "/api/v1/bulletins/{month}/build": {"post": _op(
+        "buildBulletin", "bulletin", "按最新数据生成（或重新生成）草稿；已发布的月份不变",
+        {200: _ok("BulletinResult"), **_errors(400, 401, 403)}, parameters=[MONTH], body=_body("Empty"))},
+    "/api/v1/bulletins/{month}/corrections": {"post": _op(
+        "correctBulletin", "bulletin", "更正已发布的通报：生成新版本草稿，列出改动",
+        {201: _ok("BulletinResult", 201), **_errors(400, 401, 403, 404, 409)}, parameters=[MONTH],
+        body=_body("BulletinCorrection"))},
+    "/api/v1/bulletins/{month}/appeals": {"post": _op(
+        "appealDeduction", "bulletin", "街道对一条扣分提出申诉", {201: _ok("AppealRecord", 201),
+                                                               **_errors(400, 401, 403, 404, 409)},
+        parameters=[MONTH], body=_body("BulletinAppeal"))},
+    "/api/v1/bulletins/{month}/decisions": {"post": _op(
+        "decideAppeal", "bulletin", "区里对申诉作出决定（采纳或驳回）", {200: _ok("AppealRecord"),
+                                                                 **_errors(400, 401, 403, 404, 409)},
+        parameters=[MONTH], body=_body("BulletinDecision"))},
+    "/api/v1/bulletins/{month}/export": {"get": _op(
+        "exportBulletin", "bulletin", "下载月通报（CSV，UTF-8 带 BOM；或 XLSX）",
+        {200: {"description": _STATUS_TEXT[200], "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}}}}, **_errors(400, 401, 403, 404)},
+        parameters=[MONTH, _query_param("format", "csv 或 xlsx", {"type": "string", "enum": ["csv", "xlsx"],
+                                                                  "default": "csv"})])},
+    "/api/v1/bulletin-rules": {
+        "get": _op("getBulletinRules", "bulletin", "扣分规则和综合指数公式", {200: _ok("BulletinRules"),
+                                                                           **_errors(401, 403)}),
+        "put": _op("saveBulletinRules", "bulletin", "修改扣分规则和综合指数公式（区管理员）",
+                   {200: _ok("BulletinRules"), **_errors(400, 401, 403)}, body=_body("BulletinRules"))},
+    "/api/v1/overview": {"get": _op(
+        "districtOverview", "bulletin", "全区总览：管辖范围内各社区的纸条、今日发稿和本月数据（分页）",
+        {200: _ok("Overview"), **_errors(400, 401, 403, 404)},
+        parameters=[LIMIT_Q, CURSOR_Q, _query_param("subdistrict", "街道编号（区管理员可选）")])},
+})
+
 DOCUMENT: dict[str, Any] = {
     "openapi": OPENAPI_VERSION,
     "info": {
@@ -465,7 +553,7 @@ DOCUMENT: dict[str, Any] = {
     "tags": [{"name": n, "description": d} for n, d in (
         ("meta", "接口文档"), ("auth", "登录与会话"), ("requests", "便民纸条"), ("directory", "社区目录"),
         ("canteens", "社区食堂"), ("residents", "居民（发送者屏蔽）"), ("publishing", "信息发布与审核"),
-        ("alliance", "联盟：矩阵、活动、建议、菜单、规则"))],
+        ("alliance", "联盟：矩阵、活动、建议、菜单、规则"), ("bulletin", "月通报、绩效考核与全区总览"))],
     "security": copy.deepcopy(BEARER),
     "paths": PATHS,
     "components": {

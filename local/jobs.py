@@ -30,7 +30,7 @@ MAX_CONSECUTIVE_ERRORS = 5
 
 
 def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: float = 1.0,
-          settle_s: float = 20.0) -> dict:
+          settle_s: float = 20.0, progress: bool = False) -> dict:
     """Feed the queue's messages to its handler until the queue is empty; count handled and failed.
 
     SQS errors do not stop it: each is counted, and the drain tries again after a pause; only after
@@ -65,6 +65,8 @@ def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: fl
         consecutive = 0
         handled += outcome.handled
         failed += len(outcome.failed)
+        if progress and outcome.received:
+            print(f"job: {queue}: {handled} handled, {failed} failed so far", file=sys.stderr, flush=True)
         if outcome.received or visible:
             continue
         if not in_flight:
@@ -81,7 +83,7 @@ def drain(client, queue: str, function: str, max_rounds: int = 1000, pause_s: fl
     return result
 
 
-def run(name: str, detail: dict) -> dict:
+def run(name: str, detail: dict, progress: bool = False) -> dict:
     from chalice.test import Client
 
     from app import app
@@ -89,12 +91,12 @@ def run(name: str, detail: dict) -> dict:
 
     with Client(app, stage_name=os.environ.get("STAGE", "local"), project_dir=str(ROOT)) as client:
         if name in QUEUE_HANDLERS:
-            return {"queue": name, "queues": [drain(client, name, QUEUE_HANDLERS[name])]}
+            return {"queue": name, "queues": [drain(client, name, QUEUE_HANDLERS[name], progress=progress)]}
         job = JOBS[name]
         event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
                                                 detail=detail, resources=[f"make job {name}"])
         result = {"job": name, "result": client.lambda_.invoke(job.function, event).payload}
-        result["queues"] = [drain(client, q, QUEUE_HANDLERS[q]) for q in job.fills]
+        result["queues"] = [drain(client, q, QUEUE_HANDLERS[q], progress=progress) for q in job.fills]
     return result
 
 
@@ -104,14 +106,16 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="make job NAME=<job> ARGS=…", description=__doc__.split("\n")[0])
     parser.add_argument("name", nargs="?", help="one of: " + ", ".join([*JOBS, *QUEUE_HANDLERS]))
     parser.add_argument("--day", help="the Shanghai day to work on (YYYY-MM-DD), where the job takes one")
+    parser.add_argument("--month", help="the month to work on (YYYY-MM), where the job takes one")
+    parser.add_argument("--issue", action="store_true", help="monthly-bulletin: issue the draft as well")
     args = parser.parse_args(argv)
     if args.name not in JOBS and args.name not in QUEUE_HANDLERS:
         print(f"job: unknown job {args.name!r}; the jobs are: {', '.join(JOBS)}; the queues: "
               f"{', '.join(QUEUE_HANDLERS)}", file=sys.stderr)
         return 2
-    detail = {k: v for k, v in {"day": args.day}.items() if v}
+    detail = {k: v for k, v in {"day": args.day, "month": args.month, "issue": args.issue}.items() if v}
     try:
-        result = run(args.name, detail)
+        result = run(args.name, detail, progress=True)
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, when the stack is unreachable
         from botocore.exceptions import BotoCoreError, ClientError
 

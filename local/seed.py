@@ -127,6 +127,9 @@ OPTIONAL: dict[str, dict[str, tuple[Check, str]]] = {
     "accounts": {"notify_templates": (_templates, "a map of purpose to {kind: template|subscribe, template_id, "
                                                   "fields}")},
     "canteens": {"menu_template": (TEXT[0], "the name of one of menu_templates")},
+    # the staff member's bound WeChat (绑定微信, demo): the account they follow and their openid there
+    "staff": {"wechat_account_id": (OPT_SLUG[0], "an account id"),
+              "wechat_openid": (pattern(r"[A-Za-z0-9_-]{6,64}", "an openid")[0], "an openid")},
 }
 # Foreign keys: (collection, field) -> the collection whose ids it must name.
 REFERENCES = {
@@ -344,7 +347,8 @@ def load(seed: Seed, secret_store=None, demo_material: bool | None = None) -> di
             scope_key=scope_key(u["role"], scope_id), district_id=d_id,
             subdistrict_id=u.get("subdistrict_id") or sub_of.get(community), community_id=community,
             team_id=u.get("team_id"), department_id=u.get("department_id"),
-            password_hash=password_hash))
+            password_hash=password_hash, wechat_account_id=u.get("wechat_account_id"),
+            wechat_openid=u.get("wechat_openid")))
 
     items += demo_menus(seed)
     counts: dict[str, int] = {}
@@ -488,6 +492,9 @@ def main(argv: list[str]) -> int:
         from local.seed_posts import load_demo_posts
 
         counts.update({f"demo posts {state}": n for state, n in load_demo_posts().items()})
+        from local.seed_bulletin import load_demo_months  # the bulletin's demo months (after the demo posts)
+
+        counts.update(load_demo_months())
     print("seed: loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0
 

@@ -131,6 +131,7 @@ DATACUBE = {
     "/datacube/getusercumulate": (7, "_row_user_cumulate"),
     "/datacube/getarticlesummary": (1, "_rows_article_summary"),
     "/datacube/getarticletotal": (1, "_rows_article_total"),
+    "/datacube/getuserread": (3, "_rows_user_read"),
 }
 
 
@@ -717,13 +718,29 @@ class Emulator:
                 for msgid, title in self._articles_of(appid, day)]
 
     def _rows_article_total(self, appid, day, today):
+        """Per article of the day's send, one detail per day up to seven days: cumulative, as WeChat's are."""
         rows = []
         for msgid, title in self._articles_of(appid, day):
             stat_days = [day + timedelta(days=n) for n in range(7) if day + timedelta(days=n) < today]
-            details = [{"stat_date": d.isoformat(), "target_user": self._num(appid, "target", 800, 5000),
-                        **self._article_stats(appid, msgid, d)} for d in stat_days]
+            details, total = [], {}
+            for n, d in enumerate(stat_days):
+                daily = self._article_stats(appid, msgid, d)
+                total = {k: total.get(k, 0) + (v if n == 0 else v // (n + 1)) for k, v in daily.items()}
+                details.append({"stat_date": d.isoformat(), "target_user": self._num(appid, "target", 800, 5000),
+                                **total})
             rows.append({"ref_date": day.isoformat(), "msgid": msgid, "title": title, "details": details})
         return rows
+
+    def _rows_user_read(self, appid, day, today):
+        """getuserread: the day's reads over all the account's articles, per source and in total (99999999)."""
+        read = self._num(appid, f"uread{day}", 80, 1500)
+        sources = {0: read // 2, 2: read // 4, 4: read - read // 2 - read // 4}
+        rows = [{"ref_date": day.isoformat(), "user_source": src, "int_page_read_user": n * 4 // 5,
+                 "int_page_read_count": n, "ori_page_read_user": 0, "ori_page_read_count": 0,
+                 "share_user": n // 12, "share_count": n // 10, "add_to_fav_user": n // 30,
+                 "add_to_fav_count": n // 30} for src, n in sources.items()]
+        total = {k: sum(r[k] for r in rows) for k in rows[0] if k not in ("ref_date", "user_source")}
+        return rows + [{"ref_date": day.isoformat(), "user_source": 99999999, **total}]
 
     def h_sns_access_token(self, account, query, body, files):
         acc = self._check_secret(query.get("appid"), query.get("secret"))

@@ -48,7 +48,7 @@ def test_queues_have_dead_letter_queues_and_partial_batch_failure(package):
     assert source["Queue"]["Fn::Sub"].endswith(":wechat-alliance-prod-stats")  # Chalice's ARN names our queue
     assert template["Globals"]["Function"]["Environment"]["Variables"]["QUEUE_URL_STATS"] == {"Ref": "StatsQueue"}
     assert resources["DailyStats"]["Properties"]["Events"]["DailyStatsEvent"]["Properties"]["Schedule"] == \
-        "cron(0 18 * * ? *)"
+        "cron(30 0 * * ? *)"  # 08:30 Asia/Shanghai
 
 
 def test_api_gateway_throttles_the_api_and_the_login_route(package):

@@ -116,7 +116,7 @@ def test_anonymous_callers_get_401_on_every_protected_route_and_not_on_public_on
         values = {"number": number, "canteen_id": CANTEEN, "community_id": SAFE, "day": day,
                   "post_id": "P20261201-00000000",
                   "entry_id": "judge-zhangyu", "activity_id": "act-demo-phone-1", "suggestion_id": "JY-XG-1",
-                  "account_id": SAFE, "consultation_id": "pc-1", "username": "sw.xianggang-huayuan"}
+                  "account_id": SAFE, "consultation_id": "pc-1", "username": "sw.xianggang-huayuan", "month": "2026-11"}
         bodies = {"POST": json.dumps({"note": "x", "action": "accept", "category": "repairs"}),
                   "PUT": json.dumps({"meals": {}})}
         checked = 0

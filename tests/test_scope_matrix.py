@@ -675,4 +675,58 @@ def test_staff_operations_routes(world):
         status, text = w.call(user, "GET", "/api/v1/me/alerts")
         if status == 200 and json.loads(text)["alert_kinds"] != ["escalation"]:
             w.fail(f"GET /api/v1/me/alerts as {user.label}: not its own choice")
+
+
+# ---- the monthly bulletin and the overview ----------------------------------------------------------
+
+def test_bulletin_routes(world):
+    w = world
+    from local.jobs import run
+
+    month = "2026-10"  # nothing was sent that month: every community has deduction lines
+    assert run("monthly-bulletin", {"month": month, "issue": True})["result"]["status"] == "issued"
+    rows = {c: Obj(f"bulletin-{c}", c, f"{c}:few-posts", None, None, (f"{c}:missed-days",), CANTEENS[c])
+            for c in (OWN, OTHER)}
+    for user in w.users:
+        seen = w.communities_of(user)
+        hidden = [o for o in rows.values() if o.community not in seen]
+        view = user.may("bulletin.view")
+        status, text = w.call(user, "GET", f"/api/v1/bulletins/{month}")
+        w.expect(f"GET /api/v1/bulletins/{{month}} as {user.label}", status, text, 200 if view else 403, hidden)
+        if view and status == 200:
+            got = {r["community_id"] for r in json.loads(text)["rows"]}
+            if not got <= seen or not ({OWN, OTHER} & seen) <= got:
+                w.fail(f"GET /api/v1/bulletins/{{month}} as {user.label}: rows {sorted(got)[:5]}… not its scope")
+        status, text = w.call(user, "GET", f"/api/v1/bulletins/{month}/export?format=csv")
+        w.expect(f"GET /api/v1/bulletins/{{month}}/export as {user.label}", status, text, 200 if view else 403,
+                 [o for o in hidden])
+        status, text = w.call(user, "GET", "/api/v1/bulletin-rules")
+        w.expect(f"GET /api/v1/bulletin-rules as {user.label}", status, text, 200 if view else 403)
+        status, text = w.call(user, "PUT", "/api/v1/bulletin-rules", {"rules": "x"})
+        w.expect(f"PUT /api/v1/bulletin-rules as {user.label}", status, text,
+                 400 if user.may("bulletin.rules_edit") else 403)
+        issue = user.may("bulletin.issue")
+        status, text = w.call(user, "POST", f"/api/v1/bulletins/{month}/issue")
+        w.expect(f"POST /api/v1/bulletins/{{month}}/issue as {user.label}", status, text, 409 if issue else 403)
+        status, text = w.call(user, "POST", f"/api/v1/bulletins/{month}/build")
+        w.expect(f"POST /api/v1/bulletins/{{month}}/build as {user.label}", status, text, 200 if issue else 403)
+        status, text = w.call(user, "POST", f"/api/v1/bulletins/{month}/corrections", {})
+        w.expect(f"POST /api/v1/bulletins/{{month}}/corrections as {user.label}", status, text,
+                 400 if issue else 403)
+        for obj in rows.values():
+            visible = obj.community in seen
+            status, text = w.call(user, "POST", f"/api/v1/bulletins/{month}/appeals",
+                                  {"line_id": obj.number, "reason": ""})
+            w.expect(f"POST /api/v1/bulletins/{{month}}/appeals {obj.community} as {user.label}", status, text,
+                     (400 if visible else 404) if user.may("bulletin.appeal") else 403, hidden)
+            status, text = w.call(user, "POST", f"/api/v1/bulletins/{month}/decisions",
+                                  {"line_id": obj.number, "decision": "accept"})
+            w.expect(f"POST /api/v1/bulletins/{{month}}/decisions {obj.community} as {user.label}", status, text,
+                     404 if user.may("bulletin.decide") else 403, hidden)  # no appeal on the line yet: 404
+        status, text = w.call(user, "GET", "/api/v1/overview")
+        w.expect(f"GET /api/v1/overview as {user.label}", status, text, 200 if user.may("overview.view") else 403)
+        if status == 200:
+            got = {r["community_id"] for r in json.loads(text)["rows"]}
+            if not got <= seen:
+                w.fail(f"LEAK GET /api/v1/overview as {user.label}: {sorted(got - seen)}")
     w.done()

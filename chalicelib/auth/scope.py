@@ -45,6 +45,13 @@ ACTIONS = frozenset({
     "suggestion.answer",     # residents' suggestions (意见建议) and consultations (公共政策讨论): read, answer, open
     "menu.edit",             # custom menus of the accounts (district template, community overrides)
     "staff.manage",          # create, deactivate, reset, unlock, change the role of staff (MANAGED_ROLES)
+    # the monthly bulletin (月通报) and the district overview
+    "bulletin.view",         # see the bulletin (rows of the communities in scope) and the deduction rules
+    "bulletin.issue",        # build, issue and correct the bulletin: district staff only
+    "bulletin.rules_edit",   # the deduction rules and the composite index formula: district staff only
+    "bulletin.appeal",       # 申诉: a sub-district appeals a deduction of one of its communities
+    "bulletin.decide",       # the district decides an appeal
+    "overview.view",         # the overview of every community in scope (district, sub-district)
 })
 
 POST_WRITER = frozenset({"post.view", "post.propose", "post.write"})
@@ -58,9 +65,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "director":             REQUEST_ACTIONS | POST_WRITER | {"post.review_first", "canteen.edit", "rules.edit",
                                                              "audit.view", "staff.view", "resident.block",
                                                              "activity.manage", "suggestion.answer", "menu.edit",
-                                                             "staff.manage"},
+                                                             "staff.manage", "bulletin.view"},
     "subdistrict_reviewer": frozenset({"request.view", "request.note", "audit.view", "post.view",
-                                       "post.review_second"}),
+                                       "post.review_second", "bulletin.view", "bulletin.appeal", "overview.view"}),
     "district_admin":       ACTIONS,
     "team_member":          frozenset({"request.view", "request.progress", "request.note"}),
     "department":           frozenset({"request.view", "request.progress", "request.note"}),

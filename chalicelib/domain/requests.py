@@ -11,7 +11,9 @@ from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from chalicelib.domain.bulletin import MonthTally, tally_transition
 from chalicelib.domain.canteen import capacity_counter
+from chalicelib.domain.dates import local_date
 from chalicelib.domain.errors import ConflictError, DomainError
 from chalicelib.domain.effects import Notify
 from chalicelib.domain.records import record
@@ -179,6 +181,7 @@ class RequestView:
     portions: int = 0
     escalation: int = 0  # 0: not escalated; 1: to the director; 2: to the sub-district
     flags: tuple[str, ...] = ()  # domain.filing.FLAGS staff must act on
+    due_at: datetime | None = None
 
 
 @record
@@ -206,6 +209,8 @@ class TransitionPlan:
     expect_escalation: int | None = None  # written only if the request is still at this escalation level
     audit_fields: dict[str, Any] = field(default_factory=dict)  # what the audit event records beyond set_fields
     contact: dict[str, str] = field(default_factory=dict)  # contact details to keep (apart from the request)
+    tally: MonthTally | None = None  # what it adds to the community's month counters (the bulletin)
+    overdue_delta: int = 0  # +1 when it becomes overdue, -1 when an overdue request leaves the open states
 
 
 def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
@@ -246,9 +251,13 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
         release = (capacity_counter(request.delivery_key), request.portions)
     if request.delivery_key and request.portions and to_state == "reopened":
         release = (capacity_counter(request.delivery_key), -request.portions)
+    tally = tally_transition(action, to_state, local_date(at), at, request.created_at, request.due_at,
+                             request.portions if request.delivery_key else 0, rating)
+    overdue_delta = -1 if (request.escalation > 0 and request.state in OPEN_STATES
+                           and to_state not in OPEN_STATES) else 0
     return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
                           _notice(request, action, note, team or department), request.community_id,
-                          request.district_id, request.guard_key, release)
+                          request.district_id, request.guard_key, release, tally=tally, overdue_delta=overdue_delta)
 
 
 def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notify | None:
@@ -335,7 +344,10 @@ def plan_escalation(request: RequestView, at: datetime, hours: float) -> Transit
     return TransitionPlan(request.number, "escalate", request.state, request.state, Actor("system", "sla-sweep"),
                           at, f"超时未办结，已上报{'社区主任' if to == 'director' else '街道'}", set_fields,
                           community_id=request.community_id, district_id=request.district_id,
-                          expect_escalation=level, audit_fields={"escalated_to": to, "level": level + 1})
+                          expect_escalation=level, audit_fields={"escalated_to": to, "level": level + 1},
+                          tally=tally_transition("escalate", request.state, local_date(at), at, None, None, 0, None,
+                                                 escalation_from=level, escalation_to=level + 1),
+                          overdue_delta=1 if level == 0 else 0)
 
 
 # ---- numbers, time limits, duplicates -------------------------------------------------------------

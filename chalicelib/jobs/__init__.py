@@ -17,8 +17,8 @@ class Job:
 
 
 JOBS = {job.name: job for job in (
-    # 02:00 Asia/Shanghai: WeChat's datacube has the previous day by then.
-    Job("daily-stats", "daily_stats", "cron(0 18 * * ? *)", fills=("stats",)),
+    # 08:30 Asia/Shanghai: WeChat's datacube has the previous day after 08:00.
+    Job("daily-stats", "daily_stats", "cron(30 0 * * ? *)", fills=("stats",)),
     # Every 15 minutes: overdue 便民纸条 go to the director, then to the sub-district.
     Job("sla-sweep", "sla_sweep", "cron(0/15 * * * ? *)"),
     # Every 10 minutes: outbox items that never reached the queue are handed to it again.
@@ -33,6 +33,8 @@ JOBS = {job.name: job for job in (
     Job("push-menus", "push_menus", "cron(0 20 * * ? *)"),
     # Every 5 minutes: each settled 10-minute window of staff alerts becomes one digest per staff member.
     Job("staff-alerts", "staff_alerts", "cron(0/5 * * * ? *)", fills=("outbox",)),
+    # The 1st of the month, 10:00 Asia/Shanghai: last month's bulletin (月通报), a draft for the district.
+    Job("monthly-bulletin", "monthly_bulletin", "cron(0 2 1 * ? *)", fills=("outbox",)),
 )}
 
 # Queue -> the Lambda function that consumes it.

@@ -249,7 +249,7 @@ def request_view(r) -> RequestView:
     portions = int(json.loads(r.details or "{}").get("portions", 0)) if r.delivery_key else 0
     return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
                        r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions,
-                       int(r.escalation or 0), tuple(r.flags or ()))
+                       int(r.escalation or 0), tuple(r.flags or ()), r.due_at)
 
 
 def _canteen_view(c):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from chalicelib.store.accounts import Account
 from chalicelib.store.alliance_settings import AllianceSetting
+from chalicelib.store.bulletins import Bulletin, BulletinAppeal, BulletinPart, CommunityMonth
 from chalicelib.store.activities import Activity, Signup
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import Consultation, ConsultationAnswer
@@ -31,6 +32,7 @@ ALL_MODELS = (
     PostItem, PostHistory, PostDay, PublishingPolicy, StaffNotice,  # publishing
     MatrixItem, Activity, Signup, Suggestion, AllianceSetting, Consultation, ConsultationAnswer,
     StaffEvent, BindCode, StaffAlert,  # staff operations
+    CommunityMonth, Bulletin, BulletinPart, BulletinAppeal,  # the monthly bulletin
 )
 
 

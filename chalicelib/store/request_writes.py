@@ -13,8 +13,11 @@ from datetime import datetime
 
 from pynamodb.exceptions import DeleteError
 
+from chalicelib.domain.bulletin import tally_filed
+from chalicelib.domain.dates import local_date
 from chalicelib.domain.effects import NewRequest, Notify
 from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
+from chalicelib.store.bulletins import write_tally
 from chalicelib.store.counters import Counter
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
 
@@ -61,6 +64,7 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
         tx.save(RequestContact(r.number, **{k: v for k, v in r.contact.items() if k in ("name", "phone", "address")}),
                 "contact")
     tx.update(Counter(count_id(key, "submitted")), "count", actions=[Counter.value.add(1)])
+    write_tally(tx, key, tally_filed(local_date(now)))  # the month's 便民纸条 figures (bulletin, overview)
 
 
 def write_transition(tx, plan: TransitionPlan) -> Notify | None:
@@ -94,6 +98,11 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
         key = community_key(plan.district_id, plan.community_id)
         tx.update(Counter(count_id(key, plan.from_state)), "count", actions=[Counter.value.add(-1)])
         tx.update(Counter(count_id(key, plan.to_state)), "count", actions=[Counter.value.add(1)])
+    if plan.tally or plan.overdue_delta:  # the month's figures and the open overdue count (bulletin, overview)
+        key = community_key(plan.district_id, plan.community_id)
+        write_tally(tx, key, plan.tally)
+        if plan.overdue_delta:
+            tx.update(Counter(count_id(key, "overdue")), "count", actions=[Counter.value.add(plan.overdue_delta)])
     if plan.release_capacity:
         counter_id, portions = plan.release_capacity
         tx.update(Counter(counter_id), "capacity-release", actions=[Counter.value.add(-portions)])
