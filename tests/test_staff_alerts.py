@@ -59,6 +59,9 @@ def test_a_bound_social_worker_gets_one_digest_for_a_busy_window_in_the_emulator
     result = _digest_and_deliver()
     assert result["messages"] >= 1
     [message] = _staff_messages(wechat)  # three requests, one message
+    logged = [json.loads(line) for line in wechat.log_path.read_text(encoding="utf-8").splitlines()]
+    assert any(c["path"] == "/cgi-bin/message/custom/send" and c["body"].get("touser") == SW_OPENID
+               and numbers[0] in c["body"]["text"]["content"] for c in logged)  # in the emulator's log file
     content = message["body"]["text"]["content"]
     assert content.startswith("孙晓雨，") and "【本社区的新纸条 3】" in content
     assert all(n in content for n in numbers)
