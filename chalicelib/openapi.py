@@ -609,8 +609,8 @@ SCHEMAS.update({
     "MyAlerts": {"type": "object", "additionalProperties": True,
                  "description": "bound、account_id、alert_kinds、kinds（可选的提醒类型）、accounts（可绑定的公众号）、notices"},
     "AlertKinds": {"type": "object", "required": ["alert_kinds"], "properties": {
-        "alert_kinds": {"type": "array", "items": {"type": "string", "enum": ["new_request", "assigned", "escalation",
-                                                                              "review", "bulletin"]}}}},
+        "alert_kinds": {"type": "array", "items": {
+            "type": "string", "description": "new_request、assigned、escalation、review、bulletin"}}}},
     "BindingCode": {"type": "object", "required": ["code", "message", "expires_at"], "properties": {
         "code": _STR, "message": {"type": "string", "description": "在公众号里发送的文字：绑定 <code>"},
         "expires_at": {"type": "string", "format": "date-time"},

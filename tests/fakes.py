@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from chalicelib.domain.canteen import CanteenView, Household
@@ -115,7 +116,19 @@ class FakeWorld:
 
     def adapters(self) -> dict[str, Any]:
         return {"ports": FakePorts(self), "unit_of_work": FakeUnitOfWork(self), "requests": FakeRequests(self),
-                "canteens": FakeCanteens(self)}
+                "canteens": FakeCanteens(self), "staff": FakeStaff(self)}
+
+
+class FakeStaff:
+    """People (`store.staff_store`): the names the audit trail shows; `staff` maps username -> (name, role)."""
+
+    def __init__(self, world: "FakeWorld"):
+        self.w = world
+
+    def names(self, usernames):
+        known = getattr(self.w, "staff", {}) or {}
+        return {u: SimpleNamespace(username=u, display_name=known[u][0], role=known[u][1])
+                for u in usernames if u in known}
 
 
 class FakePorts:

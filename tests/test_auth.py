@@ -437,11 +437,11 @@ def test_the_role_table_is_the_one_agreed():
                                                  "activity.manage"},
         "director": request_all | writer | {"post.review_first", "canteen.edit", "rules.edit", "audit.view",
                                             "staff.view", "resident.block", "activity.manage", "suggestion.answer",
-                                            "menu.edit"},
+                                            "menu.edit", "staff.manage"},
         "subdistrict_reviewer": {"request.view", "request.note", "audit.view", "post.view", "post.review_second"},
         "district_admin": request_all | post_all | {"canteen.edit", "rules.edit", "staff.view", "audit.view",
                                                     "resident.block", "matrix.edit", "activity.manage",
-                                                    "suggestion.answer", "menu.edit"},
+                                                    "suggestion.answer", "menu.edit", "staff.manage"},
         "team_member": {"request.view", "request.progress", "request.note"},
         "department": {"request.view", "request.progress", "request.note"},
     }

@@ -59,6 +59,9 @@ def test_a_bound_social_worker_gets_one_digest_for_a_busy_window_in_the_emulator
     result = _digest_and_deliver()
     assert result["messages"] >= 1
     [message] = _staff_messages(wechat)  # three requests, one message
+    logged = [json.loads(line) for line in wechat.log_path.read_text(encoding="utf-8").splitlines()]
+    assert any(c["path"] == "/cgi-bin/message/custom/send" and c["body"].get("touser") == SW_OPENID
+               and numbers[0] in c["body"]["text"]["content"] for c in logged)  # in the emulator's log file
     content = message["body"]["text"]["content"]
     assert content.startswith("孙晓雨，") and "【本社区的新纸条 3】" in content
     assert all(n in content for n in numbers)
@@ -131,3 +134,17 @@ def test_windows_and_digest_text():
     assert due[-1] == datetime(2026, 12, 1, 1, 10, tzinfo=timezone.utc)  # 01:20 has not ended and settled
     text = rules.digest_text("孙晓雨", {"new_request": [f"新纸条 {i}" for i in range(8)]}, due[-1])
     assert "09:10–09:20" in text and "【本社区的新纸条 8】" in text and "另有 3 条" in text
+
+
+def test_outside_the_chat_window_the_digest_goes_as_a_template_message_on_a_service_account(http, seed, wechat):
+    headers = login(http, "sw.xianggang-huayuan")
+    code = json.loads(http.post("/api/v1/me/alerts/code", headers=headers, body="{}").body)["message"]
+    WeChat(http, "wei-shinan", seed).text("o-sun-on-weishinan", code)  # no interaction recorded: window shut
+    WeChat(http, COMMUNITY, seed).text("o-template", "楼道灯坏了请帮忙修一下")
+    _digest_and_deliver()
+    sent = [c for c in wechat.calls if c["path"] == "/cgi-bin/message/template/send"
+            and c["body"].get("touser") == "o-sun-on-weishinan" and c["response"].get("errcode", 0) == 0]
+    assert len(sent) == 1, [c["path"] for c in wechat.calls]
+    data = sent[0]["body"]["data"]
+    assert data["keyword2"]["value"] == "1" and data["keyword1"]["value"] == "新纸条1条"
+    assert data["remark"]["value"] == "孙晓雨"

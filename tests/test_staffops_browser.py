@@ -151,6 +151,27 @@ def test_a_social_worker_files_for_a_walk_in_resident(stack, chromium_path, tmp_
             expect(page.get_by_role("heading", level=1)).to_have_text(f"纸条 {number}")
             expect(page.locator("dl.facts").first).to_contain_text("上门")
             expect(page.locator("ol.timeline")).to_contain_text("孙晓雨（社工）")
+
+            # binding her WeChat from the console: a one-time code sent to the community's account
+            _nav(page, "微信提醒")
+            expect(page.get_by_role("heading", level=1)).to_have_text("我的微信提醒")
+            page.get_by_role("button", name="获取绑定码").click()
+            message = page.locator("#binding-message").inner_text().strip()
+            assert message.startswith("绑定 ")
+            page.screenshot(path=str(ARTIFACTS / "alerts-code.png"), full_page=True)
+            axe_check(page, "alerts")
+            answer = post_json(stack["wechat"] + "/__emulator/user-message",
+                               {"account_id": "xianggang-huayuan", "openid": "o-staff-sun", "content": message})
+            assert answer.get("status") == 200, answer
+            assert "已绑定社区工作台账号：孙晓雨（社工）" in json.dumps(answer, ensure_ascii=False)
+            page.reload()
+            expect(page.locator("#binding-state")).to_contain_text("已绑定微信：香港花园社区")
+            page.get_by_label("超时提醒").uncheck()
+            page.get_by_role("button", name="保存").click()
+            page.reload()
+            expect(page.get_by_label("超时提醒")).not_to_be_checked()
+            page.get_by_role("button", name="解除绑定").click()
+            expect(page.locator("#binding-state")).to_contain_text("还没有绑定微信")
         finally:
             browser.close()
 

@@ -19,6 +19,7 @@ ALERT_KINDS = {
     "review": "等我审核的稿件",
     "bulletin": "月度简报",
 }
+SHORT_NAMES = {"new_request": "新纸条", "assigned": "派单", "escalation": "超时", "review": "待审稿件", "bulletin": "月报"}
 WINDOW = timedelta(minutes=10)
 SETTLE = timedelta(minutes=1)  # a window is digested this long after it ends (late commits land first)
 LOOKBACK = timedelta(hours=2)  # windows older than this are not looked at again (the console still has it all)
@@ -129,5 +130,4 @@ def digest_text(display_name: str, lines_by_kind: dict[str, list[str]], start: d
 
 def summary(lines_by_kind: dict[str, list[str]]) -> str:
     """A short line for a template or subscribe message (20 characters fit a subscribe field)."""
-    return "，".join(f"{ALERT_KINDS[k][-4:] if len(ALERT_KINDS[k]) > 4 else ALERT_KINDS[k]}{len(v)}条"
-                    for k, v in lines_by_kind.items() if v)
+    return "，".join(f"{SHORT_NAMES[k]}{len(v)}条" for k, v in lines_by_kind.items() if v)[:20]

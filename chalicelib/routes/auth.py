@@ -43,4 +43,6 @@ def auth_password():
 @bp.route("/api/v1/auth/me", methods=["GET"], authorizer=staff_authorizer)
 @json_errors
 def auth_me():
-    return json_response({"user": current_principal(bp.current_request).to_json()})
+    principal = current_principal(bp.current_request)
+    return json_response({"user": {**principal.to_json(),
+                                   "must_change_password": service.must_change_password(principal.username)}})

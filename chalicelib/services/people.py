@@ -13,7 +13,7 @@ import string
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.auth.scope import MANAGED_ROLES, can, can_manage, require, require_manage
+from chalicelib.auth.scope import MANAGED_ROLES, can_manage, require, require_manage
 from chalicelib.domain.errors import BadRequest, ConflictError, Forbidden, NotFound
 from chalicelib.domain.limits import LOGIN_PAIR_LIMIT
 from chalicelib.domain.records import record
@@ -256,6 +256,3 @@ def create_team(principal, community_id: str, name: str, kind: str) -> dict[str,
     return {"id": team.team_id, "name": team.name, "kind": team.kind, "kind_name": TEAM_KINDS[team.kind],
             "community_id": community_id}
 
-
-def manages_anyone(principal) -> bool:
-    return can(principal, "staff.manage")

@@ -182,10 +182,6 @@ def write_binding(tx, effect, now: datetime) -> None:
               condition=StaffUser.username.exists() & StaffUser.deactivated_at.does_not_exist())
 
 
-def bound_to(account_id: str, openid: str, usernames: Iterable[str]) -> list[StaffUser]:
-    return [u for u in names(usernames).values() if u.wechat_account_id == account_id and u.wechat_openid == openid]
-
-
 def unbind(username: str, at: datetime) -> None:
     try:
         StaffUser(username).update(actions=[StaffUser.wechat_account_id.remove(), StaffUser.wechat_openid.remove(),
@@ -195,20 +191,6 @@ def unbind(username: str, at: datetime) -> None:
         if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
             raise NotFound("账号不存在") from exc
         raise
-
-
-def unbind_openid(username: str, account_id: str, openid: str, at: datetime) -> bool:
-    """Unbind only if still bound to this WeChat (the chat's 解绑提醒); whether it was."""
-    try:
-        StaffUser(username).update(actions=[StaffUser.wechat_account_id.remove(), StaffUser.wechat_openid.remove(),
-                                            StaffUser.wechat_bound_at.remove(), StaffUser.updated_at.set(at)],
-                                   condition=(StaffUser.wechat_account_id == account_id)
-                                   & (StaffUser.wechat_openid == openid))
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
 def set_alert_kinds(username: str, kinds: list[str], at: datetime) -> None:
@@ -244,6 +226,7 @@ def requests_by_number(numbers: Iterable[str]) -> dict[str, HelpRequest]:
     return {r.number: r for r in HelpRequest.batch_get(wanted)} if wanted else {}
 
 
-__all__ = ["BIND_REFUSED", "StaffReads", "alert_entries", "bound_to", "change", "code_owner", "create", "create_team",
-           "departments", "events", "get", "request_events_between", "requests_by_number", "in_scope", "recent_failures", "subdistricts", "mark_window_done", "names", "save_alert", "save_code", "set_alert_kinds",
-           "team", "unbind", "unbind_openid", "write_binding"]
+__all__ = ["BIND_REFUSED", "StaffReads", "alert_entries", "change", "code_owner", "create", "create_team",
+           "departments", "events", "get", "in_scope", "mark_window_done", "names", "recent_failures",
+           "request_events_between", "requests_by_number", "save_alert", "save_code", "set_alert_kinds",
+           "subdistricts", "team", "unbind", "write_binding"]
