@@ -12,6 +12,12 @@ the backends of the services the platform uses (DynamoDB, SQS, SSM) are pickled 
 (kill -9, power loss) loses what happened after the last checkpoint. The file is local demo state, tied to
 the installed moto version; `make reset` deletes it.
 
+Counting and faults (laptop only, for `make simulate`, local/simulate/): every request is counted by
+service and operation, with an estimate of the DynamoDB read and write units it consumed
+(local/simulate/meter.py); `POST /__local/faults` switches on throttled, timed-out or slow DynamoDB
+writes and failing SQS calls for a share of requests, and `POST /__local/sqs-expire` ends every message's
+visibility timeout at once (the simulator compresses a day into minutes). Nothing of it exists on AWS.
+
     python -m local.aws_endpoint --port 5000 [--state .local/moto-state.pickle] [--checkpoint 15]
 """
 from __future__ import annotations
@@ -119,17 +125,40 @@ def save(path: Path, data: bytes) -> None:
 
 # ---- the server ----------------------------------------------------------------------------------
 
+def expire_sqs_visibility() -> int:
+    """Make every in-flight SQS message visible now (the simulator's compressed time); returns how many."""
+    from moto.backends import get_backend
+
+    count = 0
+    for regions in get_backend("sqs").values():
+        for backend in regions.values():
+            for queue in backend.queues.values():
+                for message in queue._messages:
+                    if not message.visible:
+                        message.visible_at = 0.0
+                        count += 1
+    return count
+
+
 def make_server(host: str, port: int):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_server
 
-    app = Serialized(DomainDispatcherApplication(create_backend_app))
+    from local.simulate.meter import Metered
+
+    serialized = Serialized(DomainDispatcherApplication(create_backend_app))
+    app = Metered(serialized, expire=lambda: _under(serialized.lock, expire_sqs_visibility))
     server = werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     # Closing must not wait for clients' keep-alive connections (botocore keeps them open): the threads of
     # requests are daemons, and a stop that joined them held the port until every client went away.
     server.block_on_close = False
-    server.serialized = app  # type: ignore[attr-defined]
+    server.serialized = serialized  # type: ignore[attr-defined]
     return server
+
+
+def _under(lock, fn):
+    with lock:
+        return fn()
 
 
 def start_in_thread(host: str = "127.0.0.1", port: int = 0):

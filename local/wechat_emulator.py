@@ -13,6 +13,13 @@ LOCAL_CLOCK_FILE, so the platform's time moves with it —, user interactions,
 simulated user messages pushed to the platform, recent calls).  They are not
 written to the call log.
 
+Faults (laptop only, for `make simulate`): ``POST /__emulator/faults`` with shares of API calls to answer
+with 40001 (any call: the platform refreshes its token), 45015 / 45047 (customer-service messages),
+45028 (mass sends), a 502 without errcode, a time-out (the connection is held ``timeout_s`` and closed
+without an answer; nothing is done) or a slow answer (``slow_s``, then done); and ``kill_pid`` with
+``kill_on`` / ``kill_after``: on that call, the process (a queue worker) is killed before WeChat acts.
+``GET /__emulator/faults`` counts what was injected.
+
 Run:  python -m local.wechat_emulator --port 8001 [--seed local/seed.json] [--log PATH]
 """
 from __future__ import annotations
@@ -24,6 +31,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import secrets
 import signal
@@ -132,6 +140,51 @@ DATACUBE = {
     "/datacube/getarticlesummary": (1, "_rows_article_summary"),
     "/datacube/getarticletotal": (1, "_rows_article_total"),
 }
+
+
+SENDING_PATHS = {"/cgi-bin/message/custom/send", "/cgi-bin/message/template/send",
+                 "/cgi-bin/message/subscribe/bizsend", "/cgi-bin/message/mass/sendall", "/cgi-bin/draft/add",
+                 "/cgi-bin/freepublish/submit"}
+FAULT_PATHS = {"45015": {"/cgi-bin/message/custom/send"}, "45047": {"/cgi-bin/message/custom/send"},
+               "45028": {"/cgi-bin/message/mass/sendall"}, "5xx": SENDING_PATHS, "timeout": SENDING_PATHS,
+               "slow": SENDING_PATHS}
+
+
+class Faults:
+    """The simulator's switches (laptop only): shares of API calls answered with a fault."""
+
+    def __init__(self) -> None:
+        self.config: dict[str, Any] = {}
+        self.injected: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.rng = random.Random(0)
+
+    def set(self, config: dict) -> None:
+        with self.lock:
+            self.config = dict(config)
+            self.rng = random.Random(config.get("seed", 0))
+
+    def draw(self, path: str, authed: bool) -> str | None:
+        with self.lock:
+            c = self.config
+            if not c:
+                return None
+            self.seen[path] = self.seen.get(path, 0) + 1
+            if c.get("kill_pid") and path == c.get("kill_on") and self.seen[path] == int(c.get("kill_after", 1)):
+                self.injected["kill"] = self.injected.get("kill", 0) + 1
+                return "kill"
+            roll = self.rng.random()
+            for kind, share in (c.get("rates") or {}).items():
+                if kind == "40001" and not authed or kind != "40001" and path not in FAULT_PATHS.get(kind, ()):
+                    continue
+                if roll < float(share):
+                    if self.injected.get(kind, 0) >= int((c.get("max") or {}).get(kind, 10**9)):
+                        return None
+                    self.injected[kind] = self.injected.get(kind, 0) + 1
+                    return kind
+                roll -= float(share)
+        return None
 
 
 @dataclass(frozen=True)
@@ -332,6 +385,7 @@ class Emulator:
         self.accounts = {a["appid"]: a for a in accounts}
         self.accounts_by_id = {a["id"]: a for a in accounts}
         self.calls: deque[dict] = deque(maxlen=1000)
+        self.faults = Faults()
         self._lock = threading.RLock()
         self._log_lock = threading.Lock()
         self._request = threading.local()  # what a handler may need of the HTTP request (its Accept header)
@@ -824,7 +878,20 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                 if body_error is None and not isinstance(body, dict):
                     body_error = 47001
         status, result = 200, None
+        fault = self.faults.draw(path, bool(route and route.auth)) if route else None
+        if fault == "kill":
+            os.kill(int(self.faults.config["kill_pid"]), signal.SIGKILL)
+            return Response("worker killed", status=502)
+        if fault == "5xx":
+            return Response("<html>502 Bad Gateway</html>", status=502, content_type="text/html")
+        if fault == "timeout":
+            time.sleep(float(self.faults.config.get("timeout_s", 16)))
+            return Response("", status=504)
+        if fault == "slow":
+            time.sleep(float(self.faults.config.get("slow_s", 2)))
         try:
+            if fault and fault.isdigit():
+                raise WeChatError(int(fault))
             if route is None:
                 status, result = 404, {"errcode": 40066, "errmsg": ERRORS[40066]}
             else:
@@ -882,6 +949,10 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                 elif payload and payload.get("reset"):
                     self.clock.reset()
                 return self._json({"now": iso_utc(self.clock.time())})
+            if name == "faults" and request.method in ("GET", "POST"):
+                if request.method == "POST":
+                    self.faults.set(payload)
+                return self._json({"config": self.faults.config, "injected": self.faults.injected})
             if (request.method, name) == ("POST", "reset"):
                 self.reset()
                 self.clock.reset()
