@@ -164,8 +164,9 @@ class Faults:
         with self.lock:
             self.config = dict(config)
             self.rng = random.Random(config.get("seed", 0))
+            self.seen = {}
 
-    def draw(self, path: str, authed: bool) -> str | None:
+    def draw(self, path: str, authed: bool, account_type: str | None = None) -> str | None:
         with self.lock:
             c = self.config
             if not c:
@@ -177,6 +178,8 @@ class Faults:
             roll = self.rng.random()
             for kind, share in (c.get("rates") or {}).items():
                 if kind == "40001" and not authed or kind != "40001" and path not in FAULT_PATHS.get(kind, ()):
+                    continue
+                if kind == "45028" and account_type != "service":  # a subscription account's one a day
                     continue
                 if roll < float(share):
                     if self.injected.get(kind, 0) >= int((c.get("max") or {}).get(kind, 10**9)):
@@ -878,7 +881,9 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                 if body_error is None and not isinstance(body, dict):
                     body_error = 47001
         status, result = 200, None
-        fault = self.faults.draw(path, bool(route and route.auth)) if route else None
+        token = self.tokens.get(query.get("access_token", ""))
+        account_type = self.accounts.get(token.appid, {}).get("type") if token else None
+        fault = self.faults.draw(path, bool(route and route.auth), account_type) if route else None
         if fault == "kill":
             os.kill(int(self.faults.config["kill_pid"]), signal.SIGKILL)
             return Response("worker killed", status=502)

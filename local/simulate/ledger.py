@@ -20,6 +20,7 @@ from local.simulate.delivery import HOLDING
 # the mark local/simulate/district.py gives every need (full- or half-width brackets, simplified again)
 MARKER = re.compile(r"[（(](\d+号楼\d+单元\d+室-\d+)[）)]")
 
+NOT_PER_MESSAGE = {"sqs.ReceiveMessage", "sqs.GetQueueAttributes", "sqs.GetQueueUrl"}
 LAMBDA_MEMORY_GB = 0.5  # .chalice/config.json lambda_memory_size 512
 CHANNELS = {"/cgi-bin/message/custom/send": "客服消息 (custom)", "/cgi-bin/message/template/send": "模板消息 (template)",
             "/cgi-bin/message/subscribe/bizsend": "订阅消息 (subscribe)"}
@@ -169,14 +170,31 @@ def reckon(day) -> dict:
         msg_units["wru"] += p.counts["wru"]
 
     def by_service(counter: Counter, service: str) -> int:
-        return sum(v for k, v in counter.items() if k.startswith(service + "."))
+        """Requests that cost per message. Not counted: SQS ReceiveMessage (the laptop pump's polling; in AWS
+        the event source mapping's long polls, a fixed cost per queue), GetQueueAttributes and GetQueueUrl
+        (the simulator watching the queues; the platform caches its queue URLs)."""
+        return sum(v for k, v in counter.items() if k.startswith(service + ".") and k not in NOT_PER_MESSAGE)
 
     lat = wechat.latencies
     staff_requests = sum(c.requests for c in day.staff.values())
     staff_ms = sum(c.ms for c in day.staff.values())
+    # Lambda: every callback delivery, every staff API request, every queue batch (the phases count the
+    # pump's batches), and one invocation per job run (its handler's time).
     lambda_invocations = sum(p.lambda_invocations for p in day.phases) + staff_requests + \
-        sum(j["invocations"] for j in day.jobs.values())
-    lambda_ms = sum(p.lambda_ms for p in day.phases) + staff_ms + sum(j["seconds"] * 1000 for j in day.jobs.values())
+        sum(j["runs"] for j in day.jobs.values())
+    lambda_ms = sum(p.lambda_ms for p in day.phases) + staff_ms + sum(j["handler_s"] * 1000 for j in day.jobs.values())
+    day_calls: Counter = Counter()
+    for p in day.phases:
+        day_calls.update(p.counts["calls"])
+    all_in = {
+        "dynamodb": by_service(day_calls, "dynamodb") / max(1, n_messages),
+        "sqs": by_service(day_calls, "sqs") / max(1, n_messages),
+        "rru": sum(p.counts["rru"] for p in day.phases) / max(1, n_messages),
+        "wru": sum(p.counts["wru"] for p in day.phases) / max(1, n_messages),
+        "lambda_invocations": lambda_invocations / max(1, n_messages),
+        "lambda_gb_s": lambda_ms / 1000 * LAMBDA_MEMORY_GB / max(1, n_messages),
+        "api_requests": (n_deliveries + staff_requests) / max(1, n_messages),
+    }
     per_message = {
         "dynamodb": by_service(msg_calls, "dynamodb") / max(1, n_messages),
         "sqs": by_service(msg_calls, "sqs") / max(1, n_messages),
@@ -185,12 +203,15 @@ def reckon(day) -> dict:
         "wru": msg_units["wru"] / max(1, n_messages),
         "lambda_invocations": sum(p.lambda_invocations for p in messages) / max(1, n_messages),
         "lambda_gb_s": sum(p.lambda_ms for p in messages) / 1000 * LAMBDA_MEMORY_GB / max(1, n_messages),
-        "operations": {k: v / max(1, n_messages) for k, v in sorted(msg_calls.items()) if not k == "faulted"},
+        "sqs_polling": msg_calls.get("sqs.ReceiveMessage", 0) / max(1, n_messages),
+        "operations": {k: v / max(1, n_messages) for k, v in sorted(msg_calls.items())
+                       if k != "faulted" and k not in NOT_PER_MESSAGE},
     }
     jobs = {name: {"runs": j["runs"], "seconds": round(j["seconds"], 2), "queue messages": j["handled"],
                    "invocations": j["invocations"], "dynamodb": by_service(j["calls"], "dynamodb"),
                    "sqs": by_service(j["calls"], "sqs"), "rru": round(j["rru"], 1), "wru": round(j["wru"], 1),
-                   "gb_s": round(j["seconds"] * LAMBDA_MEMORY_GB, 2)} for name, j in day.jobs.items()}
+                   "gb_s": round((j["handler_s"] + j["queue_ms"] / 1000) * LAMBDA_MEMORY_GB, 2)}
+            for name, j in day.jobs.items()}
     bulletin = check_bulletin(day.bulletin, sim_filed, posts, communities)
     return {
         "options": {"residents": day.opts.residents, "accounts": len(seed.records("accounts")),
@@ -215,6 +236,7 @@ def reckon(day) -> dict:
                        "mean": statistics.fmean(lat) if lat else 0, "count": len(lat)},
         "latencies": sorted(lat),
         "per_message": per_message,
+        "all_in_per_message": all_in,
         "jobs": jobs,
         "lambda": {"invocations": lambda_invocations, "gb_s": lambda_ms / 1000 * LAMBDA_MEMORY_GB,
                    "staff_api_requests": staff_requests},

@@ -117,6 +117,7 @@ class Metered:
         self.lock = threading.Lock()
         self.calls: Counter = Counter()
         self.units = {"rru": 0.0, "wru": 0.0}
+        self.units_by_op: Counter = Counter()
 
     def _json(self, start_response, payload, status="200 OK"):
         body = json.dumps(payload).encode()
@@ -129,9 +130,11 @@ class Metered:
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0) or 0)
         if path == "/__local/counts":
             with self.lock:
-                answer = {"calls": dict(self.calls), "units": dict(self.units)}
+                answer = {"calls": dict(self.calls), "units": dict(self.units),
+                          "units_by_op": dict(self.units_by_op)}
                 if "reset=1" in environ.get("QUERY_STRING", ""):
                     self.calls.clear()
+                    self.units_by_op.clear()
                     self.units = {"rru": 0.0, "wru": 0.0}
             return self._json(start_response, answer)
         if path == "/__local/faults":
@@ -198,4 +201,5 @@ class Metered:
             self.calls[f"{service}.{op}"] += 1
             self.units["rru"] += rru
             self.units["wru"] += wru
+            self.units_by_op[op] += rru + wru
         return chunks

@@ -31,6 +31,10 @@ def terminal(r: dict) -> str:
         f"  per message: DynamoDB {pm['dynamodb']:.2f} requests ({pm['rru']:.2f} RRU, {pm['wru']:.2f} WRU), "
         f"SQS {pm['sqs']:.2f}, SSM {pm['ssm']:.3f}, Lambda {pm['lambda_invocations']:.2f} invocations, "
         f"{pm['lambda_gb_s']:.4f} GB-s",
+        f"  all-in per message (callbacks, staff, notices, posts, jobs): DynamoDB {r['all_in_per_message']['dynamodb']:.2f} "
+        f"({r['all_in_per_message']['rru']:.2f} RRU, {r['all_in_per_message']['wru']:.2f} WRU), SQS "
+        f"{r['all_in_per_message']['sqs']:.2f}, Lambda {r['all_in_per_message']['lambda_invocations']:.2f} invocations, "
+        f"{r['all_in_per_message']['lambda_gb_s']:.4f} GB-s, API Gateway {r['all_in_per_message']['api_requests']:.2f}",
         "  jobs: " + "; ".join(f"{n}: {j['invocations']} inv, {j['dynamodb']} DDB, {j['sqs']} SQS, "
                                f"{j['seconds']} s" for n, j in r["jobs"].items()),
     ]

@@ -81,10 +81,10 @@ class SimStack:
                 raise RuntimeError(f"seed failed: {seeded.stdout[-2000:]}")
             self.log(f"  seed loaded in {time.monotonic() - started:.0f} s")
         emulator = self._start("wechat-emulator", ["local.wechat_emulator", "--port", env["WECHAT_EMULATOR_PORT"]])
-        _wait_http(env["WECHAT_API_BASE"] + "/__emulator/health", 60, emulator)
         chalice = self._start("chalice", ["local.chalice_local", "--port", env["PORT"]])
-        _wait_http(env["PLATFORM_URL"] + "/health", 90, chalice)
         self._start("pump", ["local.pump"])
+        _wait_http(env["WECHAT_API_BASE"] + "/__emulator/health", 60, emulator)
+        _wait_http(env["PLATFORM_URL"] + "/health", 90, chalice)
 
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
