@@ -131,12 +131,12 @@ class Day:
                 quiet_rounds += 1
                 if quiet_rounds >= 2:
                     return
-                time.sleep(0.5)
+                time.sleep(0.3)
                 continue
             quiet_rounds = 0
             if not visible and hidden:
                 before = len(self.stack.pump_batches())
-                time.sleep(1.0)
+                time.sleep(0.8)
                 if len(self.stack.pump_batches()) == before:  # nothing moving: only back-offs left
                     self.advance(200)  # past the outbox lease and the queues' back-offs
                     self.stack.expire_visibility()
@@ -198,7 +198,14 @@ class Day:
         opts = self.opts
         folder = opts.out.resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        self.stack = SimStack(folder / "stack", log=self.log)
+        seed_file = None
+        if opts.accounts:
+            from local.simulate.district import scaled_seed
+            from local.stack import ROOT
+
+            seed_file = scaled_seed(ROOT / "local" / "seed.json", opts.accounts, folder / "seed")
+            self.log(f"simulate: a district of {opts.accounts} accounts ({seed_file})")
+        self.stack = SimStack(folder / "stack", seed_file=seed_file, log=self.log)
         import os
 
         os.environ.update(self.stack.env)  # the in-process jobs reach the same endpoints
@@ -341,9 +348,12 @@ class Day:
     # ---- staff ------------------------------------------------------------------------------------------
 
     def communities(self) -> list[str]:
-        """Every community's requests, and the district's untriaged ones (filed with 微市南)."""
+        """The communities the day's residents filed in (every request of the day is theirs), and the
+        district's untriaged ones (filed with 微市南)."""
         district = self.seed.data["district"]["id"]
-        return [c["id"] for c in self.seed.records("communities")] + [f"district#{district}"]
+        filed = {i.resident.community_id for i in self.script.intents
+                 if i.expects == "request" and i.resident.community_id}
+        return sorted(filed) + [f"district#{district}"]
 
     def staff_round(self, share_done: float) -> dict[int, str]:
         """Accept, assign and complete open requests (meal orders are completed by delivering them): the

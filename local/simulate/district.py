@@ -185,3 +185,45 @@ class Script:
                 self.meal(r, "evening")  # after the canteen's 20:00 cut-off: filed, flagged 逾时
             if r.leaves:
                 self.add(r, "unsubscribe", "evening", event="unsubscribe")
+
+
+def scaled_seed(source, accounts: int, folder) -> "Path":
+    """A district of `accounts` accounts: the demo seed's, plus communities (with their teams and accounts)
+    cloned from its own, each with its own code, appid and demo keys (laptop only). Returns the file."""
+    import hashlib
+    import itertools
+    import json
+    import shutil
+    import string
+    from pathlib import Path
+
+    data = json.loads(Path(source).read_text(encoding="utf-8"))
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    used = {c["code"] for c in data["communities"]}
+    codes = ("".join(p) for p in itertools.product(string.ascii_uppercase, repeat=3) if "".join(p) not in used)
+    templates = [c for c in data["communities"]]
+    by_community = {}
+    for team in data["teams"]:
+        by_community.setdefault(team["community_id"], []).append(team)
+    account_of = {a["community_id"]: a for a in data["accounts"] if a.get("community_id")}
+    for n in range(max(0, accounts - len(data["accounts"]))):
+        base = templates[n % len(templates)]
+        cid = f"sim-{n:05d}"
+        code = next(codes)
+        data["communities"].append({**base, "id": cid, "name": f"模拟社区{n}", "code": code,
+                                    "grids": [f"{code}-0{g}" for g in range(1, 4)]})
+        for team in by_community.get(base["id"], []):
+            data["teams"].append({**team, "id": team["id"].replace(base["id"], cid, 1), "community_id": cid})
+        digest = hashlib.sha256(cid.encode()).hexdigest()
+        aes = (hashlib.sha256(b"aes" + cid.encode()).hexdigest() + digest)[:43]
+        template = account_of.get(base["id"]) or data["accounts"][1]
+        data["accounts"].append({**template, "id": cid, "name": f"模拟社区{n}", "community_id": cid,
+                                 "appid": "wx" + digest[:16], "original_id": "gh_" + digest[16:28],
+                                 "encryption_mode": "safe",
+                                 "demo_secrets": {"app_secret": digest[28:60], "token": "demo" + digest[:12],
+                                                  "encoding_aes_key": aes}})
+    path = folder / "seed.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    shutil.copyfile(Path(source).parent / "seed.matrix.json", folder / "seed.matrix.json")
+    return path

@@ -3,9 +3,9 @@
 Every request that reaches the moto server is counted by service and operation (DynamoDB, SQS, SSM), and
 each DynamoDB request's read and write units are estimated from what went over the wire (DynamoDB's own
 rules: a read unit per 4 KB read, half of it for an eventually consistent read, a write unit per 1 KB
-written, twice both inside a transaction; item sizes are taken as the length of their JSON on the wire, a
-slight over-estimate; an UpdateItem counts its key and new values, at least one unit; index writes are not
-counted). `GET /__local/counts` answers the totals (`?reset=1` starts again).
+written, twice both inside a transaction; item sizes as DynamoDB counts them, names plus values; an
+UpdateItem counts its key and new values, at least one unit, where DynamoDB counts the larger of the item
+before and after: an under-estimate for large items; writes to indexes are not counted). `GET /__local/counts` answers the totals (`?reset=1` starts again).
 
 Faults (`POST /__local/faults` with {"seed", "ddb_throttle", "ddb_timeout", "ddb_slow", "sqs_error",
 "timeout_s", "slow_s"}: shares of requests, 0 by default): a DynamoDB write refused with
@@ -29,8 +29,35 @@ DDB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "Transact
 DDB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
 
-def _size(obj) -> int:
-    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()) if obj else 0
+def _value_size(value: dict) -> int:
+    """DynamoDB's size of one typed value (docs: "Item sizes and formats")."""
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "N":
+        digits = len(v.lstrip("-").replace(".", "").lstrip("0")) or 1
+        return (digits + 1) // 2 + 1
+    if kind == "B":
+        return len(v) * 3 // 4
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: x}) for x in v)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(x) for x in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + _value_size(x) for k, x in v.items())
+    return 0
+
+
+def _size(item) -> int:
+    """An item's (or a key's, or a set of values') size as DynamoDB counts it: names plus values."""
+    if not item:
+        return 0
+    try:
+        return sum(len(k.encode()) + _value_size(v) for k, v in item.items())
+    except (AttributeError, ValueError, TypeError):
+        return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _read_units(size: int, consistent: bool) -> float:
