@@ -425,8 +425,9 @@ class Day:
     def faults_on(self) -> None:
         short = self.opts.short
         self.stack.aws("/__local/faults", {"seed": self.opts.seed, "ddb_throttle": 0.03, "ddb_timeout": 0.004,
-                                           "ddb_slow": 0.003, "sqs_error": 0.03, "timeout_s": 2.5, "slow_s": 1.2})
-        self.stack.emulator("faults", {"seed": self.opts.seed, "timeout_s": 16, "slow_s": 1.5,
+                                           "ddb_slow": 0.003, "sqs_error": 0.03, "timeout_s": 2.3,
+                                           "slow_s": 0.8 if short else 1.2})
+        self.stack.emulator("faults", {"seed": self.opts.seed, "timeout_s": 16, "slow_s": 0.8 if short else 1.5,
                                        "rates": {"40001": 0.02, "45015": 0.02, "45047": 0.02, "45028": 0.3,
                                                  "5xx": 0.03, "timeout": 0.01, "slow": 0.03},
                                        "max": {"timeout": 0 if short else 2}})
@@ -478,5 +479,7 @@ class Day:
 def diff_counts(before: dict, after: dict) -> dict:
     calls = Counter(after.get("calls", {}))
     calls.subtract(before.get("calls", {}))
+    units = Counter(after.get("units_by_op", {}))
+    units.subtract(before.get("units_by_op", {}))
     return {"calls": {k: v for k, v in calls.items() if v}, "rru": after["units"]["rru"] - before["units"]["rru"],
-            "wru": after["units"]["wru"] - before["units"]["wru"]}
+            "wru": after["units"]["wru"] - before["units"]["wru"], "units_by_op": {k: v for k, v in units.items() if v}}

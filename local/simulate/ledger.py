@@ -164,8 +164,10 @@ def reckon(day) -> dict:
     n_deliveries = sum(p.deliveries for p in messages)
     msg_calls: Counter = Counter()
     msg_units = {"rru": 0.0, "wru": 0.0}
+    msg_units_by_op: Counter = Counter()
     for p in messages:
         msg_calls.update(p.counts["calls"])
+        msg_units_by_op.update(p.counts.get("units_by_op", {}))
         msg_units["rru"] += p.counts["rru"]
         msg_units["wru"] += p.counts["wru"]
 
@@ -204,6 +206,7 @@ def reckon(day) -> dict:
         "lambda_invocations": sum(p.lambda_invocations for p in messages) / max(1, n_messages),
         "lambda_gb_s": sum(p.lambda_ms for p in messages) / 1000 * LAMBDA_MEMORY_GB / max(1, n_messages),
         "sqs_polling": msg_calls.get("sqs.ReceiveMessage", 0) / max(1, n_messages),
+        "units_by_operation": {k: round(v / max(1, n_messages), 3) for k, v in sorted(msg_units_by_op.items())},
         "operations": {k: v / max(1, n_messages) for k, v in sorted(msg_calls.items())
                        if k != "faulted" and k not in NOT_PER_MESSAGE},
     }
