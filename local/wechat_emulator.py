@@ -17,7 +17,8 @@ Faults (laptop only, for `make simulate`): ``POST /__emulator/faults`` with shar
 with 40001 (any call: the platform refreshes its token), 45015 / 45047 (customer-service messages),
 45028 (mass sends), a 502 without errcode, a time-out (the connection is held ``timeout_s`` and closed
 without an answer; nothing is done) or a slow answer (``slow_s``, then done); and ``kill_pid`` with
-``kill_on`` / ``kill_after``: on that call, the process (a queue worker) is killed before WeChat acts.
+``kill_on`` / ``kill_after``: on that call, the process (a queue worker) is killed before WeChat acts
+(``kill_pids``: the one of them that made the call).
 ``GET /__emulator/faults`` counts what was injected.
 
 Run:  python -m local.wechat_emulator --port 8001 [--seed local/seed.json] [--log PATH]
@@ -157,6 +158,8 @@ class Faults:
         self.config: dict[str, Any] = {}
         self.injected: dict[str, int] = {}
         self.seen: dict[str, int] = {}
+        self.killed: list[int] = []
+        self.in_flight = 0  # API calls being answered now (the simulator waits for none before moving time)
         self.lock = threading.Lock()
         self.rng = random.Random(0)
 
@@ -172,7 +175,7 @@ class Faults:
             if not c:
                 return None
             self.seen[path] = self.seen.get(path, 0) + 1
-            if c.get("kill_pid") and path == c.get("kill_on") and self.seen[path] == int(c.get("kill_after", 1)):
+            if (c.get("kill_pid") or c.get("kill_pids")) and path == c.get("kill_on") and self.seen[path] == int(c.get("kill_after", 1)):
                 self.injected["kill"] = self.injected.get("kill", 0) + 1
                 return "kill"
             roll = self.rng.random()
@@ -188,6 +191,28 @@ class Faults:
                     return kind
                 roll -= float(share)
         return None
+
+
+def caller_pid(environ: dict, candidates: list[int]) -> int | None:
+    """Which of the candidate processes made this request (Linux: the client's socket, through /proc)."""
+    port = int(environ.get("REMOTE_PORT") or 0)
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in candidates:
+        try:
+            if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                return int(pid)
+        except OSError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -880,12 +905,24 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                     body, body_error = {"raw": raw[:2000].decode("utf-8", "replace")}, 47001
                 if body_error is None and not isinstance(body, dict):
                     body_error = 47001
+        with self.faults.lock:
+            self.faults.in_flight += 1
+        try:
+            return self._answer(request, path, query, route, body, body_error, files)
+        finally:
+            with self.faults.lock:
+                self.faults.in_flight -= 1
+
+    def _answer(self, request, path, query, route, body, body_error, files) -> Response:
         status, result = 200, None
         token = self.tokens.get(query.get("access_token", ""))
         account_type = self.accounts.get(token.appid, {}).get("type") if token else None
         fault = self.faults.draw(path, bool(route and route.auth), account_type) if route else None
         if fault == "kill":
-            os.kill(int(self.faults.config["kill_pid"]), signal.SIGKILL)
+            victim = caller_pid(request.environ, self.faults.config.get("kill_pids") or []) or \
+                int(self.faults.config["kill_pid"])
+            self.faults.killed.append(victim)
+            os.kill(victim, signal.SIGKILL)
             return Response("worker killed", status=502)
         if fault == "5xx":
             return Response("<html>502 Bad Gateway</html>", status=502, content_type="text/html")
@@ -957,7 +994,8 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
             if name == "faults" and request.method in ("GET", "POST"):
                 if request.method == "POST":
                     self.faults.set(payload)
-                return self._json({"config": self.faults.config, "injected": self.faults.injected})
+                return self._json({"config": self.faults.config, "injected": self.faults.injected,
+                                   "killed": self.faults.killed, "in_flight": self.faults.in_flight})
             if (request.method, name) == ("POST", "reset"):
                 self.reset()
                 self.clock.reset()

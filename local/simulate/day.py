@@ -109,16 +109,21 @@ class Day:
 
         return _Phase()
 
-    def settle(self, budget_s: float = 120) -> None:
+    def settle(self, budget_s: float = 60) -> None:
         """Let the queues run dry: the pump works; messages waiting out a back-off or a dead worker's
         visibility timeout are made visible (time is compressed), and the clock moves on with them."""
-        deadline = time.monotonic() + budget_s
+        deadline = time.monotonic() + budget_s  # without progress; at most ten times that in all
+        last_stop = time.monotonic() + 10 * budget_s
         quiet_rounds = 0
-        while time.monotonic() < deadline:
-            if not self.stack.pump_alive():
-                self.stack.restart_pump()
-                self.events.append("the killed queue worker's place is taken by a new one (pump started again)")
-                self.log("  queue worker was killed; a new one starts")
+        done = len(self.stack.pump_batches())
+        while time.monotonic() < min(deadline, last_stop):
+            if not self.stack.pumps_alive():
+                for name in self.stack.restart_pumps():
+                    self.events.append(f"the killed queue worker's place is taken by a new one ({name} started again)")
+                    self.log(f"  queue worker {name} was killed; a new one starts")
+            now_done = len(self.stack.pump_batches())
+            if now_done > done:
+                done, deadline = now_done, time.monotonic() + budget_s
             try:
                 depths = self.stack.queue_depths()
             except Exception as exc:  # noqa: BLE001 - an injected SQS fault: look again
@@ -135,14 +140,20 @@ class Day:
                 continue
             quiet_rounds = 0
             if not visible and hidden:
-                before = len(self.stack.pump_batches())
-                time.sleep(0.8)
-                if len(self.stack.pump_batches()) == before:  # nothing moving: only back-offs left
+                time.sleep(0.5)
+                if self.idle():  # no handler at work: what is hidden waits out a back-off or a dead worker
                     self.advance(200)  # past the outbox lease and the queues' back-offs
                     self.stack.expire_visibility()
             else:
                 time.sleep(0.5)
-        self.log(f"  queues not empty after {budget_s:.0f} s: {self.stack.queue_depths()}")
+        self.log(f"  queues not empty ({budget_s:.0f} s without progress): {self.stack.queue_depths()}")
+
+    def idle(self) -> bool:
+        """Time may jump only when no queue handler is at work: none is waiting on AWS or on WeChat, and
+        none has asked AWS anything for 1.5 s (else a jump would end a lease under a live worker's feet)."""
+        aws = self.stack.counts()
+        return aws.get("in_flight", 0) == 0 and aws.get("idle_s", 0) >= 1.5 and \
+            self.stack.emulator("faults").get("in_flight", 0) == 0
 
     def run_job(self, name: str, detail: dict | None = None) -> dict:
         """Invoke the job, then let the queues it filled run dry; its figures include that queue work."""
@@ -441,10 +452,12 @@ class Day:
     def kill_pump_mid_batch(self) -> None:
         """Arm the emulator: on the next customer-service send, the queue worker sending it is killed
         before WeChat acts on it (it dies mid-batch, holding the rest of its batch)."""
-        self.stack.emulator("faults", {**self.stack.emulator("faults")["config"],
-                                       "kill_pid": self.stack.pump_pid,
-                                       "kill_on": "/cgi-bin/message/custom/send", "kill_after": 3})
-        self.events.append(f"queue worker (pump pid {self.stack.pump_pid}) armed to be killed mid-batch")
+        pids = [self.stack.procs[name].pid for name in self.stack.pumps]
+        self.stack.emulator("faults", {**self.stack.emulator("faults")["config"], "kill_pids": pids,
+                                       "kill_pid": pids[0], "kill_on": "/cgi-bin/message/custom/send",
+                                       "kill_after": 3})
+        self.events.append("the queue worker making the next customer-service send but two is to be killed "
+                           "mid-batch, before WeChat acts on it")
 
     def reopen_windows(self) -> None:
         """The restarted emulator forgot who wrote: WeChat would not have; tell it again."""

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 
 DDB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 DDB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
+POLLING = {"ReceiveMessage", "GetQueueAttributes", "GetQueueUrl"}  # pumps polling, the simulator watching
 
 
 def _value_size(value: dict) -> int:
@@ -145,6 +146,8 @@ class Metered:
         self.calls: Counter = Counter()
         self.units = {"rru": 0.0, "wru": 0.0}
         self.units_by_op: Counter = Counter()
+        self.in_flight = 0  # requests being served (or held by a fault) now
+        self.last_work = time.monotonic()  # the last request that was not polling or watching the queues
 
     def _json(self, start_response, payload, status="200 OK"):
         body = json.dumps(payload).encode()
@@ -158,7 +161,8 @@ class Metered:
         if path == "/__local/counts":
             with self.lock:
                 answer = {"calls": dict(self.calls), "units": dict(self.units),
-                          "units_by_op": dict(self.units_by_op)}
+                          "units_by_op": dict(self.units_by_op), "in_flight": self.in_flight,
+                          "idle_s": time.monotonic() - self.last_work}
                 if "reset=1" in environ.get("QUERY_STRING", ""):
                     self.calls.clear()
                     self.units_by_op.clear()
@@ -190,6 +194,19 @@ class Metered:
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0) or 0)
         environ["wsgi.input"] = io.BytesIO(raw)
         service, op = self.identify(environ, raw)
+        with self.lock:
+            self.in_flight += 1
+            if op not in POLLING:
+                self.last_work = time.monotonic()
+        try:
+            return self.serve(environ, start_response, raw, service, op)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+                if op not in POLLING:
+                    self.last_work = time.monotonic()
+
+    def serve(self, environ, start_response, raw: bytes, service: str, op: str):
         fault = self.faults.draw(service, op)
         if fault == "ddb_throttle":
             with self.lock:

@@ -39,8 +39,9 @@ def call(url: str, payload: dict | None = None, method: str | None = None, timeo
 class SimStack:
     """moto (counted, with fault switches), the seed, the WeChat emulator, chalice local and the pump."""
 
-    def __init__(self, folder: Path, seed_file: Path | None = None, log=print) -> None:
+    def __init__(self, folder: Path, seed_file: Path | None = None, log=print, pumps: int = 3) -> None:
         self.folder = folder
+        self.pumps = [f"pump-{n}" for n in range(1, pumps + 1)]  # Lambda runs queue handlers side by side
         self.log = log
         os.environ["LOCAL_DIR"] = str(folder)
         for name in ("MOTO_PORT", "PORT", "WECHAT_EMULATOR_PORT"):
@@ -82,7 +83,8 @@ class SimStack:
             self.log(f"  seed loaded in {time.monotonic() - started:.0f} s")
         emulator = self._start("wechat-emulator", ["local.wechat_emulator", "--port", env["WECHAT_EMULATOR_PORT"]])
         chalice = self._start("chalice", ["local.chalice_local", "--port", env["PORT"]])
-        self._start("pump", ["local.pump"])
+        for name in self.pumps:
+            self._start(name, ["local.pump"])
         _wait_http(env["WECHAT_API_BASE"] + "/__emulator/health", 60, emulator)
         _wait_http(env["PLATFORM_URL"] + "/health", 90, chalice)
 
@@ -107,19 +109,15 @@ class SimStack:
         self.restarts += 1
         return time.monotonic() - started
 
-    def restart_pump(self) -> None:
-        proc = self.procs.get("pump")
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        self._start("pump", ["local.pump"])
+    def restart_pumps(self) -> list[str]:
+        """Start again every queue pump that has died; their names."""
+        dead = [name for name in self.pumps if self.procs[name].poll() is not None]
+        for name in dead:
+            self._start(name, ["local.pump"])
+        return dead
 
-    @property
-    def pump_pid(self) -> int:
-        return self.procs["pump"].pid
-
-    def pump_alive(self) -> bool:
-        return self.procs["pump"].poll() is None
+    def pumps_alive(self) -> bool:
+        return all(self.procs[name].poll() is None for name in self.pumps)
 
     # ---- switches ------------------------------------------------------------------------------------
 
@@ -153,8 +151,13 @@ class SimStack:
 
         found = []
         pattern = re.compile(r"local\.pump (\w+): (\d+) received, .* in (\d+) ms")
-        for line in (self.folder / "pump.log").read_text(errors="replace").splitlines():
-            m = pattern.search(line)
-            if m:
-                found.append((m.group(1), int(m.group(2)), float(m.group(3))))
+        for name in self.pumps:
+            try:
+                text = (self.folder / f"{name}.log").read_text(errors="replace")
+            except OSError:
+                continue
+            for line in text.splitlines():
+                m = pattern.search(line)
+                if m:
+                    found.append((m.group(1), int(m.group(2)), float(m.group(3))))
         return found
