@@ -7,12 +7,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 from local.quiet import quiet_laptop_logs
 from local.stack import ROOT
+
+
+def _stop(_signum, _frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops like Ctrl-C: the private stack is stopped on the way out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     opts = Options(accounts=args.accounts, residents=args.residents, faults=args.faults, month_end=args.month_end,
                    clock=args.clock, threads=args.threads, seed=args.seed, out=Path(args.out), short=args.short)
+    signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     result = Day(opts, log=lambda line: print(line, flush=True)).run()
     print(terminal(result))

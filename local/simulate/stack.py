@@ -28,6 +28,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): SIGTERM when the simulator dies, so that no part is left behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def call(url: str, payload: dict | None = None, method: str | None = None, timeout: float = 30) -> dict:
     data = json.dumps(payload).encode() if payload is not None else None
     req = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"),
@@ -58,7 +68,8 @@ class SimStack:
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen:
         out = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=self.env, stdout=out, stderr=out)
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=self.env, stdout=out, stderr=out,
+                                preexec_fn=_die_with_parent)
         self.procs[name] = proc
         return proc
 
