@@ -1,6 +1,6 @@
 """Capacity and cost, projected from a simulation's counted calls (`.local/simulate/report.json`).
 
-    python -m local.simulate.cost [.local/simulate/report.json]
+    python -m local.simulate.cost [.local/simulate/report.json] [--lambda-ms 100]
 
 Three parts, each scaled by what drives it:
 - resident messages: the callback phases' figures per message (DynamoDB units, SQS requests, Lambda
@@ -11,6 +11,9 @@ Three parts, each scaled by what drives it:
 - jobs: daily-post, post-reminder and daily-stats per account and run, times the accounts and the runs a
   day; sla-sweep (96 runs a day) and outbox-redrive (144) per run.
 Then 30 days, and the prices below. Storage, CloudWatch Logs and data transfer are not in it.
+
+Lambda's GB-seconds come from the laptop's measured durations (at 512 MB): an upper bound, as one shared
+moto answers one request at a time. `--lambda-ms N` takes N ms per invocation instead.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ PER_ACCOUNT_JOBS = {"daily-post", "post-reminder", "daily-stats", "monthly-bulle
 STAFF_PHASES = ("staff:",)
 
 
-def unit_figures(report: dict) -> dict:
+def unit_figures(report: dict, lambda_ms: float | None = None) -> dict:
     """What one message, one request's staff work and one job run cost, from the report."""
     accounts = report["options"]["accounts"]
     pm = report["per_message"]
@@ -45,9 +48,11 @@ def unit_figures(report: dict) -> dict:
     staff = [p for p in report["phases"] if p["name"].startswith(STAFF_PHASES)]
     requests = max(1, report["requests"]["total"])
     staff_api = report["lambda"]["staff_api_requests"]
+    notices = sum(p.get("lambda_invocations", 0) for p in staff)  # the pumps' batches in the staff phases
+    lambda_s = (report["lambda"].get("staff_api_ms", 0) + sum(p.get("lambda_ms", 0) for p in staff)) / 1000
     per_request = {"rru": sum(p["rru"] for p in staff) / requests, "wru": sum(p["wru"] for p in staff) / requests,
-                   "sqs": sum(p["sqs"] for p in staff) / requests, "lambda_req": staff_api / requests,
-                   "gb_s": 0.0, "apigw": staff_api / requests}
+                   "sqs": sum(p["sqs"] for p in staff) / requests, "lambda_req": (staff_api + notices) / requests,
+                   "gb_s": lambda_s * 0.5 / requests, "apigw": staff_api / requests}
     jobs = {}
     for name, j in report["jobs"].items():
         per = accounts if name in PER_ACCOUNT_JOBS else 1
@@ -55,13 +60,18 @@ def unit_figures(report: dict) -> dict:
         jobs[name] = {"rru": j["rru"] / runs / per, "wru": j["wru"] / runs / per, "sqs": j["sqs"] / runs / per,
                       "lambda_req": j["invocations"] / runs / per, "gb_s": j["gb_s"] / runs / per, "apigw": 0.0,
                       "per_account": name in PER_ACCOUNT_JOBS}
+    if lambda_ms is not None:
+        for figures in (message, per_request, *jobs.values()):
+            figures["gb_s"] = figures["lambda_req"] * lambda_ms / 1000 * 0.5
     return {"message": message, "request": per_request, "requests_per_message": requests / max(1, report["messages"]),
             "jobs": jobs}
 
 
-def project(report: dict) -> str:
-    units = unit_figures(report)
-    lines = ["Unit figures from the run:"]
+
+def project(report: dict, lambda_ms: float | None = None) -> str:
+    units = unit_figures(report, lambda_ms)
+    lines = ["Unit figures from the run" + (f" (Lambda: {lambda_ms:g} ms per invocation at 512 MB)" if lambda_ms
+                                            else " (Lambda: the laptop's measured durations at 512 MB)") + ":"]
     fmt = lambda d: ", ".join(f"{k} {v:.4g}" for k, v in d.items() if k != "per_account")  # noqa: E731
     lines.append(f"  per resident message: {fmt(units['message'])}")
     lines.append(f"  per request (staff work and its notices): {fmt(units['request'])}; "
@@ -89,8 +99,13 @@ def project(report: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0] if argv else ".local/simulate/report.json")
-    print(project(json.loads(path.read_text(encoding="utf-8"))))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m local.simulate.cost")
+    parser.add_argument("report", nargs="?", default=".local/simulate/report.json")
+    parser.add_argument("--lambda-ms", type=float, default=None)
+    args = parser.parse_args(argv)
+    print(project(json.loads(Path(args.report).read_text(encoding="utf-8")), args.lambda_ms))
     return 0
 
 

@@ -242,7 +242,7 @@ def reckon(day) -> dict:
         "all_in_per_message": all_in,
         "jobs": jobs,
         "lambda": {"invocations": lambda_invocations, "gb_s": lambda_ms / 1000 * LAMBDA_MEMORY_GB,
-                   "staff_api_requests": staff_requests},
+                   "staff_api_requests": staff_requests, "staff_api_ms": round(staff_ms)},
         "staff_actions": dict(day.staff_actions),
         "staff_retries": dict(sum((c.retries for c in day.staff.values()), Counter())),
         "faults": {k: dict(v) for k, v in day.faults.items()},
@@ -250,7 +250,8 @@ def reckon(day) -> dict:
         "phases": [{"name": p.name, "seconds": round(p.seconds, 1), "messages": p.messages,
                     "dynamodb": by_service(Counter(p.counts["calls"]), "dynamodb"),
                     "sqs": by_service(Counter(p.counts["calls"]), "sqs"), "rru": round(p.counts["rru"], 1),
-                    "wru": round(p.counts["wru"], 1)} for p in day.phases],
+                    "wru": round(p.counts["wru"], 1), "lambda_invocations": p.lambda_invocations,
+                    "lambda_ms": round(p.lambda_ms)} for p in day.phases],
         "bulletin": bulletin,
     }
 
