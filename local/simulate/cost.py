@@ -17,6 +17,7 @@ moto answers one request at a time. `--lambda-ms N` takes N ms per invocation in
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -72,7 +73,9 @@ def project(report: dict, lambda_ms: float | None = None) -> str:
     units = unit_figures(report, lambda_ms)
     lines = ["Unit figures from the run" + (f" (Lambda: {lambda_ms:g} ms per invocation at 512 MB)" if lambda_ms
                                             else " (Lambda: the laptop's measured durations at 512 MB)") + ":"]
-    fmt = lambda d: ", ".join(f"{k} {v:.4g}" for k, v in d.items() if k != "per_account")  # noqa: E731
+    def fmt(figures: dict) -> str:
+        return ", ".join(f"{k} {v:.4g}" for k, v in figures.items() if k != "per_account")
+
     lines.append(f"  per resident message: {fmt(units['message'])}")
     lines.append(f"  per request (staff work and its notices): {fmt(units['request'])}; "
                  f"{units['requests_per_message']:.3f} requests per message")
@@ -99,8 +102,6 @@ def project(report: dict, lambda_ms: float | None = None) -> str:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m local.simulate.cost")
     parser.add_argument("report", nargs="?", default=".local/simulate/report.json")
     parser.add_argument("--lambda-ms", type=float, default=None)

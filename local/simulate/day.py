@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -12,10 +13,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from chalicelib import clock
 from local.simulate.delivery import Deliverer, platform_now
 from local.simulate.district import Script, residents
-from local.simulate.staff import CHECKLIST, StaffClient
 from local.simulate.stack import SimStack
+from local.simulate.staff import CHECKLIST, StaffClient
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -64,8 +66,6 @@ class Day:
 
     def at(self, hhmm: str, day_offset: int = 0) -> None:
         """Move the platform's clock forward to hh:mm of the simulated day (never back)."""
-        from chalicelib import clock
-
         base = self.start_clock.astimezone(SHANGHAI).date() + timedelta(days=day_offset)
         hour, minute = map(int, hhmm.split(":"))
         target = datetime(base.year, base.month, base.day, hour, minute, tzinfo=SHANGHAI)
@@ -75,8 +75,6 @@ class Day:
                                          offset_seconds=target.timestamp() - time.time())
 
     def advance(self, seconds: float) -> None:
-        from chalicelib import clock
-
         now = platform_now(self.stack.env["LOCAL_CLOCK_FILE"])
         clock.write_local_clock_file(self.stack.env["LOCAL_CLOCK_FILE"], offset_seconds=now + seconds - time.time())
 
@@ -217,8 +215,6 @@ class Day:
             seed_file = scaled_seed(ROOT / "local" / "seed.json", opts.accounts, folder / "seed")
             self.log(f"simulate: a district of {opts.accounts} accounts ({seed_file})")
         self.stack = SimStack(folder / "stack", seed_file=seed_file, log=self.log)
-        import os
-
         os.environ.update(self.stack.env)  # the in-process jobs reach the same endpoints
         self.log(f"simulate: starting a private stack in {folder / 'stack'} at {opts.clock}")
         t0 = time.monotonic()

@@ -5,8 +5,14 @@ simulator can find the request it made — and count a second one.
 """
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import random
+import shutil
+import string
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ISSUES = ["楼道灯坏了", "下水道堵了", "小区路灯不亮", "楼下垃圾好几天没人清理", "暖气不热", "电梯坏了",
           "单元门禁坏了", "楼顶漏水", "家门口的井盖松了", "自行车棚的顶棚破了"]
@@ -187,16 +193,9 @@ class Script:
                 self.add(r, "unsubscribe", "evening", event="unsubscribe")
 
 
-def scaled_seed(source, accounts: int, folder) -> "Path":
+def scaled_seed(source, accounts: int, folder) -> Path:
     """A district of `accounts` accounts: the demo seed's, plus communities (with their teams and accounts)
     cloned from its own, each with its own code, appid and demo keys (laptop only). Returns the file."""
-    import hashlib
-    import itertools
-    import json
-    import shutil
-    import string
-    from pathlib import Path
-
     data = json.loads(Path(source).read_text(encoding="utf-8"))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

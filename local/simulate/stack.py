@@ -87,7 +87,7 @@ class SimStack:
         _wait_http(env["AWS_ENDPOINT_URL"] + "/moto-api/", 60, moto)
         if fresh:
             started = time.monotonic()
-            seeded = subprocess.run([sys.executable, "-m", "local.seed", "--if-empty"], cwd=ROOT, env=env,
+            seeded = subprocess.run([sys.executable, "-m", "local.seed", "--if-empty"], cwd=ROOT, env=env, check=False,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if seeded.returncode:
                 raise RuntimeError(f"seed failed: {seeded.stdout[-2000:]}")
