@@ -30,3 +30,25 @@ def test_a_short_day_with_faults_loses_nothing_and_duplicates_nothing(tmp_path):
     assert any("restarted" in e for e in report["events"]), report["events"]
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "lost: 0" in html and "new Chart(" in html and (tmp_path / "chart.umd.min.js").exists()
+
+
+def test_the_bulletin_is_checked_against_the_simulators_own_counts():
+    from collections import Counter
+
+    from local.simulate.ledger import check_bulletin
+
+    filed = Counter({"xianggang-huayuan": 3})
+    posts = Counter({("xianggang-huayuan", "2026-11-30"): 1})
+    assert check_bulletin(None, filed, posts, {})["status"].startswith("not run")
+    assert check_bulletin({"available": False, "month": "2026-11"}, filed, posts, {})["status"] == \
+        "bulletin: job not available"
+    answer = {"month": "2026-11", "status": "final", "version": 1, "rows": [
+        {"account_id": "xianggang-huayuan", "community_id": "xianggang-huayuan", "subdistrict_id": "jinhu-lu",
+         "posts_sent": 1, "days_missed": 0, "requests_filed": 3, "requests_completed": 1}]}
+    ok = check_bulletin({"available": True, "month": "2026-11", "answer": answer}, filed, posts, {})
+    assert ok["status"] == "checked" and ok["rows"] == 1 and ok["mismatches"] == []
+    answer["rows"][0].update(requests_filed=2, posts_sent=0)
+    short = check_bulletin({"available": True, "month": "2026-11", "answer": answer}, filed, posts, {})
+    assert len(short["mismatches"]) == 2, short
+    refused = check_bulletin({"available": True, "month": "2026-11", "answer": {"_status": 404}}, filed, posts, {})
+    assert "404" in refused["status"]

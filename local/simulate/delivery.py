@@ -21,6 +21,7 @@ from tests.wechat_driver import WeChat
 NUMBER = re.compile(r"[A-Z]{2,3}-\d{8}-\d{3,4}")
 HOLDING = "系统正忙"  # the holding reply of a callback parked on the inbound queue
 WECHAT_TIMEOUT_S = 5.0
+SLOW_PATIENCE_S = 0.05
 TRIES = 3
 
 
@@ -44,7 +45,8 @@ class Http:
         return self.local.s
 
     def post(self, path: str, body: bytes, headers: dict) -> _Answer:
-        answer = self.session().post(self.base + path, data=body, headers=headers, timeout=WECHAT_TIMEOUT_S)
+        patience = getattr(self.local, "patience", None) or WECHAT_TIMEOUT_S
+        answer = self.session().post(self.base + path, data=body, headers=headers, timeout=patience)
         return _Answer(answer.status_code, answer.content)
 
 
@@ -92,8 +94,9 @@ class Deliverer:
                              Recognition=intent.text, MsgId=msg_id)
         return wx.fields(openid, "text", created=created, Content=intent.text, MsgId=msg_id)
 
-    def copy(self, wx: WeChat, fields: dict, intent: Intent) -> None:
+    def copy(self, wx: WeChat, fields: dict, intent: Intent, patience: float | None = None) -> None:
         started = time.perf_counter()
+        self.http.local.patience = patience
         try:
             answer = wx.deliver(fields, timestamp=int(platform_now(self.clock_file)))
             status, text = answer.status, answer.text
@@ -101,16 +104,17 @@ class Deliverer:
                 text = answer.xml.get("Content") or "(news)"
         except requests.Timeout:
             status, text = 0, None
+            kind = "slower than WeChat waits: delivered again" if patience else "timeout (> 5 s: WeChat tries again)"
             with self.lock:
-                self.failures["timeout (> 5 s: WeChat tries again)"] = self.failures.get(
-                    "timeout (> 5 s: WeChat tries again)", 0) + 1
+                self.failures[kind] = self.failures.get(kind, 0) + 1
         except requests.RequestException as exc:
             status, text = -1, None
             with self.lock:
                 self.failures[type(exc).__name__] = self.failures.get(type(exc).__name__, 0) + 1
         elapsed = (time.perf_counter() - started) * 1000
         with self.lock:
-            self.latencies.append(elapsed)
+            if status > 0:  # a copy WeChat gave up on has no answer time
+                self.latencies.append(elapsed)
             self.deliveries += 1
             intent.answers.append((status, text, elapsed))
             if text:
@@ -129,6 +133,11 @@ class Deliverer:
             return
         wanted = intent.copies if intent.delivery == "retry" else 1
         tries = 0
+        if intent.delivery == "slow":
+            # The answer is slower than WeChat's patience: WeChat gives up while the platform is still at
+            # work (here WeChat's 5 s are played by 50 ms), and delivers the message again.
+            self.copy(wx, fields, intent, patience=SLOW_PATIENCE_S)
+            tries = 1
         while tries < TRIES:
             self.copy(wx, fields, intent)
             tries += 1

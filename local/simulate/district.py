@@ -57,7 +57,9 @@ class Intent:
     voice: bool = False
     marker: str = ""
     refers_to: int | None = None  # rate / cancel: the intent whose request it names
-    delivery: str = "once"  # once | retry (WeChat resends after a slow answer) | burst (copies at once)
+    # once | retry (delivered again, in turn) | burst (copies at the same moment) | slow (WeChat gives up
+    # waiting while the platform is still at work, and delivers it again)
+    delivery: str = "once"
     copies: int = 1
     answers: list = field(default_factory=list)  # (status, text or None, milliseconds)
     numbers: set = field(default_factory=set)  # request numbers named in the replies
@@ -103,7 +105,7 @@ class Script:
         rng = self.rng
         roll = rng.random()
         delivery, copies = ("burst", rng.choice((2, 3))) if roll < 0.08 else \
-            ("retry", rng.choice((2, 3))) if roll < 0.2 else ("once", 1)
+            ("retry", rng.choice((2, 3))) if roll < 0.2 else ("slow", 2) if roll < 0.25 else ("once", 1)
         voice = bool(resident.voice and text and kind in ("file", "meal", "menu", "help", "suggestion"))
         if resident.traditional and text and kind in ("file", "meal", "menu", "help", "suggestion", "search"):
             text = traditional(text)
