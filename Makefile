@@ -62,3 +62,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .local .pytest_cache
+
+# One compressed day of the demo district against a private laptop stack (local/simulate/): the report is
+# .local/simulate/report.html. ARGS="--faults --month-end", or the scale mode "--accounts 10000 --residents 100000".
+.PHONY: simulate
+simulate: $(STAMP)
+	$(PY) -m local.simulate $(ARGS)

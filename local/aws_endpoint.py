@@ -12,11 +12,18 @@ the backends of the services the platform uses (DynamoDB, SQS, SSM) are pickled 
 (kill -9, power loss) loses what happened after the last checkpoint. The file is local demo state, tied to
 the installed moto version; `make reset` deletes it.
 
+Counting and faults (laptop only, for `make simulate`, local/simulate/): every request is counted by
+service and operation, with an estimate of the DynamoDB read and write units it consumed
+(local/simulate/meter.py); `POST /__local/faults` switches on throttled, timed-out or slow DynamoDB
+writes and failing SQS calls for a share of requests, and `POST /__local/sqs-expire` ends every message's
+visibility timeout at once (the simulator compresses a day into minutes). Nothing of it exists on AWS.
+
     python -m local.aws_endpoint --port 5000 [--state .local/moto-state.pickle] [--checkpoint 15]
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import os
 import pickle
@@ -119,17 +126,104 @@ def save(path: Path, data: bytes) -> None:
 
 # ---- the server ----------------------------------------------------------------------------------
 
+class _KeepTables:
+    """Stands in for the `copy` module inside moto's DynamoDB models: a Table is not deep-copied."""
+
+    @staticmethod
+    def deepcopy(obj, memo=None):
+        from moto.dynamodb.models.table import Table
+
+        return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+
+def transactions_copy_items_not_tables() -> None:
+    """moto's TransactWriteItems deep-copies every table it touches, to roll back a cancelled
+    transaction: each transaction costs time and memory in proportion to the whole table, and a day of
+    the district (`make simulate`) slows to a crawl as the tables grow. Here the transaction keeps a copy
+    of the items it names instead, and puts them back when it is cancelled; the endpoint serves one
+    request at a time, so nothing else can change them meanwhile. DynamoDB's semantics are unchanged."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if getattr(DynamoDBBackend.transact_write_items, "keeps_items", False):
+        return
+    original = DynamoDBBackend.transact_write_items
+    models.copy = _KeepTables()
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            op = next(iter(entry.values())) if isinstance(entry, dict) and entry else {}
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            if table is None:
+                continue
+            if "Item" in op:
+                key = {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a and a in op["Item"]}
+            else:
+                key = op.get("Key")
+            if not key:
+                continue
+            try:
+                current = self.get_item(table.name, key)
+            except Exception:  # noqa: BLE001 - a malformed key: moto's own checks answer it below
+                continue
+            saved.append((table.name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for name, key, attributes in reversed(saved):
+                table = self.tables[name]
+                if attributes is not None:
+                    table.put_item(attributes)
+                    continue
+                hash_key = DynamoType(key[table.hash_key_attr])
+                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                table.delete_item(hash_key, range_key)
+            raise
+
+    transact_write_items.keeps_items = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def expire_sqs_visibility() -> int:
+    """Make every in-flight SQS message visible now (the simulator's compressed time); returns how many."""
+    from moto.backends import get_backend
+
+    count = 0
+    for regions in get_backend("sqs").values():
+        for backend in regions.values():
+            for queue in backend.queues.values():
+                for message in queue._messages:
+                    if not message.visible:
+                        message.visible_at = 0.0
+                        count += 1
+    return count
+
+
 def make_server(host: str, port: int):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server as werkzeug_server
 
-    app = Serialized(DomainDispatcherApplication(create_backend_app))
+    from local.simulate.meter import Metered
+
+    transactions_copy_items_not_tables()
+    serialized = Serialized(DomainDispatcherApplication(create_backend_app))
+    app = Metered(serialized, expire=lambda: _under(serialized.lock, expire_sqs_visibility))
     server = werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     # Closing must not wait for clients' keep-alive connections (botocore keeps them open): the threads of
     # requests are daemons, and a stop that joined them held the port until every client went away.
     server.block_on_close = False
-    server.serialized = app  # type: ignore[attr-defined]
+    server.serialized = serialized  # type: ignore[attr-defined]
     return server
+
+
+def _under(lock, fn):
+    with lock:
+        return fn()
 
 
 def start_in_thread(host: str = "127.0.0.1", port: int = 0):

@@ -67,6 +67,7 @@ class QueueTap:
 class Outcome:
     received: int = 0
     handled: int = 0
+    invoke_s: float = 0.0  # how long the handler ran (Lambda's billed duration, for make simulate's report)
     failed: list[dict] = field(default_factory=list)  # the received messages the handler did not finish
 
 
@@ -97,7 +98,9 @@ def poll(client, sqs, tap: QueueTap, retry_now: bool = False) -> Outcome:
     outcome = Outcome(received=len(messages))
     if not messages:
         return outcome
+    started = time.perf_counter()
     done, failed = invoke_batch(client, tap, messages)
+    outcome.invoke_s = time.perf_counter() - started
     if done:
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
         refused = sqs.delete_message_batch(QueueUrl=tap.url, Entries=entries).get("Failed", [])
@@ -143,8 +146,9 @@ class Pump:
                 self.totals[tap.queue]["handled"] += outcome.handled
                 self.totals[tap.queue]["failed_deliveries"] += len(outcome.failed)
                 if outcome.received:
-                    LOG.info("%s: %d received, %d done, %d failed (left for SQS to retry or dead-letter)",
-                             tap.queue, outcome.received, outcome.handled, len(outcome.failed))
+                    LOG.info("%s: %d received, %d done, %d failed (left for SQS to retry or dead-letter) in %.0f ms",
+                             tap.queue, outcome.received, outcome.handled, len(outcome.failed),
+                             outcome.invoke_s * 1000)
                 if outcome.received < tap.batch_size:
                     break
         return received

@@ -488,7 +488,8 @@ def main(argv: list[str]) -> int:
         print(f"seed: {KEPT_STATE}; tables and queues checked" + (f", created {', '.join(made)}" if made else ""))
         return 0
     counts = load(seed)
-    if not os.environ.get("SEED_FILE"):  # the demo district's posts (local/seed.posts.json): laptop only
+    if Path(os.environ.get("SEED_FILE") or DEFAULT_SEED).resolve() == DEFAULT_SEED.resolve():
+        # the demo district's posts (local/seed.posts.json): laptop only
         from local.seed_posts import load_demo_posts
 
         counts.update({f"demo posts {state}": n for state, n in load_demo_posts().items()})

@@ -13,6 +13,14 @@ LOCAL_CLOCK_FILE, so the platform's time moves with it —, user interactions,
 simulated user messages pushed to the platform, recent calls).  They are not
 written to the call log.
 
+Faults (laptop only, for `make simulate`): ``POST /__emulator/faults`` with shares of API calls to answer
+with 40001 (any call: the platform refreshes its token), 45015 / 45047 (customer-service messages),
+45028 (mass sends), a 502 without errcode, a time-out (the connection is held ``timeout_s`` and closed
+without an answer; nothing is done) or a slow answer (``slow_s``, then done); and ``kill_pid`` with
+``kill_on`` / ``kill_after``: on that call, the process (a queue worker) is killed before WeChat acts
+(``kill_pids``: the one of them that made the call).
+``GET /__emulator/faults`` counts what was injected.
+
 Run:  python -m local.wechat_emulator --port 8001 [--seed local/seed.json] [--log PATH]
 """
 from __future__ import annotations
@@ -24,6 +32,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import secrets
 import signal
@@ -133,6 +142,78 @@ DATACUBE = {
     "/datacube/getarticletotal": (1, "_rows_article_total"),
     "/datacube/getuserread": (3, "_rows_user_read"),
 }
+
+
+SENDING_PATHS = {"/cgi-bin/message/custom/send", "/cgi-bin/message/template/send",
+                 "/cgi-bin/message/subscribe/bizsend", "/cgi-bin/message/mass/sendall", "/cgi-bin/draft/add",
+                 "/cgi-bin/freepublish/submit"}
+FAULT_PATHS = {"45015": {"/cgi-bin/message/custom/send"}, "45047": {"/cgi-bin/message/custom/send"},
+               "45028": {"/cgi-bin/message/mass/sendall"}, "5xx": SENDING_PATHS, "timeout": SENDING_PATHS,
+               "slow": SENDING_PATHS}
+
+
+class Faults:
+    """The simulator's switches (laptop only): shares of API calls answered with a fault."""
+
+    def __init__(self) -> None:
+        self.config: dict[str, Any] = {}
+        self.injected: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
+        self.killed: list[int] = []
+        self.in_flight = 0  # API calls being answered now (the simulator waits for none before moving time)
+        self.lock = threading.Lock()
+        self.rng = random.Random(0)
+
+    def set(self, config: dict) -> None:
+        with self.lock:
+            self.config = dict(config)
+            self.rng = random.Random(config.get("seed", 0))
+            self.seen = {}
+
+    def draw(self, path: str, authed: bool, account_type: str | None = None) -> str | None:
+        with self.lock:
+            c = self.config
+            if not c:
+                return None
+            self.seen[path] = self.seen.get(path, 0) + 1
+            if (c.get("kill_pid") or c.get("kill_pids")) and path == c.get("kill_on") and self.seen[path] == int(c.get("kill_after", 1)):
+                self.injected["kill"] = self.injected.get("kill", 0) + 1
+                return "kill"
+            roll = self.rng.random()
+            for kind, share in (c.get("rates") or {}).items():
+                if kind == "40001" and not authed or kind != "40001" and path not in FAULT_PATHS.get(kind, ()):
+                    continue
+                if kind == "45028" and account_type != "service":  # a subscription account's one a day
+                    continue
+                if roll < float(share):
+                    if self.injected.get(kind, 0) >= int((c.get("max") or {}).get(kind, 10**9)):
+                        return None
+                    self.injected[kind] = self.injected.get(kind, 0) + 1
+                    return kind
+                roll -= float(share)
+        return None
+
+
+def caller_pid(environ: dict, candidates: list[int]) -> int | None:
+    """Which of the candidate processes made this request (Linux: the client's socket, through /proc)."""
+    port = int(environ.get("REMOTE_PORT") or 0)
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in candidates:
+        try:
+            if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                return int(pid)
+        except OSError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -333,6 +414,7 @@ class Emulator:
         self.accounts = {a["appid"]: a for a in accounts}
         self.accounts_by_id = {a["id"]: a for a in accounts}
         self.calls: deque[dict] = deque(maxlen=1000)
+        self.faults = Faults()
         self._lock = threading.RLock()
         self._log_lock = threading.Lock()
         self._request = threading.local()  # what a handler may need of the HTTP request (its Accept header)
@@ -840,8 +922,35 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                     body, body_error = {"raw": raw[:2000].decode("utf-8", "replace")}, 47001
                 if body_error is None and not isinstance(body, dict):
                     body_error = 47001
-        status, result = 200, None
+        with self.faults.lock:
+            self.faults.in_flight += 1
         try:
+            return self._answer(request, path, query, route, body, body_error, files)
+        finally:
+            with self.faults.lock:
+                self.faults.in_flight -= 1
+
+    def _answer(self, request, path, query, route, body, body_error, files) -> Response:
+        status, result = 200, None
+        token = self.tokens.get(query.get("access_token", ""))
+        account_type = self.accounts.get(token.appid, {}).get("type") if token else None
+        fault = self.faults.draw(path, bool(route and route.auth), account_type) if route else None
+        if fault == "kill":
+            victim = caller_pid(request.environ, self.faults.config.get("kill_pids") or []) or \
+                int(self.faults.config["kill_pid"])
+            self.faults.killed.append(victim)
+            os.kill(victim, signal.SIGKILL)
+            return Response("worker killed", status=502)
+        if fault == "5xx":
+            return Response("<html>502 Bad Gateway</html>", status=502, content_type="text/html")
+        if fault == "timeout":
+            time.sleep(float(self.faults.config.get("timeout_s", 16)))
+            return Response("", status=504)
+        if fault == "slow":
+            time.sleep(float(self.faults.config.get("slow_s", 2)))
+        try:
+            if fault and fault.isdigit():
+                raise WeChatError(int(fault))
             if route is None:
                 status, result = 404, {"errcode": 40066, "errmsg": ERRORS[40066]}
             else:
@@ -899,6 +1008,11 @@ small{{color:#555;display:block}}input[type=text]{{font-size:1em;padding:.3em}}<
                 elif payload and payload.get("reset"):
                     self.clock.reset()
                 return self._json({"now": iso_utc(self.clock.time())})
+            if name == "faults" and request.method in ("GET", "POST"):
+                if request.method == "POST":
+                    self.faults.set(payload)
+                return self._json({"config": self.faults.config, "injected": self.faults.injected,
+                                   "killed": self.faults.killed, "in_flight": self.faults.in_flight})
             if (request.method, name) == ("POST", "reset"):
                 self.reset()
                 self.clock.reset()
