@@ -74,6 +74,7 @@ def test_a_director_creates_a_social_worker_who_must_change_the_one_time_passwor
             page.screenshot(path=str(ARTIFACTS / "people-created.png"), full_page=True)
             axe_check(page, "people")
             page.get_by_role("button", name="退出").click()
+            expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
 
             _login(page, stack["url"], "sw3.xianggang-huayuan", password)
             expect(page.get_by_role("heading", level=1)).to_have_text("设置新密码", timeout=15000)
@@ -168,6 +169,7 @@ def test_a_social_worker_files_for_a_walk_in_resident(stack, chromium_path, tmp_
             expect(page.locator("#binding-state")).to_contain_text("已绑定微信：香港花园社区")
             page.get_by_label("超时提醒").uncheck()
             page.get_by_role("button", name="保存").click()
+            expect(page.locator("#toast")).to_have_text("已保存")
             page.reload()
             expect(page.get_by_label("超时提醒")).not_to_be_checked()
             page.get_by_role("button", name="解除绑定").click()
@@ -198,6 +200,7 @@ def test_a_team_member_opens_todays_delivery_list_from_home(stack, chromium_path
             page.screenshot(path=str(ARTIFACTS / "team-deliveries.png"), full_page=True)
             axe_check(page, "team-deliveries")
             page.get_by_role("button", name="退出").click()
+            expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
             _login(page, stack["url"], "dept.consumer-rights")
             expect(page.get_by_role("heading", level=1)).to_have_text("陈静，您好", timeout=15000)
             expect(page.locator("main")).not_to_contain_text("出错了")
