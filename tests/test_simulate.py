@@ -50,5 +50,15 @@ def test_the_bulletin_is_checked_against_the_simulators_own_counts():
     answer["rows"][0].update(requests_filed=2, posts_sent=0)
     short = check_bulletin({"available": True, "month": "2026-11", "answer": answer}, filed, posts, {})
     assert len(short["mismatches"]) == 2, short
+    before = {"rows": [{"account_id": "xianggang-huayuan", "community_id": "xianggang-huayuan",
+                        "posts_sent": 4, "requests_filed": 10}]}
+    answer["rows"][0].update(requests_filed=13, posts_sent=5)
+    exact = check_bulletin({"available": True, "month": "2026-11", "answer": answer, "before": before}, filed,
+                           posts, {})
+    assert exact["exact"] and exact["mismatches"] == []  # the day added exactly 3 requests and 1 post
+    answer["rows"][0].update(requests_filed=14)
+    extra = check_bulletin({"available": True, "month": "2026-11", "answer": answer, "before": before}, filed,
+                           posts, {})
+    assert extra["mismatches"] == ["xianggang-huayuan: bulletin requests_filed grew by 4, simulated 3"]
     refused = check_bulletin({"available": True, "month": "2026-11", "answer": {"_status": 404}}, filed, posts, {})
     assert "404" in refused["status"]

@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     print(terminal(result))
     path = write_html(result, Path(args.out))
     print(f"report: {path} (in {time.monotonic() - started:.0f} s)")
-    return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
+    bulletin_ok = not result["bulletin"].get("mismatches")
+    return 0 if result["lost"] == 0 and result["duplicated"] == 0 and bulletin_ok else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock
+from chalicelib.jobs import JOBS
 from local.simulate.delivery import Deliverer, platform_now
 from local.simulate.district import Script, residents
 from local.simulate.stack import SimStack
@@ -244,6 +245,9 @@ class Day:
         def progress(done, total):
             self.log(f"    {done}/{total} messages")
 
+        if opts.month_end:  # the month's figures before the day, so the bulletin can be checked exactly
+            with self.phase("monthly-bulletin: the month before the day (a draft)"):
+                self.bulletin_before = self.bulletin_rows()
         if opts.faults:
             self.faults_on()
 
@@ -337,7 +341,7 @@ class Day:
             self.settle(240)
 
         if opts.month_end:
-            self.at("03:00", day_offset=1)
+            self.at("10:00", day_offset=1)  # the job's own hour (on the 1st, for the month that just ended)
             with self.phase("monthly-bulletin"):
                 self.month_end()
         return self.collect()
@@ -465,17 +469,27 @@ class Day:
     # ---- month end --------------------------------------------------------------------------------------
 
     def month_end(self) -> None:
-        from chalicelib.jobs import JOBS
-
         month = self.start_clock.astimezone(SHANGHAI).strftime("%Y-%m")
         if "monthly-bulletin" not in JOBS:
             self.bulletin = {"available": False, "month": month}
             self.log("  bulletin: job not available (JOBS has no monthly-bulletin)")
             return
+        answer = self.bulletin_rows()
+        self.bulletin = {"available": True, "month": month, "answer": answer,
+                         "before": getattr(self, "bulletin_before", None)}
+        issued = self.run_job("monthly-bulletin", {"month": month, "issue": True})
+        self.settle()
+        self.bulletin["issued"] = issued
+        self.log(f"  bulletin {month} issued: {json.dumps(issued, ensure_ascii=False)[:300]}")
+
+    def bulletin_rows(self) -> dict:
+        """The month's bulletin as a fresh draft (the job rebuilds a draft), as the district admin reads it."""
+        month = self.start_clock.astimezone(SHANGHAI).strftime("%Y-%m")
+        if "monthly-bulletin" not in JOBS:
+            return {}
         self.run_job("monthly-bulletin", {"month": month})
         self.settle()
-        answer = self.staff["admin.shinan"].call("GET", f"/api/v1/bulletins/{month}")
-        self.bulletin = {"available": True, "month": month, "answer": answer}
+        return self.staff["admin.shinan"].call("GET", f"/api/v1/bulletins/{month}")
 
     # ---- the ledger -------------------------------------------------------------------------------------
 

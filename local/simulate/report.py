@@ -42,7 +42,11 @@ def terminal(r: dict) -> str:
         lines.append(f"  faults injected: {r['faults']}; events: {r['events']}")
         lines.append(f"  staff API retries after a 5xx/429: {r['staff_retries']}; WeChat delivery failures: "
                      f"{r['delivery_failures']}")
-    lines.append(f"  {r['bulletin']['status'] if r['bulletin']['status'] != 'checked' else 'bulletin: ' + str(len(r['bulletin']['mismatches'])) + ' mismatch(es) in ' + str(r['bulletin']['rows']) + ' rows'}")
+    b = r["bulletin"]
+    lines.append(f"  {b['status']}" if b["status"] != "checked" else
+                 f"  bulletin: {len(b['mismatches'])} mismatch(es) in {b['rows']} rows "
+                 f"({'exact: the day added ' if b.get('exact') else 'at least: '}"
+                 f"{b.get('requests_filed', 0)} requests, {b.get('posts_sent', 0)} posts)")
     lines.append(f"lost: {r['lost']}")
     lines.append(f"duplicated: {r['duplicated']}")
     for example in r["lost_examples"][:5]:
