@@ -432,16 +432,19 @@ def test_the_role_table_is_the_one_agreed():
                    "request.recategorise", "request.note", "request.file"}
     writer = {"post.view", "post.propose", "post.write"}  # publishing: propose, write; the reviews below
     post_all = writer | {"post.review_first", "post.review_second", "post.policy_edit"}
+    bulletin_all = {"bulletin.view", "bulletin.issue", "bulletin.rules_edit", "bulletin.appeal", "bulletin.decide",
+                    "overview.view"}  # the monthly bulletin: the district issues and decides, sub-districts appeal
     assert {role: set(actions) for role, actions in scope.ROLE_ACTIONS.items()} == {
         "social_worker": request_all | writer | {"canteen.edit", "rules.edit", "audit.view", "resident.block",
                                                  "activity.manage"},
         "director": request_all | writer | {"post.review_first", "canteen.edit", "rules.edit", "audit.view",
                                             "staff.view", "resident.block", "activity.manage", "suggestion.answer",
-                                            "menu.edit", "staff.manage"},
-        "subdistrict_reviewer": {"request.view", "request.note", "audit.view", "post.view", "post.review_second"},
-        "district_admin": request_all | post_all | {"canteen.edit", "rules.edit", "staff.view", "audit.view",
-                                                    "resident.block", "matrix.edit", "activity.manage",
-                                                    "suggestion.answer", "menu.edit", "staff.manage"},
+                                            "menu.edit", "staff.manage", "bulletin.view"},
+        "subdistrict_reviewer": {"request.view", "request.note", "audit.view", "post.view", "post.review_second",
+                                 "bulletin.view", "bulletin.appeal", "overview.view"},
+        "district_admin": request_all | post_all | bulletin_all | {
+            "canteen.edit", "rules.edit", "staff.view", "audit.view", "resident.block", "matrix.edit",
+            "activity.manage", "suggestion.answer", "menu.edit", "staff.manage"},
         "team_member": {"request.view", "request.progress", "request.note"},
         "department": {"request.view", "request.progress", "request.note"},
     }
