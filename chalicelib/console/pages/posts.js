@@ -18,30 +18,6 @@
   };
   const SLOTS = ["08:00", "12:00", "18:00"];
   const WECHAT_IMAGE = /^(https?:)?\/\/([a-z0-9-]+\.)*(mmbiz\.qpic\.cn|mmbiz\.qlogo\.cn|mmecoa\.qpic\.cn)\//i;
-  const CSS = `
-    .post-cal { display: grid; grid-template-columns: repeat(7, minmax(0, 1fr)); gap: .3rem; }
-    .post-cal .dow { font-weight: bold; text-align: center; }
-    .post-cal .day { border: 2px solid var(--line, #ccc); border-radius: 6px; min-height: 5.5rem; padding: .25rem; font-size: .9rem; background: #fff; }
-    .post-cal .day.today { border-color: var(--brand, #1f7a2e); }
-    .post-cal .day.blank { border: none; background: none; }
-    .post-cal .day a { display: block; overflow-wrap: anywhere; }
-    .outcome { display: inline-block; padding: 0 .35rem; border-radius: 4px; font-size: .85rem; }
-    .outcome.sent { background: #d8f3dc; color: #134a18; } .outcome.missed, .outcome.failed, .outcome.filtered { background: #ffe1e1; color: #8a1111; }
-    .badge.topic, .badge.draft { background: #eee; } .badge.first_review, .badge.second_review { background: #fff3c4; color: #5c4400; }
-    .badge.scheduled { background: #dbeafe; color: #123c7a; } .badge.sent { background: #d8f3dc; color: #134a18; } .badge.failed { background: #ffe1e1; color: #8a1111; }
-    .post-edit { display: grid; grid-template-columns: minmax(0, 1fr) 390px; gap: 1rem; align-items: start; }
-    @media (max-width: 900px) { .post-edit { grid-template-columns: 1fr; } }
-    .phone { width: 375px; max-width: 100%; height: 667px; overflow-y: auto; border: 10px solid #222; border-radius: 28px; background: #fff; padding: 16px; box-sizing: border-box; font-size: 17px; line-height: 1.75; color: #333; }
-    .phone h2 { font-size: 22px; line-height: 1.4; margin: 0 0 .4rem; color: #111; }
-    .phone .wx-meta { color: #576b95; font-size: 15px; margin-bottom: 1rem; }
-    .phone img { max-width: 100%; height: auto; }
-    .phone .cover { width: 100%; aspect-ratio: 2.35 / 1; object-fit: cover; background: #eee; }
-    .findings li.block { color: #8a1111; } .findings li.warn { color: #5c4400; }
-    .diff { white-space: pre-wrap; font-family: monospace; font-size: .9rem; background: #f6f6f6; padding: .5rem; }
-    .diff .add { background: #d8f3dc; display: block; } .diff .del { background: #ffe1e1; display: block; }
-    .nav-count { display: inline-block; min-width: 1.3rem; padding: 0 .3rem; margin-left: .25rem; border-radius: 1rem; background: #b3261e; color: #fff; font-size: .8rem; text-align: center; }
-    .note-freepublish { border-left: 4px solid #b58900; padding: .3rem .6rem; background: #fff8e1; }`;
-  document.head.append(h("style", {}, CSS));
 
   const badge = (state) => h("span", { class: "badge " + state }, STATE[state] || state);
   const put = (path, body) => api("PUT", path, body);
