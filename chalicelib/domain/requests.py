@@ -205,6 +205,9 @@ class TransitionPlan:
     expect_escalation: int | None = None  # written only if the request is still at this escalation level
     audit_fields: dict[str, Any] = field(default_factory=dict)  # what the audit event records beyond set_fields
     contact: dict[str, str] = field(default_factory=dict)  # contact details to keep (apart from the request)
+    # (team_id, department_id, category) before the change, for a plan that moves the state or the routing:
+    # the store rewrites the list indexes' keys from it (None: neither changes)
+    routing: tuple[str | None, str | None, str] | None = None
 
 
 def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
@@ -247,7 +250,8 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
         release = (capacity_counter(request.delivery_key), -request.portions)
     return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
                           _notice(request, action, note, team or department), request.community_id,
-                          request.district_id, request.guard_key, release)
+                          request.district_id, request.guard_key, release,
+                          routing=(request.team_id, request.department_id, request.category))
 
 
 def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notify | None:
@@ -296,7 +300,8 @@ def plan_recategorise(request: RequestView, actor: Actor, at: datetime, category
         set_fields.update(team_id=team[0] if team else None, department_id=None if team else route.department_id)
     return TransitionPlan(request.number, "recategorise", request.state, request.state, actor, at, note[:MAX_NOTE],
                           set_fields, community_id=request.community_id, district_id=request.district_id,
-                          audit_fields={"previous": request.category})
+                          audit_fields={"previous": request.category},
+                          routing=(request.team_id, request.department_id, request.category))
 
 
 def plan_contact(request: RequestView, actor: Actor, at: datetime, contact: dict[str, str]) -> TransitionPlan:

@@ -10,13 +10,20 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.vocabulary import ROLES, TEAM_KINDS
 
 
-def communities(principal) -> list[dict[str, Any]]:
-    allowed = communities_in_scope(principal)
-    if principal.role in ("team_member", "department"):
-        allowed = {principal.community_id} if principal.community_id else set()
-    found = bootstrap.directory().communities(principal.district_id, allowed)
-    return sorted(({"id": c.community_id, "name": c.name, "code": c.code, "subdistrict_id": c.subdistrict_id}
-                   for c in found), key=lambda c: c["code"])
+def communities(principal, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    """The communities the principal may see, a page at a time (by id): the district's for its admin, the
+    sub-district's for its reviewer, else the principal's own community (or none)."""
+    directory = bootstrap.directory()
+    if principal.role == "district_admin":
+        found, cursor = directory.communities_page(principal.district_id, limit=limit, cursor=cursor)
+    elif principal.role == "subdistrict_reviewer":
+        found, cursor = directory.communities_page(principal.district_id, principal.subdistrict_id, limit=limit,
+                                                   cursor=cursor) if principal.subdistrict_id else ([], None)
+    else:
+        own = directory.community(principal.community_id) if principal.community_id else None
+        found, cursor = ([own] if own is not None and own.district_id == principal.district_id else []), None
+    return {"items": [{"id": c.community_id, "name": c.name, "code": c.code, "subdistrict_id": c.subdistrict_id}
+                      for c in found], "cursor": cursor}
 
 
 def community(principal, community_id: str) -> dict[str, Any]:
