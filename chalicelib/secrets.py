@@ -8,11 +8,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import get_session  # imported on first use: keeps cold start low
 
 from chalicelib.cache import ContainerCache
 from chalicelib.config import settings
-from chalicelib.domain.errors import SecretsMissing
+from chalicelib.domain.errors import SecretsMissing, SecretsUnavailable
 
 SECRET_NAMES = ("app_secret", "token", "encoding_aes_key")
 MISS_SECONDS = 30
@@ -53,7 +54,10 @@ class SecretStore:
 
     def _load(self, account_id: str) -> AccountSecrets | None:
         names = [parameter_path(account_id, n) for n in SECRET_NAMES]
-        answer = self._ssm().get_parameters(Names=names, WithDecryption=True)
+        try:
+            answer = self._ssm().get_parameters(Names=names, WithDecryption=True)
+        except (BotoCoreError, ClientError) as exc:  # throttled, timed out, down: not cached, the caller parks
+            raise SecretsUnavailable(f"SSM: {type(exc).__name__}: {exc}") from exc
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in answer.get("Parameters", [])}
         if not values.get("app_secret") or not values.get("token"):
             return None
