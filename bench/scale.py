@@ -55,7 +55,13 @@ with mock_aws():
     create_tables(); create_queues(); seed = seed_module.read(); seed_module.load(seed)
     from chalicelib import bootstrap, secrets
     from chalicelib.store import ports
+    from chalicelib.store.registry import ALL_MODELS
+    from chalicelib.store import unit_of_work
+    from chalicelib.wechat import client as wechat_client
     ports.ACCOUNT_CACHE.clear(); ports.RULES_CACHE.clear(); secrets._STORE = None; bootstrap.reset()
+    for model in ALL_MODELS:  # a cold container has no DynamoDB client yet either
+        model._connection = None
+    unit_of_work._connection.cache_clear(); wechat_client.token_store.cache_clear()
     import app as app_module
     with Client(app_module.app, stage_name="bench") as client:
         wx = WeChat(client.http, "xianggang-huayuan", seed)
