@@ -37,7 +37,8 @@ class SecretStore:
         self._client = ssm_client
         ttl = settings().secrets_cache_seconds if ttl_seconds is None else ttl_seconds
         # A miss (no or incomplete parameters) is kept briefly: a broken account does not ask SSM per call.
-        self._cache = ContainerCache(ttl, clock=clock, max_entries=512, miss_seconds=MISS_SECONDS)
+        # room for every account of a large district (about 200 bytes each)
+        self._cache = ContainerCache(ttl, clock=clock, max_entries=20_000, miss_seconds=MISS_SECONDS)
 
     def _ssm(self):
         if self._client is None:
