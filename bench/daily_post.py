@@ -39,14 +39,16 @@ class CountingWeChat:
         return {"msg_id": 1000 + CountingWeChat.calls}
 
 
-def _take(queue: str) -> list[dict]:
-    """Every message on the queue, as JSON (received and deleted ten at a time)."""
+def _take(queue: str, limit: int | None = None) -> list[dict]:
+    """The queue's messages (up to `limit`), as JSON, received and deleted ten at a time."""
     import json
 
     from chalicelib import queues
 
     sqs, url, got = queues._sqs(), queues.queue_url(queue), []
     while True:
+        if limit is not None and len(got) >= limit:
+            return got
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not batch:
             return got
@@ -182,9 +184,9 @@ def _run(n_accounts: int, sample: int) -> list:
         queues.send_shard(shard)
         shard_walls.append(time.perf_counter() - began)
         shard_calls.append(len(sqs_calls))
-    taken = _take("posts")
+    taken = _take("posts", sample)  # the sample the worker measurement takes (the rest stays queued)
     print(f"  {len(shards)} shard(s): SQS calls per shard invocation max {max(shard_calls or [0])}, "
-          f"wall max {max(shard_walls or [0]):.1f} s; {len(taken)} worker messages on the posts queue")
+          f"wall max {max(shard_walls or [0]):.1f} s; {sum(len(s['messages']) for s in shards)} worker messages")
 
     per_account: list[int] = []
     wechat_calls: list[int] = []

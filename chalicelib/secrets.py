@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.session import get_session  # imported on first use: keeps cold start low
 
 from chalicelib.cache import ContainerCache
 from chalicelib.config import settings
 from chalicelib.domain.errors import SecretsMissing, SecretsUnavailable
+from chalicelib.store.base import shared_session
 
 SECRET_NAMES = ("app_secret", "token", "encoding_aes_key")
 MISS_SECONDS = 30
@@ -43,7 +43,8 @@ class SecretStore:
     def _ssm(self):
         if self._client is None:
 
-            self._client = get_session().create_client("ssm", region_name=settings().region)
+            # botocore's shared loader: endpoints and partitions are parsed once per container, not per client
+            self._client = shared_session().create_client("ssm", region_name=settings().region)
         return self._client
 
     def get(self, account_id: str) -> AccountSecrets:
