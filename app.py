@@ -9,7 +9,7 @@ from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.jobs import JOBS, activity_reminders, push_menus
 from chalicelib.jobs import daily_post as daily_post_job, post_reminder as post_reminder_job
 from chalicelib.jobs.sqs import handle_batch
-from chalicelib.queues import QUEUES, queue_name
+from chalicelib.queues import QUEUES, queue_name, send_shard
 from chalicelib.routes.alliance import bp as alliance_routes
 from chalicelib.routes.alliance_h5 import bp as alliance_h5_routes
 from chalicelib.routes.auth import bp as auth_routes
@@ -119,3 +119,8 @@ def inbound_worker(event):
 @app.on_sqs_message(queue=queue_name("posts"), batch_size=QUEUES["posts"].batch_size, name="post_worker")
 def post_worker(event):
     return handle_batch("posts", event, daily_post_job.send, job="daily-post", give_up=daily_post_job.give_up)
+
+
+@app.on_sqs_message(queue=queue_name("fanout"), batch_size=QUEUES["fanout"].batch_size, name="fanout_worker")
+def fanout_worker(event):
+    return handle_batch("fanout", event, send_shard, job="fan-out")

@@ -158,6 +158,12 @@ def send(queue: str, bodies) -> int:
     return (_overrides.get("send") or queues.send)(queue, bodies)
 
 
+def fan_out(queue: str, bodies) -> int:
+    """Send many messages to a queue, in shards past 1,000 so no invocation sends more than ~100 batches
+    (`chalicelib.queues.fan_out`)."""
+    return (_overrides.get("fan_out") or _overrides.get("send") or queues.fan_out)(queue, bodies)
+
+
 def outbox():
     """The outbox worker's repository (`store.outbox`)."""
     return _overrides.get("outbox") or outbox_store

@@ -160,7 +160,7 @@ SCHEMAS: dict[str, Any] = {
     "CommunitySummary": {"type": "object", "properties": {"id": _STR, "name": _STR, "code": _STR,
                                                           "subdistrict_id": _STR}},
     "CommunityList": {"type": "object", "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/CommunitySummary"}}}},
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/CommunitySummary"}}, "cursor": _NSTR}},
     "Community": {"allOf": [{"$ref": "#/components/schemas/CommunitySummary"}, {"type": "object", "properties": {
         "grids": {"type": "array", "items": _STR},
         "account": {"type": "object", "nullable": True, "properties": {
@@ -265,7 +265,9 @@ PATHS: dict[str, dict[str, Any]] = {
 
     # directory
     "/api/v1/communities": {"get": _op(
-        "listCommunities", "directory", "我能看到的社区", {200: _ok("CommunityList"), **_errors(401)})},
+        "listCommunities", "directory", "我能看到的社区（按编号分页）", {200: _ok("CommunityList"), **_errors(400, 401)},
+        parameters=[_query_param("limit", "每页条数（1–100）", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                          "default": 100}), CURSOR_Q])},
     "/api/v1/communities/{community_id}": {"get": _op(
         "getCommunity", "directory", "社区详情：公众号、服务队、食堂（及工作人员）",
         {200: _ok("Community"), **_errors(401, 404)}, parameters=[COMMUNITY])},

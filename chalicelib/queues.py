@@ -14,6 +14,7 @@ from botocore.session import get_session
 
 from chalicelib import log
 from chalicelib.config import APP_NAME, settings
+from chalicelib.domain.errors import PermanentFailure
 from chalicelib.domain.records import record
 
 LOG = log.get_logger("queues")
@@ -34,7 +35,13 @@ QUEUES = {
     "inbound": QueueSpec(visibility_timeout_s=180, max_receives=10, batch_size=5, backoff_s=20),
     # Daily posts: visibility beyond the send lease (5 min), so a redelivery finds a stale claim to take over.
     "posts": QueueSpec(visibility_timeout_s=360, max_receives=5, batch_size=5, backoff_s=60),
+    # Shards of a large fan-out (`fan_out`): one shard an invocation, so none sends more than ~100 batches.
+    "fanout": QueueSpec(visibility_timeout_s=360, max_receives=5, batch_size=1, backoff_s=30),
 }
+FANOUT = "fanout"
+SHARD_MESSAGES = 1000  # a shard's worker makes at most 100 SendMessageBatch calls
+MAX_MESSAGE_BYTES = 262_144  # SQS: one message, and the sum of a batch's messages
+SHARD_BYTES = 240_000  # a shard's JSON stays below one message's limit
 
 
 def queue_name(queue: str) -> str:
@@ -66,10 +73,11 @@ class SendFailed(RuntimeError):
 
 
 def send(queue: str, bodies: Iterable[dict[str, Any]]) -> int:
-    """Send JSON messages in batches of ten; entries SQS refuses are retried once, then raise."""
+    """Send JSON messages in batches of ten (fewer when their bytes would pass SQS's 256 KiB a batch);
+    entries SQS refuses are retried once, then raise."""
     items = [json.dumps(b, ensure_ascii=False, sort_keys=True) for b in bodies]
-    for start in range(0, len(items), 10):
-        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(items[start:start + 10])]
+    for batch in _batches(items):
+        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(batch)]
         for _attempt in range(2):
             failed = _sqs().send_message_batch(QueueUrl=queue_url(queue), Entries=entries).get("Failed", [])
             if not failed:
@@ -79,6 +87,55 @@ def send(queue: str, bodies: Iterable[dict[str, Any]]) -> int:
         else:
             raise SendFailed(f"queue {queue}: {len(entries)} message(s) refused: {failed}")
     return len(items)
+
+
+def _batches(items: list[str]) -> Iterable[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for item in items:
+        length = len(item.encode("utf-8"))
+        if batch and (len(batch) == 10 or size + length > MAX_MESSAGE_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += length
+    if batch:
+        yield batch
+
+
+def fan_out(queue: str, bodies: Iterable[dict[str, Any]], shard_messages: int = SHARD_MESSAGES) -> int:
+    """Send many messages so that no invocation makes more than ~100 SendMessageBatch calls (扇出分片).
+
+    Up to one shard's worth go straight to `queue`. Beyond that the caller sends shards — up to
+    `shard_messages` messages and SHARD_BYTES each — to the `fanout` queue, whose worker (`send_shard`,
+    one shard an invocation) sends a shard's messages on: 10,000 accounts are 10 shards, one or a few
+    calls for the scheduler and 100 for each shard. A shard sent twice sends its messages twice, which
+    every consumer of a fan-out tolerates (daily-stats overwrites a day, daily-post claims it). Returns
+    the number of messages."""
+    items = [dict(b) for b in bodies]
+    if len(items) <= shard_messages:
+        return send(queue, items)
+    shards: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for item in items:
+        length = len(json.dumps(item, ensure_ascii=False).encode("utf-8")) + 2
+        if shards[-1] and (len(shards[-1]) >= shard_messages or size + length > SHARD_BYTES):
+            shards.append([])
+            size = 0
+        shards[-1].append(item)
+        size += length
+    send(FANOUT, ({"queue": queue, "messages": shard} for shard in shards))
+    log.event(LOG, "fan-out sharded", queue=queue, messages=len(items), shards=len(shards))
+    return len(items)
+
+
+def send_shard(message: dict[str, Any]) -> int:
+    """The `fanout` queue's worker: send one shard's messages to their queue."""
+    queue, messages = message.get("queue"), message.get("messages")
+    if queue not in QUEUES or queue == FANOUT or not isinstance(messages, list) or \
+            not all(isinstance(m, dict) for m in messages):
+        raise PermanentFailure("expected {queue, messages: [objects]} for a known queue")
+    return send(queue, messages)
 
 
 def publish_outbox(outbox_ids: list[str]) -> None:

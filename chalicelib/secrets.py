@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 from dataclasses import field
 
-from botocore.session import get_session  # imported on first use: keeps cold start low
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.cache import ContainerCache
 from chalicelib.config import settings
-from chalicelib.domain.errors import SecretsMissing
+from chalicelib.domain.errors import SecretsMissing, SecretsUnavailable
 from chalicelib.domain.records import record
+from chalicelib.store.base import shared_session
 
 SECRET_NAMES = ("app_secret", "token", "encoding_aes_key")
 MISS_SECONDS = 30
@@ -37,12 +38,14 @@ class SecretStore:
         self._client = ssm_client
         ttl = settings().secrets_cache_seconds if ttl_seconds is None else ttl_seconds
         # A miss (no or incomplete parameters) is kept briefly: a broken account does not ask SSM per call.
-        self._cache = ContainerCache(ttl, clock=clock, max_entries=512, miss_seconds=MISS_SECONDS)
+        # room for every account of a large district (about 200 bytes each)
+        self._cache = ContainerCache(ttl, clock=clock, max_entries=20_000, miss_seconds=MISS_SECONDS)
 
     def _ssm(self):
         if self._client is None:
 
-            self._client = get_session().create_client("ssm", region_name=settings().region)
+            # botocore's shared loader: endpoints and partitions are parsed once per container, not per client
+            self._client = shared_session().create_client("ssm", region_name=settings().region)
         return self._client
 
     def get(self, account_id: str) -> AccountSecrets:
@@ -54,7 +57,10 @@ class SecretStore:
 
     def _load(self, account_id: str) -> AccountSecrets | None:
         names = [parameter_path(account_id, n) for n in SECRET_NAMES]
-        answer = self._ssm().get_parameters(Names=names, WithDecryption=True)
+        try:
+            answer = self._ssm().get_parameters(Names=names, WithDecryption=True)
+        except (BotoCoreError, ClientError) as exc:  # throttled, timed out, down: not cached, the caller parks
+            raise SecretsUnavailable(f"SSM: {type(exc).__name__}: {exc}") from exc
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in answer.get("Parameters", [])}
         if not values.get("app_secret") or not values.get("token"):
             return None

@@ -124,6 +124,61 @@ def save(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+# ---- moto's SQS, linear again ----------------------------------------------------------------------
+
+_SENDING = threading.local()
+
+
+def linear_sqs_sends() -> None:
+    """Make moto's SendMessage(Batch) cost the same whatever the queue's length.
+
+    moto 5's `Queue.attributes` is a property that counts the queue's messages three times over
+    (ApproximateNumberOfMessages, …Delayed, …NotVisible: each a pass over every message, each message's
+    visibility computed through two datetime conversions), and `send_message` reads it for every
+    message it adds, only to learn `ContentBasedDeduplication`. A send therefore costs O(queue length),
+    and a scheduler filling a queue with n messages O(n²): 10,000 messages took minutes. While a send
+    runs, the attributes it reads are the FIFO settings alone; and ReceiveMessage, which asked for all of
+    them for every message it returned (to learn the retention period), reads that one. Everything else
+    (GetQueueAttributes included) is moto's own. Idempotent.
+    """
+    from moto.core.utils import camelcase_to_underscores, unix_time
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(Queue, "_linear_sends", False):
+        return
+    full = Queue.attributes.fget
+
+    def attributes(self):
+        if not getattr(_SENDING, "on", False):
+            return full(self)
+        if not self.fifo_queue:
+            return {}
+        values = {name: getattr(self, camelcase_to_underscores(name)) for name in self.FIFO_ATTRIBUTES}
+        return {name: str(v).lower() if isinstance(v, bool) else v for name, v in values.items()}
+
+    def is_message_valid_based_on_retention_period(self, queue_name, message) -> bool:
+        """moto's own, reading the one attribute it needs instead of all of them (for each message)."""
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > unix_time()
+
+    Queue.attributes = property(attributes)
+    SQSBackend.send_message = _sending(SQSBackend.send_message)
+    SQSBackend._validate_message = _sending(SQSBackend._validate_message)
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+    Queue._linear_sends = True
+
+
+def _sending(method):
+    def wrapped(*args, **kwargs):
+        outer = getattr(_SENDING, "on", False)
+        _SENDING.on = True
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _SENDING.on = outer
+    return wrapped
+
+
 # ---- the server ----------------------------------------------------------------------------------
 
 class _KeepTables:
@@ -211,6 +266,7 @@ def make_server(host: str, port: int):
     from local.simulate.meter import Metered
 
     transactions_copy_items_not_tables()
+    linear_sqs_sends()
     serialized = Serialized(DomainDispatcherApplication(create_backend_app))
     app = Metered(serialized, expire=lambda: _under(serialized.lock, expire_sqs_visibility))
     server = werkzeug_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)

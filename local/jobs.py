@@ -88,6 +88,7 @@ def run(name: str, detail: dict, progress: bool = False) -> dict:
 
     from app import app
     from chalicelib.jobs import JOBS, QUEUE_HANDLERS
+    from chalicelib.queues import FANOUT
 
     with Client(app, stage_name=os.environ.get("STAGE", "local"), project_dir=str(ROOT)) as client:
         if name in QUEUE_HANDLERS:
@@ -96,7 +97,9 @@ def run(name: str, detail: dict, progress: bool = False) -> dict:
         event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
                                                 detail=detail, resources=[f"make job {name}"])
         result = {"job": name, "result": client.lambda_.invoke(job.function, event).payload}
-        result["queues"] = [drain(client, q, QUEUE_HANDLERS[q], progress=progress) for q in job.fills]
+        drained = [drain(client, q, QUEUE_HANDLERS[q], progress=progress) for q in job.fills]
+        # the shards' queue is named only when the fan-out was large enough to be sharded (past 1,000)
+        result["queues"] = [d for d in drained if d["queue"] != FANOUT or d["handled"] or d["failed_deliveries"]]
     return result
 
 

@@ -355,12 +355,14 @@ class FakeRequests:
         return as_view(record)
 
     def list_requests(self, *, community_key=None, team_id=None, department_id=None, state=None, category=None,
-                      limit=20, cursor=None):
+                      status=None, since=None, until=None, limit=20, cursor=None):
         found = [r for r in sorted(self.w.requests.values(), key=lambda r: r.created_at, reverse=True)
                  if (community_key is None or r.community_key == community_key)
                  and (team_id is None or r.team_id == team_id)
                  and (department_id is None or r.department_id == department_id)
-                 and (state is None or r.state == state) and (category is None or r.category == category)]
+                 and (state is None or r.state == state) and (category is None or r.category == category)
+                 and (status is None or (r.state in OPEN_STATES) == (status == "open"))
+                 and (since is None or r.created_at >= since) and (until is None or r.created_at <= until)]
         start = int(cursor or 0)
         page = found[start:start + limit]
         return Page(page, str(start + limit) if start + limit < len(found) else None)

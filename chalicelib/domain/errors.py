@@ -143,5 +143,11 @@ class PermanentFailure(ValueError):
     queue handler moves it to the dead-letter queue at once instead of retrying it."""
 
 
+class SecretsUnavailable(StorageUnavailable):
+    """SSM did not answer (throttled, timed out, down): the callback parks the raw message, never a 500."""
+
+    code = "secrets_unavailable"
+
+
 class SecretsMissing(LookupError):
     """An account has no (or incomplete) secrets in SSM: its callbacks answer 503, never 500."""

@@ -211,6 +211,9 @@ class TransitionPlan:
     contact: dict[str, str] = field(default_factory=dict)  # contact details to keep (apart from the request)
     tally: MonthTally | None = None  # what it adds to the community's month counters (the bulletin)
     overdue_delta: int = 0  # +1 when it becomes overdue, -1 when an overdue request leaves the open states
+    # (team_id, department_id, category) before the change, for a plan that moves the state or the routing:
+    # the store rewrites the list indexes' keys from it (None: neither changes)
+    routing: tuple[str | None, str | None, str] | None = None
 
 
 def plan_transition(request: RequestView, action: str, actor: Actor, at: datetime, note: str = "",
@@ -257,7 +260,8 @@ def plan_transition(request: RequestView, action: str, actor: Actor, at: datetim
                            and to_state not in OPEN_STATES) else 0
     return TransitionPlan(request.number, action, request.state, to_state, actor, at, note[:2000], set_fields,
                           _notice(request, action, note, team or department), request.community_id,
-                          request.district_id, request.guard_key, release, tally=tally, overdue_delta=overdue_delta)
+                          request.district_id, request.guard_key, release, tally=tally, overdue_delta=overdue_delta,
+                          routing=(request.team_id, request.department_id, request.category))
 
 
 def _notice(request: RequestView, action: str, note: str, assignee: tuple[str, str] | None) -> Notify | None:
@@ -309,7 +313,8 @@ def plan_recategorise(request: RequestView, actor: Actor, at: datetime, category
         set_fields.update(team_id=team[0] if team else None, department_id=None if team else route.department_id)
     return TransitionPlan(request.number, "recategorise", request.state, request.state, actor, at, note[:MAX_NOTE],
                           set_fields, community_id=request.community_id, district_id=request.district_id,
-                          audit_fields={"previous": request.category})
+                          audit_fields={"previous": request.category},
+                          routing=(request.team_id, request.department_id, request.category))
 
 
 def plan_contact(request: RequestView, actor: Actor, at: datetime, contact: dict[str, str]) -> TransitionPlan:

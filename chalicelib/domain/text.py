@@ -5,8 +5,12 @@ match the normalised text, while the resident's own words are kept as sent.
 """
 from __future__ import annotations
 
+import importlib.resources
+import json
 import re
+import sys
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 # Characters outside XML 1.0's Char production: C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE and
@@ -20,13 +24,32 @@ def normalise(text: str | None) -> str:
     """Simplified, half-width (，！？ become ,!?; 。、 stay), single spaces, trimmed."""
     if not text:
         return ""
-    from zhconv import convert  # imported on first use: its dictionary is large
-
     text = unicodedata.normalize("NFC", text).translate(_FULLWIDTH)
-    text = convert(text, "zh-cn")
+    text = _convert()(text, "zh-cn")
     return _SPACES.sub(" ", text).strip()
 
 
 def xml_safe(value: str | None) -> str:
     """`value` without the characters XML 1.0 cannot carry (for WeChat's XML, Open311's and .xlsx cells)."""
     return _NOT_XML.sub("", value or "")
+
+
+@lru_cache(maxsize=1)
+def _convert():
+    """zhconv's `convert`, imported on first use (its table is large) WITHOUT `pkg_resources`: zhconv
+    imports it only to open its own JSON table, and that import alone cost ~80 ms of a container's first
+    callback. Blocked for that one import, zhconv falls back to a plain file; the table itself is read
+    here with `importlib.resources`."""
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment] - makes `import pkg_resources` fail
+    try:
+        from zhconv import zhconv as module
+    finally:
+        if blocked:
+            del sys.modules["pkg_resources"]
+    if module.zhcdicts is None:
+        table = json.loads(importlib.resources.files("zhconv").joinpath("zhcdict.json").read_bytes())
+        table["SIMPONLY"], table["TRADONLY"] = frozenset(table["SIMPONLY"]), frozenset(table["TRADONLY"])
+        module.zhcdicts = table
+    return module.convert

@@ -18,13 +18,13 @@ class Job:
 
 JOBS = {job.name: job for job in (
     # 08:30 Asia/Shanghai: WeChat's datacube has the previous day after 08:00.
-    Job("daily-stats", "daily_stats", "cron(30 0 * * ? *)", fills=("stats",)),
+    Job("daily-stats", "daily_stats", "cron(30 0 * * ? *)", fills=("fanout", "stats")),
     # Every 15 minutes: overdue 便民纸条 go to the director, then to the sub-district.
     Job("sla-sweep", "sla_sweep", "cron(0/15 * * * ? *)"),
     # Every 10 minutes: outbox items that never reached the queue are handed to it again.
     Job("outbox-redrive", "outbox_redrive", "cron(0/10 * * * ? *)", fills=("outbox",)),
     # 08:00, 12:00 and 18:00 Asia/Shanghai (the post slots): each account's approved post goes out once.
-    Job("daily-post", "daily_post", "cron(0 0,4,10 * * ? *)", fills=("posts",)),
+    Job("daily-post", "daily_post", "cron(0 0,4,10 * * ? *)", fills=("fanout", "posts")),
     # 17:00 Asia/Shanghai: communities with no approved post for tomorrow are told.
     Job("post-reminder", "post_reminder", "cron(0 9 * * ? *)"),
     # 10:00 Asia/Shanghai: everyone signed up for an activity of tomorrow is reminded (through the outbox).
@@ -39,4 +39,4 @@ JOBS = {job.name: job for job in (
 
 # Queue -> the Lambda function that consumes it.
 QUEUE_HANDLERS = {"stats": "stats_worker", "outbox": "outbox_worker", "inbound": "inbound_worker",
-                  "posts": "post_worker"}
+                  "posts": "post_worker", "fanout": "fanout_worker"}

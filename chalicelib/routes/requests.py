@@ -37,9 +37,9 @@ def _query() -> dict[str, str]:
     return bp.current_request.query_params or {}
 
 
-def _limit(value: str | None) -> int:
+def _limit(value: str | None, default: int = 20) -> int:
     if value is None:
-        return 20
+        return default
     if not value.isdigit() or not 1 <= int(value) <= 100:
         raise BadRequest("limit 应为 1 到 100 的整数", code="invalid")
     return int(value)
@@ -95,7 +95,9 @@ def audit_log():
 @json_errors
 def communities():
 
-    return json_response({"items": directory.communities(current_principal(bp.current_request))})
+    q = _query()
+    return json_response(directory.communities(current_principal(bp.current_request),
+                                               limit=_limit(q.get("limit"), 100), cursor=q.get("cursor")))
 
 
 @bp.route("/api/v1/communities/{community_id}", methods=["GET"], authorizer=staff_authorizer)

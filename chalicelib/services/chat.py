@@ -23,6 +23,7 @@ from chalicelib.domain.errors import (
     Refused,
     Replayed,
     SecretsMissing,
+    SecretsUnavailable,
     StaleState,
     StorageUnavailable,
 )
@@ -66,6 +67,8 @@ def _keys(account):
         secrets = bootstrap.secrets().get(account.view.account_id)
         return AccountKeys(appid=account.appid, token=secrets.token, encoding_aes_key=secrets.encoding_aes_key,
                            mode=account.encryption_mode)
+    except SecretsUnavailable:
+        raise  # SSM did not answer: the caller parks the callback (a DomainError, hence a ValueError too)
     except (SecretsMissing, ValueError) as exc:
         log.event(LOG, "account not ready: secrets missing or unfit", logging.ERROR, error=str(exc))
         raise AccountNotReady(str(exc)) from None
@@ -192,8 +195,53 @@ def park(account_id: str, message, error: Exception):
     return Reply(text=HOLDING_REPLY_TEXT)
 
 
+MAX_RAW_BODY = 64 * 1024  # WeChat's callbacks are a few KB; a parked raw body must fit an SQS message
+
+
+def park_raw(account_id: str, query: dict[str, str], body: bytes, now: datetime, error: Exception) -> Answer:
+    """SSM failed, so the callback can be neither checked nor opened: keep it as it came (query, body, the
+    time it came) on the `inbound` queue and answer an empty 200, which WeChat takes as delivered. The
+    worker checks and opens it once SSM answers (`replay`), against the time it came, and answers the
+    resident through the outbox; a forged one is dropped there. If even SQS refuses, the error
+    propagates: WeChat gets an error and retries, nothing is lost."""
+    if len(body) > MAX_RAW_BODY:
+        return Answer(413, "body too large")
+    log.event(LOG, "SSM failed; raw callback parked on the inbound queue", logging.ERROR,
+              error=f"{type(error).__name__}: {error}")
+    queues.send("inbound", [{"account_id": account_id, "raw": {
+        "query": dict(query), "body": body.decode("utf-8", "replace"), "received_at": now.isoformat()}}])
+    return SUCCESS
+
+
+def _replay_raw(account_id: str, raw: dict) -> None:
+    account = bootstrap.ports().account(account_id)
+    if account is None:
+        raise PermanentFailure(f"unknown account {account_id}")
+    try:
+        query, body = dict(raw["query"]), str(raw["body"]).encode("utf-8")
+        received_at = datetime.fromisoformat(raw["received_at"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentFailure(f"expected raw {{query, body, received_at}}: {exc}") from exc
+    try:
+        keys = _keys(account)  # SSM still failing: SecretsUnavailable, and SQS tries again with back-off
+    except AccountNotReady as exc:
+        raise PermanentFailure(f"account {account_id} not ready: {exc}") from exc
+    with log.bind(account_id=account_id):
+        try:
+            message, _encrypted = open_message(keys, query, body, received_at.timestamp(),
+                                               settings().replay_window_s)
+        except CallbackRejected as exc:
+            log.event(LOG, "parked raw callback refused", logging.WARNING, reason=exc.reason, status=exc.status)
+            return
+        if message.kind != "unknown":
+            handle(account, message, bootstrap.now(), follow_up=True)
+
+
 def replay(body: dict) -> None:
     """Queue entry (`inbound`): handle a parked message now, answering through the outbox."""
+    if isinstance(body.get("raw"), dict):
+        _replay_raw(str(body.get("account_id")), body["raw"])
+        return
     try:
         account_id, message = body["account_id"], inbound_from_dict(body["message"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -226,6 +274,9 @@ def verify(account_id: str, query: dict[str, str]) -> Answer:
         return Answer(200, verify_url(_keys(account), query, bootstrap.now().timestamp(), settings().replay_window_s))
     except AccountNotReady:
         return NOT_READY
+    except SecretsUnavailable as exc:  # WeChat's URL check is a person's click: they try again
+        log.event(LOG, "verification deferred: SSM unavailable", logging.ERROR, error=str(exc))
+        return NOT_READY
     except CallbackRejected as exc:
         log.event(LOG, "verification refused", logging.WARNING, reason=exc.reason)
         return Answer(exc.status, exc.reason)
@@ -236,11 +287,13 @@ def receive(account_id: str, query: dict[str, str], body: bytes, now: datetime |
     account = bootstrap.ports().account(account_id)
     if account is None:
         return NOT_FOUND
+    now = now or bootstrap.now()
     try:
         keys = _keys(account)
     except AccountNotReady:
         return NOT_READY
-    now = now or bootstrap.now()
+    except SecretsUnavailable as exc:
+        return park_raw(account_id, query, body, now, exc)
     try:
         message, encrypted = open_message(keys, query, body, now.timestamp(), settings().replay_window_s)
     except CallbackRejected as exc:

@@ -10,18 +10,24 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.vocabulary import ROLES, TEAM_KINDS
 
 
-def communities(principal) -> list[dict[str, Any]]:
-    allowed = communities_in_scope(principal)
-    if principal.role in ("team_member", "department"):
-        allowed = {principal.community_id} if principal.community_id else set()
+def communities(principal, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+    """The communities the principal may see, a page at a time (by id): the district's for its admin, the
+    sub-district's for its reviewer, else the principal's own community (or none)."""
     directory = bootstrap.directory()
-    found = directory.communities(principal.district_id, allowed)
-    items = sorted(({"id": c.community_id, "name": c.name, "code": c.code, "subdistrict_id": c.subdistrict_id}
-                    for c in found), key=lambda c: c["code"])
+    if principal.role == "district_admin":
+        found, cursor = directory.communities_page(principal.district_id, limit=limit, cursor=cursor)
+    elif principal.role == "subdistrict_reviewer":
+        found, cursor = directory.communities_page(principal.district_id, principal.subdistrict_id, limit=limit,
+                                                   cursor=cursor) if principal.subdistrict_id else ([], None)
+    else:
+        own = directory.community(principal.community_id) if principal.community_id else None
+        found, cursor = ([own] if own is not None and own.district_id == principal.district_id else []), None
+    items = [{"id": c.community_id, "name": c.name, "code": c.code, "subdistrict_id": c.subdistrict_id}
+             for c in found]
     if principal.role == "team_member":  # a service team delivers its community's meals: the canteens, for its home
         for item in items:
             item["canteens"] = [{"id": k.canteen_id, "name": k.name} for k in directory.canteens_of(item["id"])]
-    return items
+    return {"items": items, "cursor": cursor}
 
 
 def community(principal, community_id: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from chalicelib.open311.wire import Open311Error
 from chalicelib.services import filing
 
 PAGE_SIZE = 100  # requests in one answer
-MAX_EXAMINED = 1000  # requests of the index one answer reads at most
 
 
 def file_request(fields: dict[str, str]) -> dict[str, Any]:
@@ -60,24 +59,16 @@ def search_requests(params: dict[str, str]) -> tuple[list[dict[str, Any]], str |
 
 
 def _walk(community_id: str, search: wire.Search) -> tuple[list, str | None]:
-    """Newest first through the community's index: whole pages, so the token resumes exactly."""
+    """Newest first through the index that holds the filter as its key — one status (open / closed) or
+    one service code — within the window as a key condition: a page reads a page (at most
+    `request_store.MAX_QUERIES` reads; a combination no index holds is filtered and may come back short,
+    with a token to read on)."""
     single_code = next(iter(search.codes)) if len(search.codes) == 1 else None
-    found: list = []
-    examined = 0
-    cursor = search.page_token
-    repo = bootstrap.requests()
-    while True:
-        page = repo.list_requests(community_key=community_id, category=single_code, limit=PAGE_SIZE - len(found),
-                                  cursor=cursor)
-        cursor = page.cursor
-        for request in page.items:
-            examined += 1
-            if request.created_at < search.start:  # older than the window: nothing further matches
-                return found, None
-            if search.matches(request):
-                found.append(request)
-        if not cursor or len(found) >= PAGE_SIZE or examined >= MAX_EXAMINED:
-            return found, cursor
+    single_status = next(iter(search.statuses)) if len(search.statuses) == 1 else None
+    page = bootstrap.requests().list_requests(
+        community_key=community_id, category=single_code, status=None if single_code else single_status,
+        since=search.start, until=search.end, limit=PAGE_SIZE, cursor=search.page_token)
+    return [r for r in page.items if search.matches(r)], page.cursor
 
 
 def _shown(request, address: str | None, private: bool) -> dict[str, Any]:

@@ -23,10 +23,11 @@ QUEUE = "stats"
 
 
 def fan_out(now: datetime | None = None, day: str | None = None) -> dict:
-    """Scheduled entry: queue one collection per account of the district."""
+    """Scheduled entry: queue one collection per account of the district — in shards past 1,000 accounts
+    (`bootstrap.fan_out`), so neither this invocation nor any shard's sends more than ~100 batches."""
     target = date.fromisoformat(day) if day else yesterday(now or bootstrap.now())
     accounts = bootstrap.stats().account_ids(settings().district_id)
-    sent = bootstrap.send(QUEUE, ({"account_id": a, "day": target.isoformat()} for a in accounts))
+    sent = bootstrap.fan_out(QUEUE, ({"account_id": a, "day": target.isoformat()} for a in accounts))
     log.event(LOG, "daily stats queued", day=target.isoformat(), accounts=sent)
     return {"day": target.isoformat(), "queued": sent}
 

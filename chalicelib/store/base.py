@@ -24,6 +24,7 @@ def _session_with_shared_loader() -> botocore.session.Session:
 
 
 pynamodb.connection.base.get_session = _session_with_shared_loader
+shared_session = _session_with_shared_loader  # for the other AWS clients (SSM, SQS): one loader per container
 
 
 def table_meta(table: str, ttl_attribute: str | None = None) -> type:
@@ -56,5 +57,5 @@ def index_meta(name: str, keys_only: bool = False) -> type:
     return Meta
 
 
-__all__ = ["GlobalSecondaryIndex", "index_meta", "table_meta"]
+__all__ = ["GlobalSecondaryIndex", "index_meta", "shared_session", "table_meta"]
 

@@ -23,38 +23,68 @@ class Page:
     cursor: str | None
 
 
+MAX_QUERIES = 3  # a page never costs more than this many queries, whatever the data
+
+
 def list_requests(*, community_key: str | None = None, team_id: str | None = None,
                   department_id: str | None = None, state: str | None = None, category: str | None = None,
-                  limit: int = 20, cursor: str | None = None) -> Page:
-    """Newest first, from the index that fits; state and category filter within that query."""
+                  status: str | None = None, since=None, until=None, limit: int = 20,
+                  cursor: str | None = None) -> Page:
+    """Newest first. The filters are key conditions of an index built for them — the community's, team's
+    or department's requests in a state (`by_*_state`), a community's in a category or an Open311 status
+    (open / closed) — so a page reads a page, not the community's history. A filter no index holds (a
+    category within a state, a team or a department) is applied to at most MAX_QUERIES reads of `limit`
+    items each: such a page may come back short, with a cursor to read on."""
 
     if community_key:
-        index, key = HelpRequest.by_community, community_key
-    elif team_id:
-        index, key = HelpRequest.by_team, team_id
-    elif department_id:
-        index, key = HelpRequest.by_department, department_id
+        if state:
+            index, key, rest = HelpRequest.by_community_state, f"{community_key}#{state}", category
+        elif category:
+            index, key, rest = HelpRequest.by_community_category, f"{community_key}#{category}", None
+        elif status:
+            index, key, rest = HelpRequest.by_community_status, f"{community_key}#{status}", None
+        else:
+            index, key, rest = HelpRequest.by_community, community_key, None
+    elif team_id or department_id:
+        if state:
+            index = HelpRequest.by_team_state if team_id else HelpRequest.by_department_state
+            key = f"{team_id or department_id}#{state}"
+        else:
+            index, key = (HelpRequest.by_team, team_id) if team_id else (HelpRequest.by_department, department_id)
+        rest = category
     else:
         raise ValueError("a list needs a community, a team or a department")
-    condition = None
-    if state:
-        condition = HelpRequest.state == state
-    if category:
-        condition = (HelpRequest.category == category) if condition is None else condition & (
-            HelpRequest.category == category)
+    if status and not (community_key and not state and not category):
+        raise ValueError("status lists are a community's, without other filters")
+    condition = (HelpRequest.category == rest) if rest else None
+    window = None
+    if since is not None and until is not None:
+        window = HelpRequest.created_at.between(since, until)
+    elif since is not None:
+        window = HelpRequest.created_at >= since
+    elif until is not None:
+        window = HelpRequest.created_at <= until
     limit = max(1, min(int(limit), MAX_PAGE))
     items: list = []
     query = f"requests#{index.Meta.index_name}#{key}"
     start = page_tokens.decode(cursor, query)
-    # A filtered query may return short pages; keep reading until the page is full or the index ends.
-    while True:
-        result = index.query(key, filter_condition=condition, scan_index_forward=False, limit=limit - len(items),
-                             last_evaluated_key=start)
-        items += list(result)
-        start = result.last_evaluated_key
+    for _ in range(MAX_QUERIES):
+        found, start = one_query(index.query(key, range_key_condition=window, filter_condition=condition,
+                                             scan_index_forward=False, limit=limit - len(items),
+                                             last_evaluated_key=start))
+        items += found
         if len(items) >= limit or not start:
             break
     return Page(items, page_tokens.encode(start, query))
+
+
+def one_query(result) -> tuple[list, dict | None]:
+    """The items of ONE Query request and where it stopped. (Iterating PynamoDB's result would keep
+    querying until `limit` items matched — hundreds of requests for a filter that matches little.)"""
+    pages = result.page_iter
+    page = next(pages, None)
+    items = [HelpRequest.from_raw_data(raw) for raw in (page or {}).get("Items", [])]
+    return items, pages.last_evaluated_key
 
 
 def get(number: str):
@@ -106,11 +136,14 @@ def counts(community_key: str) -> dict[str, int]:
 
 
 def overdue(district_id: str, now, community_key: str | None = None, limit: int = 100) -> list:
-    """Open requests past their expected time (the sparse `by_due` index)."""
+    """Open requests past their expected time, most overdue first: one community's from its own sparse key
+    (`by_community_due`), else the district's (`by_due`, the sweep's view)."""
 
-    condition = (HelpRequest.community_key == community_key) if community_key else None
-    found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, filter_condition=condition)
-    return [r for _, r in zip(range(limit), found)]  # the filter runs in the query; stop at `limit` matches
+    if community_key:
+        found = HelpRequest.by_community_due.query(community_key, HelpRequest.due_at < now, limit=limit)
+    else:
+        found = HelpRequest.by_due.query(district_id, HelpRequest.due_at < now, limit=limit)
+    return list(found)
 
 
 def community_events(community_key: str, limit: int = 50, cursor: str | None = None) -> Page:

@@ -19,7 +19,7 @@ from chalicelib.domain.effects import NewRequest, Notify
 from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
 from chalicelib.store.bulletins import write_tally
 from chalicelib.store.counters import Counter
-from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard
+from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard, list_keys
 
 
 def community_key(district_id: str, community_id: str | None) -> str:
@@ -47,7 +47,8 @@ def write_new_request(tx, r: NewRequest, now: datetime) -> None:
         sla_open=r.district_id if r.due_at else None, sla_escalate=r.district_id if r.due_at else None,
         escalate_at=r.due_at, partner=r.partner, delivery_key=r.delivery_key, profile_id=r.profile_id,
         flags=list(r.flags) or None,
-        created_at=now, updated_at=now),
+        created_at=now, updated_at=now, **list_keys(key, "submitted", r.team_id, r.department_id, r.category),
+        due_community=key if r.due_at else None),
         "request", condition=HelpRequest.number.does_not_exist())
     actor_kind = r.actor if r.actor in ("resident", "partner") else "staff"
     tx.save(RequestEvent(r.number, event_id(now), community_key=key, action="file", actor_kind=actor_kind,
@@ -77,7 +78,17 @@ def write_transition(tx, plan: TransitionPlan) -> Notify | None:
     leaving = plan.to_state not in OPEN_STATES
     if leaving:
         actions += [HelpRequest.sla_open.remove(), HelpRequest.sla_escalate.remove(),
-                    HelpRequest.escalate_at.remove(), HelpRequest.guard_key.remove()]
+                    HelpRequest.escalate_at.remove(), HelpRequest.guard_key.remove(), HelpRequest.due_community.remove()]
+    elif "sla_open" in plan.set_fields:  # reopened: back on the community's overdue list
+        actions.append(HelpRequest.due_community.set(community_key(plan.district_id, plan.community_id)))
+    if plan.routing is not None:  # the state or the routing moves: so do the list indexes' keys
+        team_id, department_id, category = plan.routing
+        fields = plan.set_fields
+        keys = list_keys(community_key(plan.district_id, plan.community_id), plan.to_state,
+                         fields.get("team_id", team_id), fields.get("department_id", department_id),
+                         fields.get("category", category))
+        actions += [getattr(HelpRequest, name).set(value) if value else getattr(HelpRequest, name).remove()
+                    for name, value in keys.items()]
     condition = HelpRequest.number.exists() & (HelpRequest.state == plan.from_state)
     if plan.expect_escalation is not None:
         condition &= (HelpRequest.escalation == plan.expect_escalation) if plan.expect_escalation else (

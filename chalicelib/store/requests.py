@@ -5,6 +5,7 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, UTCDateTimeAttri
 from pynamodb.models import Model
 
 from chalicelib import clock
+from chalicelib.domain.requests import OPEN_STATES
 from chalicelib.store.base import GlobalSecondaryIndex, index_meta, table_meta
 
 
@@ -57,6 +58,63 @@ class RequestsByDelivery(GlobalSecondaryIndex):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class RequestsByCommunityState(GlobalSecondaryIndex):
+    """A community's requests in one state, newest first: the inbox's state filter as a key, so a page
+    reads a page whatever the community's history (`list_keys` below)."""
+
+    Meta = index_meta("by_community_state")
+    community_state = UnicodeAttribute(hash_key=True)  # community_key#state
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsByTeamState(GlobalSecondaryIndex):
+    Meta = index_meta("by_team_state")
+    team_state = UnicodeAttribute(hash_key=True)  # team_id#state
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsByDepartmentState(GlobalSecondaryIndex):
+    Meta = index_meta("by_department_state")
+    department_state = UnicodeAttribute(hash_key=True)  # department_id#state
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsByCommunityCategory(GlobalSecondaryIndex):
+    Meta = index_meta("by_community_category")
+    community_category = UnicodeAttribute(hash_key=True)  # community_key#category
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsByCommunityStatus(GlobalSecondaryIndex):
+    """Open311's `status` (open / closed) as a key: community_key#open or community_key#closed."""
+
+    Meta = index_meta("by_community_status")
+    community_status = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RequestsDueInCommunity(GlobalSecondaryIndex):
+    """Sparse: open requests with a time limit carry `due_community` (their community_key): the overdue
+    view of one community reads only its own overdue requests."""
+
+    Meta = index_meta("by_community_due")
+    due_community = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+def list_keys(community_key: str, state: str, team_id: str | None, department_id: str | None,
+              category: str) -> dict[str, str | None]:
+    """The composite keys of the list indexes for a request in this state and routing (None: absent, so
+    the request is not in that index). Written at filing and rewritten by every transition; the sparse
+    `due_community` follows `sla_open` instead (set at filing and reopening, removed on leaving the open
+    states)."""
+    return {"community_state": f"{community_key}#{state}",
+            "team_state": f"{team_id}#{state}" if team_id else None,
+            "department_state": f"{department_id}#{state}" if department_id else None,
+            "community_category": f"{community_key}#{category}",
+            "community_status": f"{community_key}#{'open' if state in OPEN_STATES else 'closed'}"}
+
+
 class HelpRequest(Model):
     """One 便民纸条, keyed by its public number (e.g. XG-20261127-0042)."""
 
@@ -91,6 +149,13 @@ class HelpRequest(Model):
     flags = ListAttribute(of=UnicodeAttribute, null=True)  # domain.filing.FLAGS staff must act on
     created_at = UTCDateTimeAttribute(default=clock.now)
     updated_at = UTCDateTimeAttribute(default=clock.now)
+    # the list indexes' composite keys (`list_keys`)
+    community_state = UnicodeAttribute(null=True)
+    team_state = UnicodeAttribute(null=True)
+    department_state = UnicodeAttribute(null=True)
+    community_category = UnicodeAttribute(null=True)
+    community_status = UnicodeAttribute(null=True)
+    due_community = UnicodeAttribute(null=True)
 
     by_resident = RequestsByResident()
     by_community = RequestsByCommunity()
@@ -99,6 +164,12 @@ class HelpRequest(Model):
     by_due = RequestsDue()
     by_escalation = RequestsToEscalate()
     by_delivery = RequestsByDelivery()
+    by_community_state = RequestsByCommunityState()
+    by_team_state = RequestsByTeamState()
+    by_department_state = RequestsByDepartmentState()
+    by_community_category = RequestsByCommunityCategory()
+    by_community_status = RequestsByCommunityStatus()
+    by_community_due = RequestsDueInCommunity()
 
 
 class EventsByCommunity(GlobalSecondaryIndex):

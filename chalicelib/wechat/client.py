@@ -88,13 +88,18 @@ def _client_class():
             super().__init__(account_facts(account_id).appid, secret="", timeout=WORKER_TIMEOUT_S,
                              auto_retry=False)
             self.account_id = account_id
+            self._token: str | None = None
 
         @property
         def access_token(self):
-            return token_store().get(self.account_id)
+            """The shared token, read once per client (one worker message: the daily-stats worker's four
+            datacube calls read it once, not four times); a token WeChat rejects is replaced below."""
+            if self._token is None:
+                self._token = token_store().get(self.account_id)
+            return self._token
 
         def fetch_access_token(self):
-            return {"access_token": token_store().get(self.account_id)}
+            return {"access_token": self.access_token}
 
         def _request(self, method, url_or_endpoint, **kwargs):
             if not url_or_endpoint.startswith(("http://", "https://")):
@@ -112,7 +117,8 @@ def _client_class():
                 if exc.errcode not in TOKEN_ERRORS:
                     raise WeChatApiError(int(exc.errcode or 0), str(exc.errmsg), _answer(exc)) from exc
                 rejected = kwargs["params"].get("access_token")
-                kwargs["params"]["access_token"] = token_store().get(self.account_id, rejected=rejected)
+                self._token = token_store().get(self.account_id, rejected=rejected)
+                kwargs["params"]["access_token"] = self._token
                 try:
                     return super()._request(method, url_or_endpoint, **kwargs)
                 except WeChatClientException as again:

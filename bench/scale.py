@@ -1,0 +1,245 @@
+"""Scale (issue #18), at the seed's 66 accounts and at 10,000 (generated like the seed with batch writes,
+`local/scale.py`): each list's first-page DynamoDB requests with 10,000 requests in one community, the
+communities page, daily-stats' SQS calls per invocation (the scheduler, and each shard), the matrix
+search's requests and bytes on a cold container, and a container's first callback against a warm one.
+
+    python -m bench.scale [--accounts 10000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.table import Figure, render
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("AWS_DEFAULT_REGION", "cn-north-1")
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench",
+                   "ARGON2_PROFILE": "CHEAPEST", "SSM_PREFIX": "/wechat-alliance/bench", "DISTRICT_ID": "shinan"})
+
+NOW = datetime(2026, 12, 1, 4, 0, tzinfo=timezone.utc)
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale")
+    parser.add_argument("--accounts", type=int, default=10_000)
+    args = parser.parse_args(argv or [])
+    figures = first_callback()
+    figures += in_moto(args.accounts)
+    return figures
+
+
+# ---- a container's first callback against a warm one --------------------------------------------------
+
+_FIRST_CALLBACK = r"""
+import os, statistics, sys, time
+os.environ.update({"AWS_DEFAULT_REGION": "cn-north-1", "AWS_ACCESS_KEY_ID": "b", "AWS_SECRET_ACCESS_KEY": "b",
+                   "STAGE": "bench", "ARGON2_PROFILE": "CHEAPEST", "SSM_PREFIX": "/wechat-alliance/bench"})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+import chalice, botocore.session, pynamodb.models, cryptography.hazmat.primitives.ciphers  # the libraries
+from moto import mock_aws
+from chalice.test import Client
+with mock_aws():
+    from chalicelib.queues import create_queues
+    from chalicelib.store.registry import create_tables
+    from local import seed as seed_module
+    from tests.wechat_driver import WeChat
+    create_tables(); create_queues(); seed = seed_module.read(); seed_module.load(seed)
+    from chalicelib import bootstrap, secrets
+    from chalicelib.store import ports
+    from chalicelib.store.registry import ALL_MODELS
+    from chalicelib.store import unit_of_work
+    from chalicelib.wechat import client as wechat_client
+    ports.ACCOUNT_CACHE.clear(); ports.RULES_CACHE.clear(); secrets._STORE = None; bootstrap.reset()
+    for model in ALL_MODELS:  # a cold container has no DynamoDB client yet either
+        model._connection = None
+    unit_of_work._connection.cache_clear(); wechat_client.token_store.cache_clear()
+    import app as app_module
+    with Client(app_module.app, stage_name="bench") as client:
+        wx = WeChat(client.http, "xianggang-huayuan", seed)
+        started = time.perf_counter()
+        assert wx.text("o-first", "聽說食堂明天有什麼菜").status == 200
+        first = time.perf_counter() - started
+        warm = []
+        for i in range(30):
+            started = time.perf_counter()
+            assert wx.text(f"o-warm-{i}", "後天有沒有餃子").status == 200
+            warm.append(time.perf_counter() - started)
+    print(f"{first} {statistics.median(warm)} {'pkg_resources' in sys.modules}")
+"""
+
+
+def first_callback() -> list[Figure]:
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _FIRST_CALLBACK], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode:
+        return [Figure("first vs warm callback", f"failed: {done.stderr.strip().splitlines()[-1][:80]}", "", False)]
+    first, warm, pkg = done.stdout.strip().splitlines()[-1].split()
+    ratio = float(first) / float(warm)
+    return [Figure("first callback of a container (libraries imported)", f"{float(first) * 1000:.0f} ms"),
+            Figure("warm callback (median of 30)", f"{float(warm) * 1000:.1f} ms"),
+            Figure("first / warm callback", f"{ratio:.1f}x", "<= 5", ratio <= 5),
+            Figure("pkg_resources imported", pkg, "False", pkg == "False")]
+
+
+# ---- lists, fan-out and the matrix in moto ---------------------------------------------------------
+
+def in_moto(n_accounts: int) -> list[Figure]:
+    import botocore.session
+    import pynamodb.connection.base
+    from moto import mock_aws
+
+    import chalicelib.store.base  # noqa: F401 - installs the platform's session factory, which we wrap
+    from local.aws_endpoint import linear_sqs_sends
+
+    calls: list[str] = []
+    sizes: list[int] = []
+    make_session = pynamodb.connection.base.get_session
+
+    def counting_session() -> botocore.session.Session:
+        session = make_session()
+        session.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+        session.register("after-call.dynamodb", lambda http_response, **_: sizes.append(
+            len(http_response.content or b"")))
+        return session
+
+    pynamodb.connection.base.get_session = counting_session
+    linear_sqs_sends()
+    figures: list[Figure] = []
+    try:
+        for scale in (66, n_accounts):
+            with mock_aws():
+                figures += _at_scale(scale, calls, sizes)
+    finally:
+        pynamodb.connection.base.get_session = make_session
+    return figures
+
+
+def _reset() -> None:
+    from chalicelib import bootstrap, config, queues, secrets
+    from chalicelib.store import ports, unit_of_work
+    from chalicelib.store.registry import ALL_MODELS
+    from chalicelib.wechat import client
+
+    for model in ALL_MODELS:
+        model._connection = None
+    for cached in (config.settings, queues._sqs, queues.queue_url, client.token_store, unit_of_work._connection):
+        cached.cache_clear()
+    secrets._STORE = None
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+    bootstrap.reset()
+
+
+def _at_scale(n: int, calls: list[str], sizes: list[int]) -> list[Figure]:
+    from chalicelib import clock, queues
+    from chalicelib.auth.principal import Principal
+    from chalicelib.auth.tokens import signing_key_store
+    from chalicelib.domain.matrix import MatrixEntry, MatrixIndex
+    from chalicelib.queues import create_queues
+    from chalicelib.services import directory, open311, requests as desk, stats
+    from chalicelib.store import matrix as matrix_store
+    from chalicelib.store.org import District
+    from chalicelib.store.registry import create_tables
+    from local import scale
+
+    _reset()
+    create_tables()
+    create_queues()
+    signing_key_store().put("k" * 64)
+    District("shinan", name="市南区", city="青岛", code="SN").save()
+    started = time.perf_counter()
+    ids = scale.communities("shinan", n, teams_each=1)
+    home = ids[0]
+    history = 10_000 if n > 66 else 200
+    scale.requests("shinan", home, "SA", history, NOW, team_id=f"{home}-t0", overdue_every=97,
+                   states=("closed",) * 30 + ("done", "cancelled", "submitted", "in_progress"))
+    print(f"{n} accounts, {history} requests in one community: written in {time.perf_counter() - started:.0f} s")
+    clock.set_clock(NOW)
+    admin = Principal("admin", "区管理员", "district_admin", "shinan")
+    worker = Principal("sw", "社工", "social_worker", "shinan", community_id=home)
+    team = Principal("t", "队员", "team_member", "shinan", community_id=home, team_id=f"{home}-t0")
+    desk.list_for(admin, community_id=home)
+    open311.search_requests({"jurisdiction_id": home})  # warm the per-container account facts and teams
+    lists = [
+        ("inbox, no filter", lambda: desk.list_for(admin, community_id=home)),
+        ("inbox, a state with no match", lambda: desk.list_for(admin, community_id=home, state="rejected")),
+        ("inbox, a rare state", lambda: desk.list_for(admin, community_id=home, state="submitted")),
+        ("inbox, a category", lambda: desk.list_for(admin, community_id=home, category="care_visit")),
+        ("inbox, a state and a category", lambda: desk.list_for(admin, community_id=home, state="closed",
+                                                                category="repairs")),
+        ("team's list, a state", lambda: desk.list_for(team, state="in_progress")),
+        ("overdue of a community", lambda: desk.overdue_for(worker, None)),
+        ("Open311 status=closed", lambda: open311.search_requests({"jurisdiction_id": home, "status": "closed"})),
+        ("communities, first page", lambda: directory.communities(admin)),
+    ]
+    figures = []
+    for title, call in lists:
+        calls.clear()
+        call()
+        figures.append(Figure(f"[{n} accounts, {history} requests] {title}: requests", str(len(calls)), "<= 3",
+                              len(calls) <= 3))
+    # daily-stats: the scheduler's SQS calls, then each shard's invocation
+    sqs_calls: list[str] = []
+    queues._sqs().meta.events.register("before-call.sqs", lambda model, **_: sqs_calls.append(model.name))
+    queues.queue_url("stats")  # deployed, queue URLs come from the environment: not counted as the job's calls
+    queues.queue_url(queues.FANOUT)
+    sqs_calls.clear()
+    stats.fan_out(day="2026-11-30")
+    scheduler = sqs_calls.count("SendMessageBatch")
+    shard_most = 0
+    url = queues.queue_url(queues.FANOUT)
+    while True:
+        got = queues._sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
+        if not got:
+            break
+        sqs_calls.clear()
+        queues.send_shard(json.loads(got[0]["Body"]))
+        shard_most = max(shard_most, sqs_calls.count("SendMessageBatch"))
+        queues._sqs().delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    figures += [Figure(f"[{n} accounts] daily-stats scheduler: SendMessageBatch", str(scheduler), "<= 100",
+                       scheduler <= 100),
+                Figure(f"[{n} accounts] daily-stats shard invocation: SendMessageBatch (max)", str(shard_most),
+                       "<= 100", shard_most <= 100)]
+    # the matrix: one entry per account (as the seed's matrix has one per platform account)
+    entries = [MatrixEntry(f"m{i:05d}", f"第{i}社区", "wechat", f"第{i}社区居委会", "社区", "社区服务、活动与便民纸条",
+                           wechat_id=f"sq{i:06d}") for i in range(n)]
+    needed = len(MatrixIndex("shinan", 1, tuple(entries)).to_json().encode("utf-8"))
+    try:
+        matrix_store.replace_all("shinan", entries, "bench")
+        _reset_caches()
+        calls.clear()
+        sizes.clear()
+        from chalicelib.store.ports import DynamoPorts
+        DynamoPorts().matrix("shinan")
+        figures.append(Figure(f"[{n} accounts] matrix search, cold: requests / bytes read",
+                              f"{len(calls)} / {sum(sizes):,}", "<= 2 / <= 100,000",
+                              len(calls) <= 2 and sum(sizes) <= 100_000))
+    except Exception as exc:  # noqa: BLE001 - the one-item matrix cannot hold this many accounts
+        figures.append(Figure(f"[{n} accounts] matrix search, cold", f"not stored ({type(exc).__name__}): one item "
+                              f"would need {needed:,} bytes", "<= 2 / <= 100,000", False))
+    clock.reset()
+    return figures
+
+
+def _reset_caches() -> None:
+    from chalicelib.store import ports
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(render([("scale", run(argv))]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
