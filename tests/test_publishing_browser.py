@@ -143,7 +143,7 @@ def test_draft_send_back_fix_approve_twice_send_and_see_it_in_the_calendar(stack
             cell.get_by_role("link", name=topic).click()
             history = page.locator("main table")
             for label in ("新建稿件", "提交一审", "一审退回修改", "一审通过", "二审通过", "已群发"):
-                expect(history).to_contain_text(label)
+                expect(history).to_contain_text(label, timeout=20_000)  # a loaded CI machine renders slowly
             assert not errors, errors
         finally:
             browser.close()
