@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.test_console_browser import ARTIFACTS as CONSOLE_ARTIFACTS
-from tests.test_console_browser import CHROMIUM_FLAGS, axe_check, chromium_path, stack  # noqa: F401 - fixtures
+from tests.test_console_browser import axe_check, chromium_path, launch_chromium, stack  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "alliance"
@@ -14,11 +14,7 @@ ACCOUNT = "xianggang-huayuan"
 
 
 def _browser(p, chromium, tmp_path):
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir(exist_ok=True)
-    return p.chromium.launch_persistent_context(str(profile), executable_path=chromium, headless=True,
-                                                args=CHROMIUM_FLAGS, viewport={"width": 420, "height": 900},
-                                                locale="zh-CN")
+    return launch_chromium(p, chromium, tmp_path, width=420)  # a phone's width
 
 
 def test_the_matrix_page_by_category_and_search(stack, chromium_path, tmp_path):  # noqa: F811

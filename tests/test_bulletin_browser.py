@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from tests.test_console_browser import (  # noqa: F401 - fixtures
-    ARTIFACTS, CHROMIUM_FLAGS, ROOT, axe_check, chromium_path, stack,
+    ARTIFACTS, ROOT, axe_check, chromium_path, launch_chromium, stack,
 )
 from tests.test_publishing_browser import login
 
@@ -48,12 +48,8 @@ def test_the_bulletin_page_draws_its_charts_and_the_overview_lists_the_communiti
                 and c["body"].get("template_id") == "demo-tmpl-bulletin"]) == 15
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(str(profile), executable_path=chromium_path, headless=True,
-                                                       args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
-                                                       locale="zh-CN")
+        browser = launch_chromium(p, chromium_path, tmp_path)
         try:
             page = browser.new_page()
             errors: list[str] = []

@@ -70,6 +70,15 @@ def test_meal_request_text_follows_the_cutoff():
     assert "后天中午" in meal_request_text(datetime(2026, 11, 27, 20, 0, tzinfo=tz))
 
 
+def launch_chromium(p, chromium_path: str, tmp_path, width: int = 1280):
+    """Debian's Chromium under Playwright, headless, with a fresh profile in `tmp_path` (Simplified Chinese)."""
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(exist_ok=True)
+    return p.chromium.launch_persistent_context(str(profile), executable_path=chromium_path, headless=True,
+                                                args=CHROMIUM_FLAGS, viewport={"width": width, "height": 900},
+                                                locale="zh-CN")
+
+
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
@@ -167,13 +176,8 @@ def test_a_social_worker_assigns_the_meal_request_and_the_resident_is_told(stack
         assert answer.get("status") == 200, answer
 
     # 2. the social worker, in the console
-    user_data = tmp_path / "chromium-profile"
-    user_data.mkdir()
     with sync_playwright() as p:
-        # a fresh profile each run; Playwright passes it as --user-data-dir
-        browser = p.chromium.launch_persistent_context(str(user_data), executable_path=chromium_path, headless=True,
-                                                       args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
-                                                       locale="zh-CN")
+        browser = launch_chromium(p, chromium_path, tmp_path)
         try:
             page = browser.new_page()
             errors: list[str] = []

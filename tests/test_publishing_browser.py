@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.test_console_browser import (  # noqa: F401 - fixtures
-    ARTIFACTS, CHROMIUM_FLAGS, ROOT, axe_check, chromium_path, stack,
+    ARTIFACTS, ROOT, axe_check, chromium_path, launch_chromium, stack,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 200
@@ -60,12 +60,8 @@ def test_draft_send_back_fix_approve_twice_send_and_see_it_in_the_calendar(stack
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     topic = "浏览器测试：冬季防滑提示"
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(str(profile), executable_path=chromium_path, headless=True,
-                                                       args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
-                                                       locale="zh-CN")
+        browser = launch_chromium(p, chromium_path, tmp_path)
         try:
             page = browser.new_page()
             errors: list[str] = []

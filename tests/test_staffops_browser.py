@@ -10,9 +10,9 @@ import urllib.error
 
 from tests.test_console_browser import (  # noqa: F401 - fixtures
     ARTIFACTS,
-    CHROMIUM_FLAGS,
     axe_check,
     chromium_path,
+    launch_chromium,
     post_json,
     stack,
 )
@@ -20,11 +20,7 @@ from tests.test_console_browser import (  # noqa: F401 - fixtures
 
 def _browser(p, chromium_path, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return p.chromium.launch_persistent_context(str(profile), executable_path=chromium_path, headless=True,
-                                                args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900},
-                                                locale="zh-CN")
+    return launch_chromium(p, chromium_path, tmp_path)
 
 
 def _login(page, url, username, password="Demo#2026"):
