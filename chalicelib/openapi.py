@@ -331,8 +331,12 @@ SCHEMAS.update({
         "comment": {"type": "string", "description": "退回时必填"},
         "checklist": {"type": "array", "items": _STR, "description": "二审勾选的政策关清单项"}}},
     "PostHistory": {"type": "object", "additionalProperties": True},
-    "PostCalendar": {"type": "object", "properties": {"community_id": _STR, "month": _STR, "days": {
+    "PostCalendar": {"type": "object", "properties": {"community_id": _STR, "month": _STR, "post_time": _STR, "days": {
         "type": "array", "items": {"type": "object", "additionalProperties": True}}}},
+    "PostTime": {"type": "object", "required": ["time"], "properties": {
+        "time": {"type": "string", "pattern": "^([01][0-9]|2[0-2]):(00|30)$", "example": "08:00",
+                 "description": "每日发布时间（北京时间，06:00–22:00 的整点或半点）"},
+        "community_id": _STR, "post_time": _STR}},
     "ReviewQueue": {"type": "object", "properties": {
         "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
         "items": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
@@ -364,6 +368,9 @@ PATHS.update({
         "postCalendar", "publishing", "社区的发布日历（计划、已批准、已发送、缺失）",
         {200: _ok("PostCalendar"), **_errors(400, 401, 403, 404)},
         parameters=[COMMUNITY, _query_param("month", "月份 YYYY-MM（省略为本月）")])},
+    "/api/v1/communities/{community_id}/post-time": {"put": _op(
+        "setPostTime", "publishing", "设置社区公众号的每日发布时间（社区主任或区里）",
+        {200: _ok("PostTime"), **_errors(400, 401, 403, 404)}, parameters=[COMMUNITY], body=_body("PostTime"))},
     "/api/v1/publishing/queue": {"get": _op(
         "reviewQueue", "publishing", "我的待办：待审稿件及数量、通知", {200: _ok("ReviewQueue"), **_errors(401)})},
     "/api/v1/publishing/policy": {

@@ -135,6 +135,7 @@ def test_draft_send_back_fix_approve_twice_send_and_see_it_in_the_calendar(stack
             cell = page.locator(f'.post-cal .day[data-day="{today}"]')
             expect(cell).to_contain_text("已发送")
             expect(cell).to_contain_text(topic)
+            expect(page.locator("main")).to_contain_text("每日发布时间：08:00")  # the account's time, shown
             page.screenshot(path=str(ARTIFACTS / "posts-03-calendar-sent.png"), full_page=True)
             cell.get_by_role("link", name=topic).click()
             history = page.locator("main table")

@@ -28,7 +28,7 @@ SUBS = ("shanhaiguan-lu", "taipingjiao")  # plain-mode subscription accounts
 SERVICE_ACCOUNT = "yangkou-lu"  # a plain-mode service account
 
 
-def approved_post(account_id: str, day, cover: str = "cover") -> pub.Post:
+def approved_post(account_id: str, day, cover: str = "cover", slot: str = pub.DEFAULT_SLOT) -> pub.Post:
     """A post of `account_id` approved (scheduled) for `day`, written as the service would."""
     from chalicelib.store.org import Community
 
@@ -37,7 +37,7 @@ def approved_post(account_id: str, day, cover: str = "cover") -> pub.Post:
     art = pub.ArticleDraft(title=f"{account_id} 今日发布", content=f'<p>正文</p><img src="{IMG}" alt="图">',
                            cover_media_id=cover)
     plan = pub.new_post(repo.new_post_id(day), account_id, account_id, community.subdistrict_id,
-                        community.district_id, "今日发布", day, "sw", now, articles=(art,))
+                        community.district_id, "今日发布", day, "sw", now, slot=slot, articles=(art,))
     plan = replace(plan, post=replace(plan.post, state="scheduled"))
     return repo.save_post(plan, now, None)
 
@@ -102,6 +102,45 @@ def test_the_slot_decides_when_a_post_goes(seed, wechat, monkeypatch):
     assert post_delivery.enqueue_day(clock.now())["queued"] == 0  # 07:30: the 08:00 slot has not come
     clock.set_clock(clock.now() + timedelta(hours=1))
     assert post_delivery.enqueue_day(clock.now())["queued"] == 1
+
+
+def test_each_account_posts_and_is_marked_missed_at_its_own_time(seed, wechat):
+    """每日发布时间 per account: a director sets 18:00; new posts take it; the half-hourly job leaves the
+    account alone until then (not sent, not missed), while an 08:00 account without a post is missed at 08:00."""
+    from chalicelib.auth.principal import Principal
+    from chalicelib.config import settings
+    from chalicelib.domain.errors import BadRequest, Forbidden, NotFound
+    from chalicelib.services import publishing
+
+    day = dates.local_date(clock.now())
+    evening, other = SUBS
+    director = Principal(username=f"director.{evening}", display_name="主任", role="director",
+                         district_id=settings().district_id, community_id=evening)
+    with pytest.raises(BadRequest):
+        publishing.set_post_time(director, evening, {"time": "18:15"})  # on the hour or the half hour only
+    with pytest.raises((Forbidden, NotFound)):
+        publishing.set_post_time(director, other, {"time": "18:00"})  # another community's account
+    assert publishing.set_post_time(director, evening, {"time": "18:00"})["post_time"] == "18:00"
+    assert repo.post_time(evening) == "18:00" and repo.post_time(other) == pub.DEFAULT_SLOT
+    proposed = publishing.propose(director, {"community_id": evening, "topic": "傍晚的提示",
+                                             "planned_day": day.isoformat()})
+    assert proposed["slot"] == "18:00"  # a new post takes the account's time
+    assert publishing.calendar(director, evening, None)["post_time"] == "18:00"
+
+    ids = covers(wechat, [evening])
+    approved_post(evening, day, ids[evening], slot="18:00")  # approved, at the account's time
+    clock.set_clock(datetime.combine(day, dtime(8, 0, 20), tzinfo=dates.SHANGHAI))
+    morning_run = post_delivery.enqueue_day(clock.now())
+    missed = {d.account_id for d in PostDay.query(evening, PostDay.day == day.isoformat())} | \
+        {d.account_id for d in PostDay.query(other, PostDay.day == day.isoformat())}
+    assert other in missed and evening not in missed  # 08:00: the other account missed; 18:00's not yet
+    assert morning_run["missed"] >= 1
+    clock.set_clock(datetime.combine(day, dtime(12, 30, 5), tzinfo=dates.SHANGHAI))
+    assert post_delivery.enqueue_day(clock.now())["missed"] == 0  # nobody's time: nothing written
+    clock.set_clock(datetime.combine(day, dtime(17, 30), tzinfo=dates.SHANGHAI))
+    before_time = post_delivery.enqueue_day(clock.now())["queued"]  # (earlier posts: no worker ran)
+    clock.set_clock(datetime.combine(day, dtime(18, 0, 10), tzinfo=dates.SHANGHAI))
+    assert post_delivery.enqueue_day(clock.now())["queued"] == before_time + 1  # 18:00: its post goes
 
 
 def test_two_workers_at_once_send_once(seed_on_server, wechat, morning):

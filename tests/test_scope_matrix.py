@@ -558,6 +558,10 @@ def test_post_routes(world):
             status, text = w.call(user, "GET", f"/api/v1/communities/{community}/post-calendar")
             w.expect(f"GET post-calendar {community} as {user.label}", status, text,
                      expected(visible, user.may("post.view")), hidden)
+            # an invalid time: 400 for whoever may set it (the director, district staff), refused for the rest
+            status, text = w.call(user, "PUT", f"/api/v1/communities/{community}/post-time", {"time": "08:15"})
+            w.expect(f"PUT post-time {community} as {user.label}", status, text,
+                     expected(visible, user.may("post.review_first"), ok=400), hidden)
             status, text = w.call(user, "POST", "/api/v1/posts", {"community_id": community, "topic": "x",
                                                                  "planned_day": "bad"})
             w.expect(f"POST /api/v1/posts {community} as {user.label}", status, text,

@@ -30,8 +30,16 @@ CONTENT_MAX_CHARS = 20_000  # under this
 CONTENT_MAX_BYTES = 1024 * 1024  # under this
 MAX_ARTICLES = 8
 WECHAT_IMAGE_HOSTS = ("mmbiz.qpic.cn", "mmbiz.qlogo.cn", "mmecoa.qpic.cn")
-SLOTS = ("08:00", "12:00", "18:00")
-DEFAULT_SLOT = "08:00"
+SLOTS = ("08:00", "12:00", "18:00")  # the times the editor offers first
+DEFAULT_SLOT = "08:00"  # the district's daily post time, unless an account chose its own (Account.post_time)
+EARLIEST_SLOT, LATEST_SLOT = "06:00", "22:00"
+SLOT_HINT = "发送时间应为 06:00–22:00 之间的整点或半点"
+
+
+def valid_slot(value: object) -> bool:
+    """A send time (北京时间): on the hour or the half hour, 06:00–22:00 — `daily-post` runs every half hour."""
+    return (isinstance(value, str) and len(value) == 5 and value[2] == ":" and value[:2].isdigit()
+            and value[3:] in ("00", "30") and EARLIEST_SLOT <= value <= LATEST_SLOT)
 
 IMG_SRC_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
 IMG_TAG_RE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
@@ -289,8 +297,8 @@ def plan_edit(post: Post, actor: str, now: datetime, *, topic: str | None = None
     if post.state not in EDITABLE:
         raise ConflictError(f"稿件{STATE_LABELS.get(post.state, post.state)}，审核期间已锁定，不能修改",
                             code="locked")
-    if slot is not None and slot not in SLOTS:
-        raise BadRequest(f"发送时段应为 {'、'.join(SLOTS)} 之一", code="invalid_slot")
+    if slot is not None and not valid_slot(slot):
+        raise BadRequest(SLOT_HINT, code="invalid_slot")
     changes: dict[str, Any] = {}
     if topic is not None:
         if not topic.strip():
@@ -326,8 +334,8 @@ def new_post(post_id: str, account_id: str, community_id: str, subdistrict_id: s
     """社区选题: a topic (any community staff), or straight a draft when articles come with it."""
     if not topic.strip():
         raise BadRequest("选题不能为空", code="missing_field")
-    if slot not in SLOTS:
-        raise BadRequest(f"发送时段应为 {'、'.join(SLOTS)} 之一", code="invalid_slot")
+    if not valid_slot(slot):
+        raise BadRequest(SLOT_HINT, code="invalid_slot")
     state = "draft" if articles else "topic"
     post = Post(post_id, account_id, community_id, subdistrict_id, district_id, topic.strip(), planned_day,
                 slot=slot, state=state, articles=articles, expires_on=expires_on, revision=1,

@@ -23,8 +23,9 @@ JOBS = {job.name: job for job in (
     Job("sla-sweep", "sla_sweep", "cron(0/15 * * * ? *)"),
     # Every 10 minutes: outbox items that never reached the queue are handed to it again.
     Job("outbox-redrive", "outbox_redrive", "cron(0/10 * * * ? *)", fills=("outbox",)),
-    # 08:00, 12:00 and 18:00 Asia/Shanghai (the post slots): each account's approved post goes out once.
-    Job("daily-post", "daily_post", "cron(0 0,4,10 * * ? *)", fills=("fanout", "posts")),
+    # Every half hour: each account's approved post goes out once at its time (08:00 Asia/Shanghai unless the
+    # account or the post chose another).
+    Job("daily-post", "daily_post", "cron(0/30 * * * ? *)", fills=("fanout", "posts")),
     # 17:00 Asia/Shanghai: communities with no approved post for tomorrow are told.
     Job("post-reminder", "post_reminder", "cron(0 9 * * ? *)"),
     # 10:00 Asia/Shanghai: everyone signed up for an activity of tomorrow is reminded (through the outbox).

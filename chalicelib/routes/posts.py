@@ -56,6 +56,12 @@ def post_calendar(community_id):
     return json_response(publishing.calendar(_me(), community_id, _q().get("month")))
 
 
+@bp.route("/api/v1/communities/{community_id}/post-time", methods=["PUT"], authorizer=staff_authorizer)
+@json_errors
+def post_time(community_id):
+    return json_response(publishing.set_post_time(_me(), community_id, read_json(bp.current_request)))
+
+
 @bp.route("/api/v1/publishing/queue", methods=["GET"], authorizer=staff_authorizer)
 @json_errors
 def review_queue():

@@ -53,15 +53,16 @@ def named_day(day: str | None) -> date | None:
 
 
 def current_slot(now: datetime) -> str:
-    local = now.astimezone(dates.SHANGHAI).strftime("%H:%M")
-    due = [s for s in pub.SLOTS if s <= local]
-    return due[-1] if due else ""
+    """The half hour a run belongs to (北京时间 HH:MM): `daily-post` runs at :00 and :30."""
+    local = now.astimezone(dates.SHANGHAI)
+    return f"{local.hour:02d}:{'30' if local.minute >= 30 else '00'}"
 
 
 def enqueue_day(now: datetime, day: date | None = None) -> dict[str, Any]:
-    """The scheduler: one message per account with an approved post whose slot has come (all slots when a
-    day is named: a catch-up run), sent ten per SendMessageBatch; accounts with no approved post that
-    day are recorded `missed` (a post approved later still goes: a claim may replace `missed`)."""
+    """The scheduler, every half hour: one message per account with an approved post whose send time has
+    come (all of them when a day is named: a catch-up run), sent ten per SendMessageBatch. An account with
+    no approved post is recorded `missed` in the run of its daily post time (Account.post_time, else 08:00),
+    once; a post approved later still goes (a claim may replace `missed`)."""
     explicit = day is not None
     target = day or dates.local_date(now)
     slot_now = "99:99" if explicit else current_slot(now)
@@ -77,7 +78,8 @@ def enqueue_day(now: datetime, day: date | None = None) -> dict[str, Any]:
                  "account_type": accounts[a].account_type, "community_id": accounts[a].community_id}
                 for a, (post_id, state, slot) in sorted(approved.items()) if state == "scheduled" and slot <= slot_now]
     queued = bootstrap.fan_out(QUEUE, messages)  # in shards past 1,000 accounts: ~100 batches an invocation
-    missed = repo.mark_missed(((a, acc.community_id) for a, acc in accounts.items() if a not in approved), target, now)
+    missed = repo.mark_missed(((a, acc.community_id) for a, acc in accounts.items() if a not in approved
+                               and (explicit or (acc.post_time or pub.DEFAULT_SLOT) == slot_now)), target, now)
     log.event(LOG, "daily posts queued", day=target.isoformat(), queued=queued, missed=missed)
     return {"day": target.isoformat(), "queued": queued, "missed": missed, "accounts": len(accounts)}
 

@@ -160,7 +160,7 @@ def propose(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     now = bootstrap.now()
     plan = pub.new_post(repo.new_post_id(planned), community.community_id, community.community_id,
                         community.subdistrict_id, community.district_id, topic, planned, principal.username, now,
-                        slot=body.get("slot") or pub.DEFAULT_SLOT, articles=articles,
+                        slot=body.get("slot") or repo.post_time(community.community_id), articles=articles,
                         expires_on=None if expires == "keep" else expires)
     post = repo.save_post(plan, now, None)
     return _render(principal, post)
@@ -258,7 +258,18 @@ def calendar(principal: Principal, community_id: str, month: str | None) -> dict
                 p["state"] == "sent" for p in entry["posts"]):
             entry["outcome"] = "missed"
     return {"community_id": account_id, "month": first.strftime("%Y-%m"), "today": today.isoformat(),
-            "days": list(days.values())}
+            "post_time": repo.post_time(account_id), "days": list(days.values())}
+
+
+def set_post_time(principal: Principal, community_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The community account's daily post time (每日发布时间): its director, or district staff. New posts
+    take it as their send time; `daily-post` sends each account's approved post when its time comes."""
+    community = _community(principal, community_id, "post.review_first")
+    value = (body or {}).get("time")
+    if not pub.valid_slot(value):
+        raise BadRequest(pub.SLOT_HINT, code="invalid_slot")
+    repo.set_post_time(community.community_id, value, bootstrap.now())
+    return {"community_id": community.community_id, "post_time": value}
 
 
 def review_queue(principal: Principal) -> dict[str, Any]:

@@ -36,6 +36,7 @@ class Account(Model):
     # purpose -> {"kind": "template"|"subscribe", "template_id": …, "fields": {template key: message field}}:
     # how to reach a resident when WeChat's 48-hour customer-service window is shut.
     notify_templates = UnicodeAttribute(default="{}")
+    post_time = UnicodeAttribute(null=True)  # HH:MM, the daily post's time (北京时间); None: the district's 08:00
     updated_at = UTCDateTimeAttribute(default=clock.now)
 
     by_district = AccountsByDistrict()

@@ -78,6 +78,25 @@ def subdistrict_ids(district_id: str) -> list[str]:
     return [s.subdistrict_id for s in SubDistrict.query(district_id)]
 
 
+def post_time(account_id: str) -> str:
+    """The account's daily post time (HH:MM), or the district's default: GetItem."""
+    try:
+        return Account.get(account_id).post_time or pub.DEFAULT_SLOT
+    except Account.DoesNotExist:
+        return pub.DEFAULT_SLOT
+
+
+def set_post_time(account_id: str, value: str, now: datetime) -> None:
+    """Set the account's daily post time: one UpdateItem, on an account that exists."""
+    try:
+        Account(account_id).update(actions=[Account.post_time.set(value), Account.updated_at.set(now)],
+                                   condition=Account.account_id.exists())
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            raise NotFound() from exc
+        raise
+
+
 def community_accounts(district_id: str) -> list[Account]:
     """The district's community accounts (the district's own account publishes elsewhere): one Query."""
     return [a for a in Account.by_district.query(district_id) if a.community_id]

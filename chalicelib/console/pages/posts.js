@@ -16,7 +16,8 @@
   const STEP = {
     start: "开始编写", submit: "提交一审", approve: "审核通过", send_back: "退回修改", withdraw: "撤回修改",
   };
-  const SLOTS = ["08:00", "12:00", "18:00"];
+  // Send times: the hours and half hours 06:00–22:00 (daily-post runs every half hour).
+  const SLOTS = Array.from({ length: 33 }, (_, i) => `${String(6 + Math.floor(i / 2)).padStart(2, "0")}:${i % 2 ? "30" : "00"}`);
   const WECHAT_IMAGE = /^(https?:)?\/\/([a-z0-9-]+\.)*(mmbiz\.qpic\.cn|mmbiz\.qlogo\.cn|mmecoa\.qpic\.cn)\//i;
 
   const badge = (state) => h("span", { class: "badge " + state }, STATE[state] || state);
@@ -83,7 +84,18 @@
         d.posts.map((p) => h("a", { href: "#/post/" + enc(p.post_id) }, `${p.slot} ${p.topic} `, badge(p.state))),
         d.day >= cal.today ? h("a", { href: "#/post/new?day=" + d.day, "aria-label": `${d.day} 新建选题` }, "＋") : null));
     }
-    return [h("h1", {}, `发布日历 · ${detail.name}`), await communityPicker(),
+    const user = C.session.user || {};
+    let postTime = h("p", {}, `每日发布时间：${cal.post_time}（北京时间；新稿件默认这个时间）`);
+    if (user.role === "director" || user.role === "district_admin") {
+      const time = select("time", SLOTS.map((s) => [s, s]), cal.post_time);
+      postTime = h("form", { class: "inline", "aria-label": "每日发布时间" },
+        field("每日发布时间（北京时间；新稿件默认这个时间）", time), h("button", { type: "submit" }, "保存"));
+      submitting(postTime, async () => {
+        await api("PUT", `/communities/${enc(cid)}/post-time`, { time: time.value });
+        toast(`每日发布时间已改为 ${time.value}`);
+      });
+    }
+    return [h("h1", {}, `发布日历 · ${detail.name}`), await communityPicker(), postTime,
       h("p", {}, `本月：计划中 ${counts.planned} · 已批准 ${counts.approved} · 已发送 ${counts.sent} · 缺稿 ${counts.missed}`),
       h("nav", { class: "actions", "aria-label": "月份" },
         h("a", { class: "button secondary", href: "#/posts?month=" + shift(-1) }, "上个月"),
@@ -136,7 +148,7 @@
     const editable = isNew || p.actions.includes("edit");
     const topic = h("input", { name: "topic", required: true, value: p ? p.topic : "" });
     const day = h("input", { name: "planned_day", type: "date", required: true, value: p ? p.planned_day : (r.params.get("day") || today(1)) });
-    const slot = select("slot", SLOTS.map((s) => [s, s]), p ? p.slot : "08:00");
+    const slot = select("slot", (p ? [] : [["", "本号每日发布时间"]]).concat(SLOTS.map((s) => [s, s])), p ? p.slot : "");
     const expires = h("input", { name: "expires_on", type: "date", value: p && p.expires_on ? p.expires_on : "" });
     const title = h("input", { name: "title", value: art.title });
     const titleCount = h("span", { class: "hint", "aria-live": "polite" });
