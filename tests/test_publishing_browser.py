@@ -76,6 +76,8 @@ def test_draft_send_back_fix_approve_twice_send_and_see_it_in_the_calendar(stack
             expect(page.get_by_role("heading", level=1)).to_contain_text("新建选题")
             page.get_by_label("选题").fill(topic)
             page.get_by_label("计划发送日").fill(today)
+            # 06:00, before the seed's own approved post of today (08:00): one post a day, the earliest goes
+            page.get_by_label("发送时间").select_option("06:00")
             page.get_by_label("标题").fill("下雪路滑，出门请注意")
             page.get_by_label("正文（HTML）").fill("<p>雪后路滑，老人出门请穿防滑鞋。</p>")
             page.get_by_label("封面（上传为永久素材）").set_input_files(

@@ -188,7 +188,7 @@
     refresh();
 
     const form = h("form", { "aria-label": "编辑稿件" },
-      field("选题", topic), h("div", { class: "row" }, field("计划发送日", day), field("时段", slot), field("有效期至（活动类）", expires, "过了这一天就不能再发")),
+      field("选题", topic), h("div", { class: "row" }, field("计划发送日", day), field("发送时间", slot), field("有效期至（活动类）", expires, "过了这一天就不能再发")),
       h("h2", {}, "文章"), field("标题", title), titleCount, field("作者", author), field("摘要（最多120字）", digest),
       field("封面（上传为永久素材）", coverFile, cover.media_id ? "已有封面" : "还没有封面"),
       field("正文（HTML）", content, "图片必须先上传到微信；外部图片会被拒绝"), field("插入正文图片", bodyFile),
