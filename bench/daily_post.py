@@ -79,17 +79,17 @@ def run(argv: list[str] | None = None) -> list:
     server, url = start_in_thread()
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
     os.environ["AWS_ENDPOINT_URL"] = url
-    _forget_clients()  # `make bench` ran other benchmarks (in moto's mock) in this process before
+    forget_clients()  # `make bench` ran other benchmarks (in moto's mock) in this process before
     try:
         return _run(args.accounts, args.sample)
     finally:
         server.shutdown()
         server.server_close()
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        _forget_clients()
+        forget_clients()
 
 
-def _forget_clients() -> None:
+def forget_clients() -> None:
     """Drop every AWS client and cache this process built, so the next calls go to the endpoint now set."""
     from chalicelib import bootstrap, config, queues, secrets
     from chalicelib.store import ports, unit_of_work

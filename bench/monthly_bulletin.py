@@ -18,7 +18,7 @@ import urllib.request
 from collections import Counter as Tally
 from datetime import date, datetime, timedelta, timezone
 
-from bench.daily_post import _forget_clients  # noqa: F401 - also sets the bench environment
+from bench.daily_post import forget_clients  # (importing it also sets the bench environment)
 
 MONTH = "2026-11"
 
@@ -46,14 +46,14 @@ def run(argv: list[str] | None = None) -> list:
         server, url = start_in_thread()
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
         os.environ["AWS_ENDPOINT_URL"] = url
-        _forget_clients()
+        forget_clients()
         try:
             figures += _run(n, args.days)
         finally:
             server.shutdown()
             server.server_close()
             os.environ.pop("AWS_ENDPOINT_URL", None)
-            _forget_clients()
+            forget_clients()
     return figures
 
 

@@ -17,6 +17,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.daily_post import forget_clients
 from bench.table import Figure, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,22 +124,6 @@ def in_moto(n_accounts: int) -> list[Figure]:
     return figures
 
 
-def _reset() -> None:
-    from chalicelib import bootstrap, config, queues, secrets
-    from chalicelib.store import ports, unit_of_work
-    from chalicelib.store.registry import ALL_MODELS
-    from chalicelib.wechat import client
-
-    for model in ALL_MODELS:
-        model._connection = None
-    for cached in (config.settings, queues._sqs, queues.queue_url, client.token_store, unit_of_work._connection):
-        cached.cache_clear()
-    secrets._STORE = None
-    ports.ACCOUNT_CACHE.clear()
-    ports.RULES_CACHE.clear()
-    bootstrap.reset()
-
-
 def _at_scale(n: int, calls: list[str], sizes: list[int]) -> list[Figure]:
     from chalicelib import clock, queues
     from chalicelib.auth.principal import Principal
@@ -151,7 +136,7 @@ def _at_scale(n: int, calls: list[str], sizes: list[int]) -> list[Figure]:
     from chalicelib.store.registry import create_tables
     from local import scale
 
-    _reset()
+    forget_clients()
     create_tables()
     create_queues()
     signing_key_store().put("k" * 64)
