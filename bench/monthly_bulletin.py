@@ -67,7 +67,7 @@ def _run(n_accounts: int, n_days: int) -> list:
     from chalicelib.auth.principal import Principal
     from chalicelib.services import bulletin, overview
     from chalicelib.store.accounts import Account
-    from chalicelib.store.bulletins import CommunityMonth
+    from chalicelib.store.community_months import CommunityMonth
     from chalicelib.store.org import Community, District, SubDistrict
     from chalicelib.store.posts import PostDay
     from chalicelib.store.registry import create_tables

@@ -21,7 +21,7 @@ from chalicelib.domain import bulletin as bl, dates
 from chalicelib.services import bulletin as bulletin_service
 from chalicelib.store import bulletins as repo
 from chalicelib.store.accounts import Account
-from chalicelib.store.bulletins import CommunityMonth
+from chalicelib.store.community_months import CommunityMonth
 from chalicelib.store.posts import PostDay
 from chalicelib.store.stats import AccountDailyStats
 

@@ -13,7 +13,7 @@ from chalicelib import clock
 from chalicelib.domain import bulletin as bl
 from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.store import bulletins as repo
-from chalicelib.store.bulletins import CommunityMonth
+from chalicelib.store.community_months import CommunityMonth
 from chalicelib.store.counters import Counter
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.posts import PostDay
@@ -326,3 +326,21 @@ def test_the_overview_pages_the_communities_in_scope_with_their_counters(http, s
     assert call(http, "get", "/api/v1/overview?subdistrict=jiangsu-lu", reviewer)[0] == 404
     assert call(http, "get", "/api/v1/overview", login(http, "director.xianggang-huayuan"))[0] == 403
     assert call(http, "get", "/api/v1/overview?cursor=forged", admin)[0] == 400
+
+
+def test_late_reviews_deduct_when_more_than_n_waited_longer_than_n_hours():
+    from chalicelib.domain import bulletin as bl
+
+    rule = bl.check_rules([{"id": "late-reviews", "kind": "late_reviews", "label": "稿件审核不及时",
+                            "max_hours": 24, "max_times": 2, "points": 1.5}])
+    row = {"community_id": "c1"}
+    assert bl.deductions_of(row, rule, [30, 25, 3, 1]) == []  # two late: not more than two
+    [line] = bl.deductions_of(row, rule, [30, 25, 48.5, 3])
+    assert line["points"] == 1.5 and line["rule_id"] == "late-reviews"
+    assert line["figures"] == {"reviews": 4, "late_reviews": 3, "max_hours": 24, "max_times": 2}
+    assert line["explanation"] == "稿件审核 4 次中 3 次超过 24 小时，多于 2 次，扣 1.5 分"
+    figures = bl.CommunityFigures("a1", "c1", "一社区", "s1", "一街道", 30, review_hours=[30, 25, 48.5, 3])
+    body = bl.build("2026-11", [figures], rule, None, None)
+    [row] = body["rows"]
+    assert row["reviews"] == 4 and row["median_review_hours"] == 27.5 and row["max_review_hours"] == 48.5
+    assert row["points_deducted"] == 1.5

@@ -174,3 +174,38 @@ def test_checks_block_submit_and_outside_images_are_refused(staff, morning):
     assert status == 400 and body["code"] == "title_too_long"
     status, body = sw.call("POST", "/api/v1/posts", {"topic": "x", "planned_day": "明天"})
     assert status == 400 and body["code"] == "invalid_date"
+
+
+def test_each_review_step_s_wait_reaches_the_community_s_month_for_the_bulletin(staff, morning):
+    """审核用时: the hours a post waited for each review step go onto its community's month counters, which
+    the bulletin's `late_reviews` rule reads (reviews later than N hours more than N times)."""
+    from chalicelib import clock
+    from chalicelib.domain.bulletin import month_of
+    from chalicelib.domain.dates import local_date
+    from chalicelib.store.community_months import CommunityMonth
+
+    sw, director, reviewer = staff["sw"], staff["director"], staff["reviewer"]
+    day = (morning.date() + timedelta(days=3)).isoformat()
+    status, post = sw.call("POST", "/api/v1/posts", {"topic": "审核用时", "planned_day": day, "articles": [article()]})
+    assert status == 201
+    pid = post["post_id"]
+    assert sw.step(pid, "submit")[0] == 200
+    clock.set_clock(morning + timedelta(hours=30))  # the director reviews a day and six hours later
+    sw, director, reviewer = (Staff(s.http, s.username) for s in (sw, director, reviewer))  # 30-minute tokens
+    status, post = director.step(pid, "send_back", comment="请补充时间")
+    assert status == 200
+    assert sw.step(pid, "submit")[0] == 200  # resubmitted at once: the next wait starts now
+    clock.set_clock(morning + timedelta(hours=32))
+    director = Staff(director.http, director.username)
+    assert director.step(pid, "approve")[0] == 200
+    clock.set_clock(morning + timedelta(hours=32, minutes=30))
+    reviewer = Staff(reviewer.http, reviewer.username)
+    status, post = reviewer.step(pid, "approve", checklist=["source", "privacy", "politics"])
+    assert status == 200 and post["state"] == "scheduled"
+    months = {}
+    for at in (morning + timedelta(hours=30), morning + timedelta(hours=32, minutes=30)):
+        month = month_of(local_date(at))
+        months[month] = CommunityMonth.get(OWN, month)
+    waits = sorted(h for m in months.values() for h in (m.review_hours or []))
+    assert waits == [0.5, 2.0, 30.0]
+    assert sum(int(m.reviews) for m in months.values()) == 3

@@ -57,6 +57,12 @@ class MonthTally:
     month: str
     add: dict[str, int] = field(default_factory=dict)  # counter name -> delta
     hours: float | None = None  # hours from filing to done (a completion)
+    review_hours: float | None = None  # hours a post waited for a review step (审核用时)
+
+
+def tally_review(at_local_day: date, waited_hours: float) -> MonthTally:
+    """A review step (approve or send back) of one of the community's posts, with how long it waited."""
+    return MonthTally(month_of(at_local_day), {"reviews": 1}, review_hours=round(max(0.0, waited_hours), 2))
 
 
 def tally_filed(at_local_day: date) -> MonthTally:
@@ -116,6 +122,7 @@ class CommunityFigures:
     rated: int = 0
     rating_sum: int = 0
     meals_delivered: int = 0
+    review_hours: list[float] = field(default_factory=list)  # each review step's wait (first and second review)
 
 
 def row_of(f: CommunityFigures) -> dict[str, Any]:
@@ -135,6 +142,9 @@ def row_of(f: CommunityFigures) -> dict[str, Any]:
         "median_hours_to_complete": round(median(f.completion_hours), 1) if f.completion_hours else None,
         "ratings": f.rated, "satisfaction": round(f.rating_sum / f.rated, 2) if f.rated else None,
         "meals_delivered": f.meals_delivered,
+        "reviews": len(f.review_hours),
+        "median_review_hours": round(median(f.review_hours), 1) if f.review_hours else None,
+        "max_review_hours": round(max(f.review_hours), 1) if f.review_hours else None,
     }
 
 
@@ -206,12 +216,15 @@ DEFAULT_RULES = [
      "points_per_day": 0.5, "max_points": 5},
     {"id": "follower-loss", "kind": "follower_loss", "label": "粉丝数下降", "points": 1},
     {"id": "overdue-requests", "kind": "overdue_share", "label": "便民纸条超时率过高", "max_percent": 10, "points": 2},
+    {"id": "late-reviews", "kind": "late_reviews", "label": "稿件审核不及时", "max_hours": 24, "max_times": 3,
+     "points": 1},
 ]
 RULE_KINDS = {
     "min_posts": ("min_posts", "points"),
     "max_days_missed": ("max_days", "points_per_day", "max_points"),
     "follower_loss": ("points",),
     "overdue_share": ("max_percent", "points"),
+    "late_reviews": ("max_hours", "max_times", "points"),
 }
 
 
@@ -237,9 +250,12 @@ def check_rules(rules: Any) -> list[dict[str, Any]]:
     return out
 
 
-def deductions_of(row: Mapping[str, Any], rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Each rule that applies to the row: one line with the rule, the figures and the points."""
+def deductions_of(row: Mapping[str, Any], rules: list[Mapping[str, Any]],
+                  review_hours: Iterable[float] = ()) -> list[dict[str, Any]]:
+    """Each rule that applies to the row: one line with the rule, the figures and the points
+    (`review_hours`: each review step's wait this month, for `late_reviews`)."""
     lines = []
+    review_hours = list(review_hours)
     for rule in rules:
         kind, points, figures, why = rule["kind"], 0.0, {}, ""
         if kind == "min_posts":
@@ -267,6 +283,14 @@ def deductions_of(row: Mapping[str, Any], rules: list[Mapping[str, Any]]) -> lis
             if percent > rule["max_percent"]:
                 points = float(rule["points"])
                 why = f"便民纸条 {filed} 件中超时 {overdue} 件（{percent:g}%），超过 {rule['max_percent']:g}%，扣 {points:g} 分"
+        elif kind == "late_reviews":
+            late = sum(1 for h in review_hours if h > rule["max_hours"])
+            figures = {"reviews": len(review_hours), "late_reviews": late, "max_hours": rule["max_hours"],
+                       "max_times": rule["max_times"]}
+            if late > rule["max_times"]:
+                points = float(rule["points"])
+                why = (f"稿件审核 {len(review_hours)} 次中 {late} 次超过 {rule['max_hours']:g} 小时，"
+                       f"多于 {rule['max_times']:g} 次，扣 {points:g} 分")
         if points > 0:
             lines.append({"line_id": f"{row['community_id']}:{rule['id']}", "rule_id": rule["id"],
                           "rule": rule["label"], "figures": figures, "points": points, "explanation": why})
@@ -289,7 +313,9 @@ def rank_key(row: Mapping[str, Any]):
 def build(month: str, figures: Iterable[CommunityFigures], rules: list[Mapping[str, Any]],
           index_spec: Mapping[str, Any] | None, previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """The bulletin's body: rows (ranked, indexed, with deductions), sub-district sums, last month's ranks."""
+    figures = list(figures)
     rows = [row_of(f) for f in figures]
+    waits = {f.community_id: f.review_hours for f in figures}
     for row in rows:
         if index_spec:
             row["index"], row["index_computation"] = index_of(row, index_spec)
@@ -307,7 +333,7 @@ def build(month: str, figures: Iterable[CommunityFigures], rules: list[Mapping[s
                            if before else None)
         # positive: moved up (a smaller rank number than last month)
         row["rank_change"] = (before["rank_district"] - row["rank_district"]) if before else None
-        row["deductions"] = deductions_of(row, rules)
+        row["deductions"] = deductions_of(row, rules, waits.get(row["community_id"], ()))
         row["points_deducted"] = round(sum(d["points"] for d in row["deductions"]), 2)
         row["points"] = round(BASE_POINTS - row["points_deducted"], 2)
     rows.sort(key=lambda r: r["rank_district"])

@@ -18,6 +18,8 @@ from dataclasses import field, replace
 from datetime import date, datetime
 from typing import Any, Iterable
 
+from chalicelib.domain.bulletin import MonthTally, tally_review
+from chalicelib.domain.dates import local_date
 from chalicelib.domain.errors import BadRequest, ConflictError, Forbidden
 from chalicelib.domain.records import record
 
@@ -217,6 +219,7 @@ class Post:
     created_by: str = ""
     checklist: tuple[str, ...] = ()  # 政策关 items ticked by the second reviewer
     version: int = 0  # optimistic lock
+    state_since: datetime | None = None  # when the post entered its state (a review's wait starts there)
 
 
 def clientmsgid(account_id: str, day: date) -> str:
@@ -261,6 +264,7 @@ class StepPlan:
     event: dict[str, Any]
     tell: str = ""
     new_revision: dict[str, Any] | None = None
+    tally: MonthTally | None = None  # a review step: the community's month counters (the bulletin's 审核用时)
 
 
 def plan_step(post: Post, action: str, actor: str, now: datetime, comment: str = "",
@@ -279,7 +283,10 @@ def plan_step(post: Post, action: str, actor: str, now: datetime, comment: str =
     blocking = list(blocking)
     if blocking and (action == "submit" or step.review):
         raise ConflictError("检查未通过：" + "；".join(blocking), code="check_blocked")
-    changes: dict[str, Any] = {"state": step.target}
+    changes: dict[str, Any] = {"state": step.target, "state_since": now}
+    tally = None
+    if (step.review or step.action == "send_back") and post.state_since is not None:
+        tally = tally_review(local_date(now), (now - post.state_since).total_seconds() / 3600)
     if step.review or step.action == "send_back":
         changes["reviewed_revision"] = post.revision
     if step.review and step.target == "scheduled":
@@ -287,7 +294,7 @@ def plan_step(post: Post, action: str, actor: str, now: datetime, comment: str =
     after = replace(post, **changes)
     event = {"kind": "step", "action": action, "label": step.label, "from": post.state, "to": step.target,
              "by": actor, "at": now.isoformat(), "comment": comment, "revision": post.revision}
-    return StepPlan(after, event, tell=step.tell)
+    return StepPlan(after, event, tell=step.tell, tally=tally)
 
 
 def plan_edit(post: Post, actor: str, now: datetime, *, topic: str | None = None,
@@ -319,7 +326,8 @@ def plan_edit(post: Post, actor: str, now: datetime, *, topic: str | None = None
     if post.state == "topic" and articles:
         state = "draft"
     authors = post.authors if actor in post.authors else post.authors + (actor,)
-    after = replace(edited, state=state, revision=post.revision + 1, authors=authors)
+    after = replace(edited, state=state, revision=post.revision + 1, authors=authors,
+                    state_since=now if state != post.state else post.state_since)
     event = {"kind": "edit", "action": "edit", "label": "修改稿件" if state == post.state else "修改后重新送审",
              "from": post.state, "to": state, "by": actor, "at": now.isoformat(), "comment": "",
              "revision": after.revision}
@@ -339,7 +347,7 @@ def new_post(post_id: str, account_id: str, community_id: str, subdistrict_id: s
     state = "draft" if articles else "topic"
     post = Post(post_id, account_id, community_id, subdistrict_id, district_id, topic.strip(), planned_day,
                 slot=slot, state=state, articles=articles, expires_on=expires_on, revision=1,
-                authors=(actor,) if articles else (), created_by=actor)
+                authors=(actor,) if articles else (), created_by=actor, state_since=now)
     event = {"kind": "step", "action": "propose", "label": "提出选题" if state == "topic" else "新建稿件",
              "from": "", "to": state, "by": actor, "at": now.isoformat(), "comment": "", "revision": 1}
     return StepPlan(post, event, new_revision={"revision": 1, "by": actor, "at": now.isoformat(),

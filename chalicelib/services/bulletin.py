@@ -60,6 +60,7 @@ def figures(district_id: str, month: str, until: date | None = None) -> list[bl.
             f.requests_completed_on_time, f.requests_overdue = int(m.completed_on_time or 0), int(m.overdue or 0)
             f.rated, f.rating_sum, f.meals_delivered = int(m.rated or 0), int(m.rating_sum or 0), int(m.meals_delivered or 0)
             f.completion_hours = [float(h) for h in (m.hours or [])]
+            f.review_hours = [float(h) for h in (m.review_hours or [])]
         out.append(f)
     return out
 

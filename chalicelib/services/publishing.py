@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 from calendar import monthrange
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -217,7 +218,7 @@ def act(principal: Principal, post_id: str, body: dict[str, Any]) -> dict[str, A
     plan = pub.plan_step(post, action, principal.username, now, comment=comment,
                          blocking=checks.blocking(findings), checklist=ticked)
     if findings:
-        plan = pub.StepPlan(plan.post, {**plan.event, "findings": [f.to_dict() for f in findings]}, plan.tell)
+        plan = replace(plan, event={**plan.event, "findings": [f.to_dict() for f in findings]})
     saved = repo.save_post(plan, now, post.version, _notices(plan.post, plan.tell, principal.username,
                                                              plan.event["label"], now))
     return _render(principal, saved, policy)

@@ -12,7 +12,6 @@ from typing import Any, Iterable
 
 from pynamodb.attributes import (
     BinaryAttribute,
-    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -21,10 +20,10 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib import clock
-from chalicelib.domain.bulletin import MonthTally
 from chalicelib.store import alliance_settings, page_tokens
 from chalicelib.store.accounts import Account
 from chalicelib.store.base import table_meta
+from chalicelib.store.community_months import community_months  # noqa: F401 - read through this repository
 from chalicelib.store.counters import Counter
 from chalicelib.store.org import Community, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
@@ -32,40 +31,6 @@ from chalicelib.store.posts import PostDay, PostItem
 from chalicelib.store.staff import StaffUser
 from chalicelib.store.stats import AccountDailyStats
 
-MONTH_COUNTERS = ("filed", "completed", "completed_on_time", "overdue", "rated", "rating_sum", "meals_delivered")
-
-
-class CommunityMonth(Model):
-    """A community's 便民纸条 figures of one Shanghai month, added to by every filing and transition in the
-    same transaction (`write_tally`): what the bulletin and the overview read instead of the requests."""
-
-    Meta = table_meta("community_months")
-    community_key = UnicodeAttribute(hash_key=True)  # the community (or district#<id> for untriaged ones)
-    month = UnicodeAttribute(range_key=True)  # YYYY-MM
-    filed = NumberAttribute(default=0)
-    completed = NumberAttribute(default=0)
-    completed_on_time = NumberAttribute(default=0)
-    overdue = NumberAttribute(default=0)  # became overdue (first escalation) during the month
-    rated = NumberAttribute(default=0)
-    rating_sum = NumberAttribute(default=0)
-    meals_delivered = NumberAttribute(default=0)
-    hours = ListAttribute(of=NumberAttribute, null=True)  # hours from filing to done, per completion (median)
-
-
-def write_tally(tx, community_key: str, tally: MonthTally | None) -> None:
-    """Unit-of-work piece: the tally onto the community's month item (ADD, list append: no read)."""
-    if tally is None:
-        return
-    item = CommunityMonth(community_key, tally.month)
-    actions = [getattr(CommunityMonth, name).add(value) for name, value in tally.add.items()]
-    if tally.hours is not None:
-        actions.append(CommunityMonth.hours.set((CommunityMonth.hours | []).append([tally.hours])))
-    tx.update(item, "month-count", f"{community_key}#{tally.month}", actions=actions)
-
-
-def community_months(keys: list[str], month: str) -> dict[str, CommunityMonth]:
-    """The month items of these communities (BatchGetItem, 100 a request)."""
-    return {m.community_key: m for m in CommunityMonth.batch_get([(k, month) for k in keys])}
 
 
 # ---- the bulletin and its appeals --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from chalicelib.domain.errors import ConflictError, NotFound, StaleState
 from chalicelib.domain.staff_alerts import window_key, window_start
 from chalicelib.store.accounts import Account
 from chalicelib.store.base import table_meta
+from chalicelib.store.community_months import tally_update
 from chalicelib.store.staff_alerts import alert_item
 from chalicelib.store.org import Community, SubDistrict
 from chalicelib.store.staff import StaffUser
@@ -147,6 +148,7 @@ class PostItem(Model):
     created_by = UnicodeAttribute(default="")
     updated_at = UTCDateTimeAttribute(default=clock.now)
     version = NumberAttribute(default=0)  # optimistic lock of staff edits (the daily job's updates bump it too)
+    state_since = UTCDateTimeAttribute(null=True)  # when it entered its state (review waits for the bulletin)
 
     by_account_day = PostsByAccountDay()
     by_day = PostsByDay()
@@ -170,7 +172,7 @@ def to_domain(item: PostItem) -> pub.Post:
         expires_on=date.fromisoformat(item.expires_on) if item.expires_on else None,
         revision=int(item.revision), reviewed_revision=int(item.reviewed_revision),
         authors=tuple(json.loads(item.authors)), checklist=tuple(json.loads(item.checklist)),
-        created_by=item.created_by, version=int(item.version or 0))
+        created_by=item.created_by, version=int(item.version or 0), state_since=item.state_since)
 
 
 def _fill(item: PostItem, post: pub.Post, now: datetime) -> PostItem:
@@ -183,6 +185,7 @@ def _fill(item: PostItem, post: pub.Post, now: datetime) -> PostItem:
     item.revision, item.reviewed_revision = post.revision, post.reviewed_revision
     item.authors, item.checklist = json.dumps(list(post.authors)), json.dumps(list(post.checklist))
     item.created_by, item.updated_at = post.created_by, now
+    item.state_since = post.state_since
     return item
 
 
@@ -292,6 +295,9 @@ def save_post(plan: pub.StepPlan, now: datetime, expected_version: int | None,
             notices = list(notices)
             for notice in notices:
                 tx.save(notice)
+            if plan.tally is not None:  # a review step: its wait onto the community's month (the bulletin)
+                month_item, month_actions = tally_update(post.community_id, plan.tally)
+                tx.update(month_item, actions=month_actions)
             review = [n for n in notices if n.kind == "review"]
             if review:  # the reviewers also hear of it in WeChat, in their next alert digest
                 tx.save(review_alert([n.username for n in review], review[0].text, post.post_id, now))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chalicelib.store.accounts import Account
 from chalicelib.store.alliance_settings import AllianceSetting
-from chalicelib.store.bulletins import Bulletin, BulletinAppeal, BulletinPart, CommunityMonth
+from chalicelib.store.bulletins import Bulletin, BulletinAppeal, BulletinPart
+from chalicelib.store.community_months import CommunityMonth
 from chalicelib.store.activities import Activity, Signup
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import Consultation, ConsultationAnswer

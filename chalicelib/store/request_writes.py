@@ -17,7 +17,7 @@ from chalicelib.domain.bulletin import tally_filed
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.effects import NewRequest, Notify
 from chalicelib.domain.requests import DUPLICATE_WINDOW, OPEN_STATES, TransitionPlan
-from chalicelib.store.bulletins import write_tally
+from chalicelib.store.community_months import write_tally
 from chalicelib.store.counters import Counter
 from chalicelib.store.requests import HelpRequest, RequestContact, RequestEvent, RequestGuard, list_keys
 
