@@ -1,7 +1,9 @@
 """The alliance matrix's use cases (联盟矩阵): residents browse it, district staff edit it.
 
-Reads go to the compact index (`bootstrap.ports().matrix`, cached a minute); edits rewrite it with a
-version check (`bootstrap.alliance()`) and are seen by warm Lambdas within the cache's minute.
+Reads go to the compact index (`bootstrap.ports().matrix`: its head, and for a search one shard, cached a
+minute); edits rewrite it with a version check (`bootstrap.alliance()`) and are seen by warm Lambdas within
+the cache's minute. In a large district the communities' entries are not listed whole: residents search
+them by name (`more_communities` says how many there are).
 """
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ from typing import Any
 from chalicelib import bootstrap
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.scope import require
-from chalicelib.domain.matrix import CATEGORIES, PLATFORMS, MatrixIndex, entry_from_dict, entry_to_json, search
+from chalicelib.domain.matrix import (CATEGORIES, PLATFORMS, SHARDED_CATEGORY, MatrixIndex, entry_from_dict,
+                                      entry_to_json, search)
 
 
 def browse(district_id: str, category: str | None = None, query: str | None = None) -> dict[str, Any]:
-    """What the H5 page shows: entries by category, narrowed by a category and/or a search."""
-    index: MatrixIndex = bootstrap.ports().matrix(district_id)
+    """What the H5 page shows: entries by category, narrowed by a category and/or a search; when the
+    district's community entries are too many to list (or a search too general to name them),
+    `more_communities` is their count instead."""
+    index: MatrixIndex = bootstrap.ports().matrix(district_id, query or None)
     entries = list(index.entries)
     if query:
         entries = search(index, query)
@@ -24,8 +29,10 @@ def browse(district_id: str, category: str | None = None, query: str | None = No
     grouped: dict[str, list] = {}
     for e in entries:
         grouped.setdefault(e.category, []).append(e)
-    return {"total": len(index.entries), "version": index.version, "categories": list(CATEGORIES),
-            "groups": [(c, grouped[c]) for c in CATEGORIES if c in grouped], "found": len(entries)}
+    unlisted = 0 if index.complete or category not in (None, SHARDED_CATEGORY) else index.sharded_count()
+    return {"total": index.total, "version": index.version, "categories": list(CATEGORIES),
+            "groups": [(c, grouped[c]) for c in CATEGORIES if c in grouped], "found": len(entries),
+            "more_communities": unlisted}
 
 
 def directory(principal: Principal) -> dict[str, Any]:
