@@ -78,6 +78,19 @@ def test_a_cold_search_reads_at_most_2_requests_and_100_kb(district, query, expe
     assert CALLS == []  # warm: the head and the shard are cached
 
 
+def test_a_warm_container_reads_one_shard_for_a_new_name(district):
+    """Chat's `找…` on a warm container: the keyword reply's own request and this one, ≤ 2 in all."""
+    cold()
+    ports.DynamoPorts().matrix("scale", "第12社区")
+    CALLS.clear()
+    index = ports.DynamoPorts().matrix("scale", "第4999社区")
+    assert CALLS == ["GetItem"] and [e.name for e in search(index, "第4999社区")] == ["第4999社区"]
+    CALLS.clear()
+    ports.DynamoPorts().matrix("scale", "法院")  # no community holds it: the cached head answers ...
+    ports.DynamoPorts().matrix("scale", "微博")
+    assert len(CALLS) <= 1  # ... or an empty shard once
+
+
 def test_the_index_is_a_small_head_and_bounded_shards_written_in_batches(district):
     entries, writes = district
     head = load_head("scale")
