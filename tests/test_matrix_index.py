@@ -220,6 +220,10 @@ def test_a_rebuild_writes_a_new_generation_and_retires_the_old_one_later(sharded
     assert gens == {"00002", "00003"}  # generation 1 is gone, 2 stays for the caches naming it
     names = {e.name for e in search(store.lookup("shinan", "湛山"), "湛山")}
     assert "湛山社区" in names and "湛山新社区" not in names
+    put_entry("shinan", MatrixEntry("one", "第一新社区", "wechat", "甲", "社区", wechat_id="one_wx"), "a")
+    head = store.rebuild("shinan", "ops")  # edits since the seed: built again, with the edit
+    assert head.generation == 4 and head.total == 131
+    assert [e.name for e in search(store.lookup("shinan", "第一新"), "第一新")] == ["第一新社区"]
 
 
 def test_a_district_that_outgrows_one_item_moves_to_shards(monkeypatch, seed):

@@ -71,10 +71,6 @@ class MatrixPart(Model):
     version = NumberAttribute(default=0)
 
 
-class _Stale(Exception):
-    """Someone else wrote the head since it was read: read again."""
-
-
 def _pack(data) -> bytes:
     return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 9)
 
@@ -194,8 +190,6 @@ def _edit(district_id: str, actor: str, entry_id: str, change) -> MatrixIndex:
         except (PutError, TransactWriteError) as exc:
             if not _conflict(exc):
                 raise
-        except _Stale:
-            pass
     raise ConflictError("联盟矩阵刚被别人修改，请刷新后再试", code="stale_matrix")
 
 
@@ -340,6 +334,12 @@ def replace_all(district_id: str, entries: list[MatrixEntry], actor: str) -> Mat
             continue
         return _head(next_head)
     raise ConflictError("联盟矩阵刚被别人修改，请刷新后再试", code="stale_matrix")
+
+
+def rebuild(district_id: str, actor: str) -> MatrixIndex:
+    """The matrix's index built again from its entries (new stop grams, shards back under `STOP_AT`), as
+    the seed builds it: after many edits, or when an edit finds a shard too large."""
+    return replace_all(district_id, list(load_index(district_id, consistent=True).entries), actor)
 
 
 def _retired(item: MatrixItem | None) -> list[tuple[int, datetime]]:
