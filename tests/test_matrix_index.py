@@ -233,3 +233,19 @@ def test_a_district_that_outgrows_one_item_moves_to_shards(monkeypatch, seed):
     head = load_head("shinan")
     assert head.generation == 1 and head.sharded_count() == 66 and head.total == 131
     assert [e.name for e in search(store.lookup("shinan", "银杏"), "银杏")] == ["市南银杏社区"]
+
+
+def test_staff_list_a_large_matrix_a_page_at_a_time_and_search_it(sharded, http, seed, monkeypatch):
+    from chalicelib.services import matrix as matrix_service
+
+    monkeypatch.setattr(matrix_service, "STAFF_PAGE", 40)
+    admin = login(http, "admin.shinan")
+    first = json.loads(http.get("/api/v1/matrix", headers=admin).body)
+    assert first["total"] == 130 and len(first["items"]) == 65 + 40 and first["cursor"]
+    second = json.loads(http.get("/api/v1/matrix?cursor=" + first["cursor"], headers=admin).body)
+    assert len(second["items"]) == 25 and second["cursor"] is None
+    ids = [x["id"] for x in first["items"] + second["items"]]
+    assert len(set(ids)) == 130
+    found = json.loads(http.get("/api/v1/matrix?q=%E6%B9%9B%E5%B1%B1", headers=admin).body)  # 湛山
+    assert found["searched"] and "湛山社区" in [x["name"] for x in found["items"]]
+    assert http.get("/api/v1/matrix?cursor=forged.tag", headers=admin).status_code == 400

@@ -35,11 +35,26 @@ def browse(district_id: str, category: str | None = None, query: str | None = No
             "more_communities": unlisted}
 
 
-def directory(principal: Principal) -> dict[str, Any]:
-    """Staff: the whole matrix of the district (any member of staff may read it: it is public)."""
-    index = bootstrap.alliance().load_index(principal.district_id, consistent=True)
-    return {"version": index.version, "categories": list(CATEGORIES), "platforms": PLATFORMS,
-            "items": [entry_to_json(e) for e in index.entries]}
+STAFF_PAGE = 200  # community entries a page of a large district's staff list
+
+
+def directory(principal: Principal, query: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+    """Staff: the district's matrix (any member of staff may read it: it is public). Held in one item,
+    every entry (the console filters it). A large district's: with `query` the entries the search finds
+    (`searched`), else the other entries and a page of the communities' (`cursor` for the next)."""
+    alliance = bootstrap.alliance()
+    head = alliance.load_head(principal.district_id, consistent=True)
+    answer: dict[str, Any] = {"version": head.version, "categories": list(CATEGORIES), "platforms": PLATFORMS,
+                              "total": head.total, "cursor": None}
+    query = (query or "").strip()[:30]
+    if not head.generation:
+        return {**answer, "items": [entry_to_json(e) for e in head.entries]}
+    if query:
+        index = alliance.lookup(principal.district_id, query)
+        return {**answer, "items": [entry_to_json(e) for e in search(index, query)], "searched": True,
+                "complete": index.complete}
+    page, answer["cursor"] = alliance.entries_page(principal.district_id, head.generation, STAFF_PAGE, cursor)
+    return {**answer, "items": [entry_to_json(e) for e in ([] if cursor else list(head.entries)) + page]}
 
 
 def save_entry(principal: Principal, entry_id: str, body: Any) -> dict[str, Any]:

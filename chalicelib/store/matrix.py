@@ -38,6 +38,7 @@ from chalicelib.domain.errors import ConflictError, NotFound
 from chalicelib.domain.matrix import (INLINE_COMMUNITIES, MatrixEntry, MatrixIndex, build_shards, digest,
                                       entries_from_rows, entry_grams, entry_rows, is_sharded, sort_entries,
                                       stop_grams)
+from chalicelib.store import page_tokens
 from chalicelib.store.base import table_meta
 
 MAX_INDEX_BYTES = 350_000  # DynamoDB's item limit is 400 KB; compressed, thousands of entries fit
@@ -134,6 +135,16 @@ def load_index(district_id: str, consistent: bool = False) -> MatrixIndex:
     rows = MatrixPart.query(district_id, MatrixPart.part.startswith(prefix), consistent_read=consistent)
     found = [e for r in rows for e in entries_from_rows(_unpack(r.packed))]
     return MatrixIndex(district_id, head.version, tuple(sort_entries([*head.entries, *found])))
+
+
+def entries_page(district_id: str, generation: int, limit: int, cursor: str | None
+                 ) -> tuple[list[MatrixEntry], str | None]:
+    """A page of a sharded matrix's community entries, in id order (one Query), and the next cursor."""
+    query = f"matrix#{district_id}#{generation}"
+    result = MatrixPart.query(district_id, MatrixPart.part.startswith(f"{generation:05d}#e#"), limit=limit,
+                              last_evaluated_key=page_tokens.decode(cursor, query), consistent_read=True)
+    found = [e for r in result for e in entries_from_rows(_unpack(r.packed))]
+    return found, page_tokens.encode(result.last_evaluated_key, query)
 
 
 # ---- writes ----------------------------------------------------------------------------------------
