@@ -401,8 +401,9 @@ ACTIVITY = _path_param("activity_id", "活动编号", "act-demo-phone-1")
 SUGGESTION = _path_param("suggestion_id", "建议编号", "JY-XG-20261130-001")
 ACCOUNT = _path_param("account_id", "公众号编号（district 为全区默认规则）", "xianggang-huayuan")
 PATHS.update({
-    "/api/v1/matrix": {"get": _op("listMatrix", "alliance", "联盟矩阵：全区政务微信和微博账号",
-                                  {200: _ok(_LIST), **_errors(401)})},
+    "/api/v1/matrix": {"get": _op("listMatrix", "alliance", "联盟矩阵：全区政务微信和微博账号（社区很多时分页或查找）",
+                                  {200: _ok(_LIST), **_errors(400, 401)},
+                                  parameters=[_query_param("q", "查找（社区很多时由服务器查找）"), CURSOR_Q])},
     "/api/v1/matrix/{entry_id}": {
         "put": _op("saveMatrixEntry", "alliance", "添加或修改矩阵账号（区管理员）",
                    {200: _ok(_OBJ), **_errors(400, 401, 403, 409)}, parameters=[ENTRY], body=_body(_OBJ)),

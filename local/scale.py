@@ -70,3 +70,25 @@ def _letters(i: int) -> str:
     """A two-letter code suffix, distinct for 676 communities, then with digits (codes are 2-3 chars)."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return letters[i // 26 % 26] + letters[i % 26]
+
+
+def matrix_entries(count: int, *, subdistricts: int = 100, prefix: str = "scale") -> list:
+    """The district's alliance matrix in the seed's shape (`local/seed.matrix.json`): one entry per
+    community account of `communities(...)` (same ids and names), one per sub-district, and the seed's
+    departments, courts, schools and services."""
+    import json
+    from pathlib import Path
+
+    from chalicelib.domain.matrix import SHARDED_CATEGORY, MatrixEntry, entry_from_dict
+
+    seed = json.loads((Path(__file__).parent / "seed.matrix.json").read_text(encoding="utf-8"))["matrix"]
+    entries = [entry_from_dict(r) for r in seed if r["category"] not in (SHARDED_CATEGORY, "街道")]
+    for s in range(subdistricts):
+        entries.append(MatrixEntry(f"{prefix}-sub-{s:03d}", f"第{s}街道", "wechat", f"第{s}街道办事处", "街道",
+                                   f"第{s}街道的政务公众号：街道通知、办事指南", wechat_id=f"jd{s:06d}"))
+    for i in range(count):
+        cid = f"{prefix}-{i:05d}"
+        entries.append(MatrixEntry(cid, f"第{i}社区", "wechat", f"第{i % subdistricts}街道第{i}社区居委会", SHARDED_CATEGORY,
+                                   f"第{i}社区的公众号：便民纸条、社区食堂、活动报名和社区大事小情",
+                                   wechat_id=f"gh_{i:012d}", account_id=cid))
+    return entries

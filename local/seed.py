@@ -380,7 +380,8 @@ def load(seed: Seed, secret_store=None, demo_material: bool | None = None) -> di
     h5_key_store().put(DEMO_H5_KEY)
     counts["ssm parameters"] += 2
     if seed.matrix:
-        from chalicelib.store.matrix import MatrixItem, replace_all  # the alliance matrix: one compact item
+        # the alliance matrix: its compact index (the head; a large district's shards with batch writes)
+        from chalicelib.store.matrix import MatrixItem, replace_all
 
         replace_all(d_id, seed.matrix, "seed")
         counts[MatrixItem.Meta.table_name + " entries"] = len(seed.matrix)

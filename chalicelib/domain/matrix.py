@@ -2,17 +2,37 @@
 
 An entry says who the account is (name, platform, owner unit, category), how to reach it (WeChat id or
 Weibo URL, a QR code image) and what it is for (one line). The chat search and the H5 page read a
-*compact index* of the district's matrix — one item, versioned, cached per container — never the
-district's accounts one by one: `MatrixIndex` here, stored by `chalicelib.store.matrix`.
+*compact index* of the district's matrix, never the district's accounts one by one: `MatrixIndex` here,
+stored by `chalicelib.store.matrix`.
 
 `search` answers `法官`, `消费维权`, `学校`, `微博`, `找香港花园` … from the index alone.
+
+**At scale (分片索引).** A district may have 10,000 community accounts, each with its matrix entry (1.5 MB:
+more than one DynamoDB item holds). The index is then a small *head* — the version, every entry that is
+not a community's (departments, courts, schools, sub-districts, services: a few hundred at most), the
+count of community entries, and the *stop grams* — plus the community entries sharded by search gram:
+one shard per gram holding every community entry whose name, owner or description contains it.
+
+The grams (检索词片) are *multigrams*: a character is a gram; a gram held by more than `STOP_AT` community
+entries is a stop gram, and then the grams one character longer that begin with it are grams in its
+place, up to `MAX_GRAM` characters (`stop_grams`). At each position of a text, the gram is the shortest
+one there that is not a stop gram (`gram_at`); an entry is in the shard of every gram of its fields
+(`entry_grams`), and a query term's gram is found the same way (`lookup_gram`). As an entry holding a
+term holds every gram of the term, ONE shard of any of the term's grams holds every entry that can match:
+a search reads the head and that one shard, and filters with `search`'s own rules — the same answers
+as one index of everything, from at most `STOP_AT` community entries. A query whose words are all stop
+grams ("社区", "微信") cannot name a shard: it answers from the head and says the communities are too many
+to list (`MatrixIndex.complete` is False). With `INLINE_COMMUNITIES` community entries or fewer (the
+demo's 65) the head holds everything, as one item, and no shard exists.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from chalicelib.domain.effects import Decision
 from chalicelib.domain.errors import BadRequest
@@ -33,6 +53,11 @@ MAX_LISTED = 10
 # Words of a search that mean a platform or a category rather than a name.
 PLATFORM_WORDS = {"微博": "weibo", "微信": "wechat", "公众号": "wechat", "微信公众号": "wechat"}
 QUERY_NOISE = re.compile(r"(?:联盟|矩阵|账号|帐号|的|有哪些|有什么|列表|全部|所有)")
+# The sharded index (see the module's docstring).
+SHARDED_CATEGORY = "社区"  # the one category that grows with the district: its entries go to shards
+INLINE_COMMUNITIES = 200  # up to this many community entries, the head holds them too (one item)
+STOP_AT = 200  # a gram held by more community entries than this is a stop gram: its shard would be too big
+MAX_GRAM = 4  # grams are 1 to 4 characters
 
 
 @record
@@ -75,21 +100,27 @@ _FROM_COMPACT = {v: k for k, v in _COMPACT_KEYS.items()}
 
 @record
 class MatrixIndex:
-    """The district's matrix in one compact, versioned record (what searches and the H5 page read)."""
+    """The district's matrix as searches and the H5 page read it, compact and versioned.
+
+    Read whole (`generation` 0), `entries` is every entry. Read for a query from a sharded index, it is
+    the head's entries plus the community entries of the shard the query named; `sharded` counts the
+    community entries kept in shards by platform, `stop` lists the stop grams, and `complete` says whether
+    `entries` holds every entry that can match the query it was read for."""
 
     district_id: str
     version: int
     entries: tuple[MatrixEntry, ...] = field(default_factory=tuple)
+    generation: int = 0  # the shards' generation the head names (0: no shards, `entries` is everything)
+    stop: frozenset = frozenset()
+    sharded: tuple = ()  # ((platform, count), ...) of the community entries kept in shards
+    complete: bool = True
 
     def to_json(self) -> str:
-        rows = [{_COMPACT_KEYS[k]: v for k, v in asdict(e).items() if v} for e in self.entries]
-        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        return entries_to_json(self.entries)
 
     @classmethod
     def from_json(cls, district_id: str, version: int, text: str) -> "MatrixIndex":
-        rows = json.loads(text or "[]")
-        return cls(district_id, version, tuple(MatrixEntry(**{_FROM_COMPACT[k]: v for k, v in r.items()})
-                                               for r in rows))
+        return cls(district_id, version, entries_from_json(text))
 
     def get(self, entry_id: str) -> MatrixEntry | None:
         return next((e for e in self.entries if e.entry_id == entry_id), None)
@@ -108,6 +139,137 @@ class MatrixIndex:
             grouped.setdefault(e.category, []).append(e)
         return {c: items for c, items in grouped.items() if items}
 
+    # ---- the sharded index ----
+
+    def sharded_count(self, platform: str | None = None) -> int:
+        """Community entries kept in shards (of one platform, or all)."""
+        return sum(n for p, n in self.sharded if platform is None or p == platform)
+
+    @property
+    def total(self) -> int:
+        """Every entry of the district, whether held here or in shards."""
+        return len(self.entries) + self.sharded_count()
+
+    def counts(self) -> dict[str, int]:
+        """Entries per category, shards included (in `CATEGORIES` order)."""
+        counts = {c: len(items) for c, items in self.by_category().items()}
+        if self.sharded_count():
+            counts[SHARDED_CATEGORY] = counts.get(SHARDED_CATEGORY, 0) + self.sharded_count()
+        return {c: counts[c] for c in [*CATEGORIES, *counts] if counts.get(c)}
+
+    def weibo_count(self) -> int:
+        return sum(1 for e in self.entries if e.platform == "weibo") + self.sharded_count("weibo")
+
+    def lookup_gram(self, query: str) -> str | None:
+        """The gram whose shard holds every community entry that can match `query` ("" when no shard is
+        needed: nothing is sharded, or the query rules communities out; None when every word of the query
+        is a stop gram, so no shard is small enough: the answer is then incomplete)."""
+        platform, category, terms = parse_query(query)
+        if not self.sharded_count(platform):
+            return ""
+        if category and category != SHARDED_CATEGORY:
+            terms = [*terms, category.lower()]  # a community matches a category word only by its name
+        grams = [g for t in terms for g in (gram_at(t, i, self.stop) for i in range(len(t))) if g]
+        if not grams:
+            return None
+        return max(grams, key=len)  # the longest: held by the fewest entries, as far as the head can tell
+
+    def answering(self, query: str | None, read_shard: Callable[[str], Iterable[MatrixEntry]]) -> "MatrixIndex":
+        """This head, with what `query` needs of the shards: `read_shard(gram)` at most once."""
+        if not query:
+            return self if not self.sharded_count() else self.narrowed((), complete=False)
+        gram = self.lookup_gram(query)
+        if gram == "":
+            return self
+        if gram is None:
+            return self.narrowed((), complete=False)
+        return self.narrowed(read_shard(gram), complete=True)
+
+    def narrowed(self, found: Iterable[MatrixEntry], complete: bool) -> "MatrixIndex":
+        """The head with the community entries a shard held (what `search` then filters)."""
+        mine = {e.entry_id for e in self.entries}
+        extra = {e.entry_id: e for e in found if e.entry_id not in mine}
+        return MatrixIndex(self.district_id, self.version, tuple(sort_entries([*self.entries, *extra.values()])),
+                           self.generation, self.stop, self.sharded, complete)
+
+
+def is_sharded(entry: MatrixEntry) -> bool:
+    """Kept in shards in a large district (a community's entry), rather than in the head."""
+    return entry.category == SHARDED_CATEGORY
+
+
+def _fields(entry: MatrixEntry) -> tuple[str, str, str]:
+    """What `search` looks in, as it looks (lower case)."""
+    return entry.name.lower(), entry.owner.lower(), entry.description.lower()
+
+
+def gram_at(text: str, i: int, stop: frozenset) -> str | None:
+    """The shortest gram at position `i` of `text` that is not a stop gram (None: none up to `MAX_GRAM`
+    characters, or a space in the way — query terms never hold one)."""
+    for k in range(1, MAX_GRAM + 1):
+        gram = text[i:i + k]
+        if len(gram) < k or gram[-1].isspace():
+            return None
+        if gram not in stop:
+            return gram
+    return None
+
+
+def stop_grams(entries: Iterable[MatrixEntry], stop_at: int | None = None) -> frozenset:
+    """The grams held by more than `stop_at` (`STOP_AT`) of `entries`, level by level: a gram of k
+    characters is counted only when its first k-1 characters are a stop gram."""
+    stop_at = STOP_AT if stop_at is None else stop_at
+    texts = [_fields(e) for e in entries]
+    stop: set[str] = set()
+    previous: set[str] | None = None
+    for k in range(1, MAX_GRAM + 1):
+        held: Counter = Counter()
+        for fields in texts:
+            grams = {f[i:i + k] for f in fields for i in range(len(f) - k + 1)}
+            held.update(g for g in grams if not any(c.isspace() for c in g)
+                        and (previous is None or g[:-1] in previous))
+        previous = {g for g, n in held.items() if n > stop_at}
+        if not previous:
+            break
+        stop |= previous
+    return frozenset(stop)
+
+
+def entry_grams(entry: MatrixEntry, stop: frozenset) -> set[str]:
+    """The grams whose shards hold `entry`."""
+    return {g for f in _fields(entry) for i in range(len(f)) if (g := gram_at(f, i, stop))}
+
+
+def build_shards(entries: Iterable[MatrixEntry], stop: frozenset) -> dict[str, list[MatrixEntry]]:
+    """gram -> the entries of its shard (in `sort_entries` order)."""
+    shards: dict[str, list[MatrixEntry]] = {}
+    for e in sort_entries(entries):
+        for g in entry_grams(e, stop):
+            shards.setdefault(g, []).append(e)
+    return shards
+
+
+def entry_rows(entries: Iterable[MatrixEntry]) -> list[dict[str, str]]:
+    """The compact form of entries (one-letter keys, empty fields left out)."""
+    return [{_COMPACT_KEYS[k]: v for k, v in asdict(e).items() if v} for e in entries]
+
+
+def entries_from_rows(rows: Iterable[dict[str, str]]) -> tuple[MatrixEntry, ...]:
+    return tuple(MatrixEntry(**{_FROM_COMPACT[k]: v for k, v in r.items()}) for r in rows)
+
+
+def entries_to_json(entries: Iterable[MatrixEntry]) -> str:
+    return json.dumps(entry_rows(entries), ensure_ascii=False, separators=(",", ":"))
+
+
+def entries_from_json(text: str) -> tuple[MatrixEntry, ...]:
+    return entries_from_rows(json.loads(text or "[]"))
+
+
+def digest(entries: Iterable[MatrixEntry]) -> str:
+    """The same entries give the same digest (a seed loaded twice rewrites nothing)."""
+    return hashlib.sha256(entries_to_json(sort_entries(entries)).encode("utf-8")).hexdigest()[:32]
+
 
 def sort_entries(entries: Iterable[MatrixEntry]) -> list[MatrixEntry]:
     order = {c: i for i, c in enumerate(CATEGORIES)}
@@ -115,9 +277,10 @@ def sort_entries(entries: Iterable[MatrixEntry]) -> list[MatrixEntry]:
 
 
 class MatrixReads(Protocol):
-    """The port the chat search needs (implemented over DynamoDB by `chalicelib.store.matrix`)."""
+    """The port the chat search needs (implemented over DynamoDB by `chalicelib.store.matrix`): the index
+    as far as `query` needs it (no query: the head)."""
 
-    def matrix(self, district_id: str) -> MatrixIndex: ...
+    def matrix(self, district_id: str, query: str | None = None) -> MatrixIndex: ...
 
 
 # ---- checks ----------------------------------------------------------------------------------------
@@ -181,9 +344,9 @@ def entry_to_json(entry: MatrixEntry) -> dict[str, Any]:
 
 # ---- search ----------------------------------------------------------------------------------------
 
-def search(index: MatrixIndex, query: str) -> list[MatrixEntry]:
-    """Entries matching the query: a platform word (微博, 微信) and/or a category word (学校, 法院 …)
-    narrow the list; the remaining words must appear in the name, the owner or the description."""
+def parse_query(query: str) -> tuple[str | None, str | None, list[str]]:
+    """(platform, category, words) of a search: a platform word (微博, 微信) and/or a category word
+    (学校, 法院 …), and the remaining words, lower case."""
     words = QUERY_NOISE.sub(" ", (query or "").strip().lower())
     platform = None
     for word, code in sorted(PLATFORM_WORDS.items(), key=lambda kv: -len(kv[0])):
@@ -194,7 +357,13 @@ def search(index: MatrixIndex, query: str) -> list[MatrixEntry]:
     for c in CATEGORIES:
         if words.strip() == c.lower() or words.strip() == c + "类":
             category, words = c, ""
-    terms = [t for t in re.split(r"[\s,，、]+", words) if t]
+    return platform, category, [t for t in re.split(r"[\s,，、]+", words) if t]
+
+
+def search(index: MatrixIndex, query: str) -> list[MatrixEntry]:
+    """Entries matching the query: a platform word (微博, 微信) and/or a category word (学校, 法院 …)
+    narrow the list; the remaining words must appear in the name, the owner or the description."""
+    platform, category, terms = parse_query(query)
     found = []
     for e in index.entries:
         if platform and e.platform != platform:
@@ -217,9 +386,17 @@ def describe(entry: MatrixEntry) -> str:
 BROWSE = "\n点菜单“微市南 → 微信联盟”可按类别浏览全部账号。"
 
 
+def communities_note(index: MatrixIndex) -> str:
+    """What an incomplete answer says: the communities are too many to list for such a general word."""
+    return (f"全区有 {index.sharded_count()} 个社区账号，太多了列不下：请加上社区的名字查找，例如“找香港花园”。"
+            if not index.complete else "")
+
+
 def search_reply(index: MatrixIndex, query: str) -> Reply:
     found = search(index, query)
-    more_page = BROWSE
+    more_page = ("\n" + communities_note(index) if not index.complete else "") + BROWSE
+    if not found and not index.complete:
+        return Reply(text=f"联盟里和“{query}”有关的社区账号太多。" + more_page)
     if not found:
         return Reply(text=f"联盟里没有找到和“{query}”有关的账号。可以换个关键词，例如“法官”“学校”“微博”。"
                           + more_page)
@@ -230,22 +407,22 @@ def search_reply(index: MatrixIndex, query: str) -> Reply:
 
 
 def overview_reply(index: MatrixIndex) -> Reply:
-    counts = "、".join(f"{c} {len(items)} 个" for c, items in index.by_category().items())
-    weibo = sum(1 for e in index.entries if e.platform == "weibo")
+    counts = "、".join(f"{c} {n} 个" for c, n in index.counts().items())
+    weibo = index.weibo_count()
     link = BROWSE
-    return Reply(text=f"微信联盟 / 微博联盟：全区 {len(index.entries)} 个政务账号（其中微博 {weibo} 个）：{counts}。\n"
+    return Reply(text=f"微信联盟 / 微博联盟：全区 {index.total} 个政务账号（其中微博 {weibo} 个）：{counts}。\n"
                       "回复“找”加关键词查找，例如“找法官”“找消费维权”“学校”“微博”。" + link)
 
 
 @router.action("alliance_search")
 def alliance_search(ctx: Context) -> Decision:
-    """联盟: find accounts of the matrix by a word (the compact index, one cached read)."""
-    index = ctx.ports.matrix(ctx.account.district_id)
+    """联盟: find accounts of the matrix by a word (the compact index: its cached head, and for a
+    community's name one shard)."""
     query = str(ctx.params.get("query") or "").strip()
     if not query and ctx.message.kind in ("text", "voice"):
         query = ctx.text.strip()
     if query == "微博联盟":
-        return Decision(search_reply(index, "微博"))
+        return Decision(search_reply(ctx.ports.matrix(ctx.account.district_id, "微博"), "微博"))
     if not query or query in ("联盟", "微信联盟", "矩阵", "联盟矩阵"):
-        return Decision(overview_reply(index))
-    return Decision(search_reply(index, query))
+        return Decision(overview_reply(ctx.ports.matrix(ctx.account.district_id)))
+    return Decision(search_reply(ctx.ports.matrix(ctx.account.district_id, query), query))

@@ -23,7 +23,8 @@ def _principal():
 @bp.route("/api/v1/matrix", methods=["GET"], authorizer=staff_authorizer)
 @json_errors
 def matrix_list():
-    return json_response(matrix_service.directory(_principal()))
+    params = bp.current_request.query_params or {}
+    return json_response(matrix_service.directory(_principal(), params.get("q"), params.get("cursor")))
 
 
 @bp.route("/api/v1/matrix/{entry_id}", methods=["PUT"], authorizer=staff_authorizer)

@@ -56,13 +56,16 @@ def _matrix_html(ctx: Ctx, data: dict, category: str | None, query: str) -> Mark
                  "qr": when(x.qr_image, "alliance:qr", href=x.qr_image)} for x in entries]
         sections.append(render("alliance:section", title=cat, count=len(entries),
                                entries=each("alliance:entry", rows)))
+    if data.get("more_communities"):  # a large district: its communities are searched, not listed
+        sections.append(render("alliance:communities", count=data["more_communities"]))
     hidden = [{"name": "large", "value": "1"}] if ctx.large else []
     hidden += [{"name": "category", "value": category}] if category else []
     found = (f"找到 {data['found']} 个账号。" if query or category else f"全区共 {data['total']} 个政务微信和微博账号。")
     return render("alliance:matrix", action=f"{ctx.prefix}/h5/{ctx.account_id}/matrix",
                   hidden=each("alliance:hidden", hidden), query=query,
                   categories=each("alliance:category", cats), found=render("alliance:found", text=found),
-                  empty=when(not data["groups"], "alliance:empty"), sections=Markup("".join(sections)))
+                  empty=when(not data["groups"] and not data.get("more_communities"), "alliance:empty"),
+                  sections=Markup("".join(sections)))
 
 
 # ---- 社区活动 ----------------------------------------------------------------------------------------

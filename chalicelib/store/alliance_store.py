@@ -19,6 +19,7 @@ from chalicelib.store.activities import Activity, Signup, activity_view, places_
 from chalicelib.store.consultations import Consultation
 from chalicelib.store.consultations import results as consultation_results
 from chalicelib.store.matrix import delete_entry, load_index, put_entry  # noqa: F401 - the matrix's repository
+from chalicelib.store.matrix import entries_page, load_head, lookup  # noqa: F401 - the matrix's repository
 from chalicelib.store.ports import gateway_account
 from chalicelib.store.suggestions import Suggestion, month_counts  # noqa: F401 - month_counts re-exported
 from chalicelib.store.suggestions import view as suggestion_view

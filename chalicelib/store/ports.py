@@ -18,7 +18,7 @@ from chalicelib.store.alliance_settings import read as read_setting
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import ConsultationReads
 from chalicelib.store.counters import claim_value, next_value
-from chalicelib.store.matrix import load_index
+from chalicelib.store.matrix import load_head, load_shard
 from chalicelib.store.org import Community, Department, District
 from chalicelib.store.policies import RequestPolicy
 from chalicelib.store.requests import HelpRequest
@@ -126,9 +126,13 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads, StaffReads)
                     for a in Account.by_district.query(district_id)]
         return ACCOUNT_CACHE.get(("directory", district_id), load)
 
-    def matrix(self, district_id: str):
-        """The district's alliance matrix: one compact item, cached a minute (edits reach warm copies)."""
-        return RULES_CACHE.get(("matrix", district_id), lambda: load_index(district_id))
+    def matrix(self, district_id: str, query: str | None = None):
+        """The district's alliance matrix as far as `query` needs it: its head, and for a community's name
+        one shard; each cached a minute (edits reach warm copies)."""
+        head = RULES_CACHE.get(("matrix", district_id), lambda: load_head(district_id))
+        generation = head.generation
+        return head.answering(query, lambda gram: RULES_CACHE.get(
+            ("matrix_shard", district_id, generation, gram), lambda: load_shard(district_id, generation, gram)))
 
     def alliance_links(self, district_id: str) -> dict | None:
         """The district's convenience and partner links as staff set them (None: the defaults), cached."""

@@ -10,7 +10,7 @@ from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import Consultation, ConsultationAnswer
 from chalicelib.store.counters import Counter
 from chalicelib.store.inbox import CallbackStamp, Delivery
-from chalicelib.store.matrix import MatrixItem
+from chalicelib.store.matrix import MatrixItem, MatrixPart
 from chalicelib.store.org import Community, Department, District, SubDistrict
 from chalicelib.store.outbox import OutboxMessage
 from chalicelib.store.partners import Partner
@@ -34,6 +34,7 @@ ALL_MODELS = (
     MatrixItem, Activity, Signup, Suggestion, AllianceSetting, Consultation, ConsultationAnswer,
     StaffEvent, BindCode, StaffAlert,  # staff operations
     CommunityMonth, Bulletin, BulletinPart, BulletinAppeal,  # the monthly bulletin
+    MatrixPart,  # the matrix's entries and shards at scale
 )
 
 

@@ -1,5 +1,6 @@
 /* 联盟矩阵: the district's 130 government WeChat and Weibo accounts; district staff add, edit and
-   remove entries (PUT/DELETE /api/v1/matrix/{id}). Residents see them on /h5/{account}/matrix. */
+   remove entries (PUT/DELETE /api/v1/matrix/{id}). Residents see them on /h5/{account}/matrix.
+   A large district's list comes a page at a time (cursor) and is searched by the server (q). */
 "use strict";
 (function () {
   const C = window.Console;
@@ -29,9 +30,11 @@
 
   async function pageMatrix(r) {
     document.title = "联盟矩阵 · 社区工作台";
-    const data = await get("/matrix");
     const q = (r.params.get("q") || "").trim();
-    const shown = data.items.filter((x) => !q || (x.name + x.owner + x.description + x.category + x.platform_name).includes(q));
+    const cursor = r.params.get("cursor") || "";
+    const data = await get("/matrix" + C.qs({ q, cursor }));
+    const shown = data.searched ? data.items
+      : data.items.filter((x) => !q || (x.name + x.owner + x.description + x.category + x.platform_name).includes(q));
     const search = h("input", { name: "q", value: q, type: "search" });
     const searchForm = h("form", { role: "search", class: "row" }, field("查找", search),
       h("button", { type: "submit", class: "secondary" }, "查找"));
@@ -49,8 +52,11 @@
           if (!confirm(`删除“${x.name}”？`)) return;
           await api("DELETE", "/matrix/" + encodeURIComponent(x.id)); toast("已删除"); reload();
         } }, "删除"))));
-    return [h("h1", {}, `联盟矩阵（${data.items.length} 个账号）`), searchForm,
-      h("p", {}, `显示 ${shown.length} 个。版本 ${data.version}。`),
+    const more = data.searched && !data.complete ? "社区账号太多，请加上社区的名字查找。" : "";
+    return [h("h1", {}, `联盟矩阵（${data.total ?? data.items.length} 个账号）`), searchForm,
+      h("p", {}, `显示 ${shown.length} 个。版本 ${data.version}。${more}`,
+        cursor ? [" ", h("a", { href: "#/matrix" }, "回到第一页")] : "",
+        data.cursor ? [" ", h("a", { href: "#/matrix" + C.qs({ cursor: data.cursor }) }, "下一页")] : ""),
       h("div", { class: "actions" }, h("button", { type: "button", onclick: () => holder.replaceChildren(editor(null, data, reload)) }, "添加账号")),
       holder,
       h("div", { class: "table-wrap" }, h("table", { class: "stack" },
