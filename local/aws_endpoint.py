@@ -293,9 +293,9 @@ def indexed_dynamodb_queries() -> None:
     Table.all_items = candidates_or_all
     Table.query = indexed_query
     for name in ("put_item", "delete_item"):
-        setattr(Table, name, _bumping_table(getattr(Table, name)))
+        setattr(Table, name, _bumping(getattr(Table, name), _itself))
     for name in ("put_item", "update_item", "delete_item"):
-        setattr(DynamoDBBackend, name, _bumping_backend(getattr(DynamoDBBackend, name)))
+        setattr(DynamoDBBackend, name, _bumping(getattr(DynamoDBBackend, name), _named))
     DynamoDBBackend.transact_write_items = _bumping_transaction(DynamoDBBackend.transact_write_items)
     Table._indexed_queries = True
 
@@ -337,22 +337,23 @@ def _bump(table) -> None:
         table.__dict__["_writes"] = table.__dict__.get("_writes", 0) + 1
 
 
-def _bumping_table(method):
+def _bumping(method, tables_of):
+    """`method`, then a new write generation for each table `tables_of(self, *args, **kwargs)` names."""
     def wrapped(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         finally:
-            _bump(self)
+            for table in tables_of(self, *args, **kwargs):
+                _bump(table)
     return wrapped
 
 
-def _bumping_backend(method):
-    def wrapped(self, table_name, *args, **kwargs):
-        try:
-            return method(self, table_name, *args, **kwargs)
-        finally:
-            _bump(self.tables.get(table_name))
-    return wrapped
+def _itself(table, *_, **__):
+    return (table,)
+
+
+def _named(backend, table_name=None, *_, **__):
+    return (backend.tables.get(table_name),)
 
 
 def _bumping_transaction(method):

@@ -18,6 +18,7 @@ from chalicelib.store.matrix import MatrixItem, MatrixPart, load_head, load_inde
 from local.scale import matrix_entries
 from local.seed import MATRIX_FILE, read as read_seed
 from tests.staff import login
+from tests.test_matrix import RESIDENT_SEARCHES
 from tests.wechat_driver import WeChat
 
 SAFE = "xianggang-huayuan"
@@ -107,15 +108,8 @@ def sharded(monkeypatch):
     monkeypatch.setattr(domain, "STOP_AT", 20)
 
 
-@pytest.mark.parametrize("word, expected, not_expected", [
-    ("法官", "张玉法官工作室", "香港花园社区"),
-    ("消费维权", "消费维权e家", "市南学校"),
-    ("学校", "市南学校", "张玉法官工作室"),
-    ("微博", "市南发布", "市南学校"),
-    ("找香港花园", "香港花园社区", "市南学校"),
-    ("找 明东心", "明东心教育咨询", "市南学校"),
-    ("找湛山", "湛山社区", "香港花园社区"),
-])
+@pytest.mark.parametrize("word, expected, not_expected",
+                         RESIDENT_SEARCHES + [("找湛山", "湛山社区", "香港花园社区")])
 def test_the_sharded_matrix_answers_residents_as_before(sharded, http, seed, word, expected, not_expected):
     head = load_head("shinan")
     assert head.generation == 1 and len(head.entries) == 65 and head.total == 130
