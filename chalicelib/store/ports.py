@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta
 
 from chalicelib.cache import ContainerCache
 from chalicelib.domain.canteen import CanteenView, Household
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.limits import DEFAULT_RESIDENT_LIMITS, ResidentLimits
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
@@ -30,7 +30,7 @@ from chalicelib.store.teams import Team
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory (unknown ids: ContainerCache's brief miss)
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
-_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what an account or canteen id can look like
+_ID = lazy_re(r"[A-Za-z0-9_.-]{1,64}")  # what an account or canteen id can look like
 
 
 def plausible_id(value: str) -> bool:
