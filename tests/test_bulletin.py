@@ -326,3 +326,15 @@ def test_the_overview_pages_the_communities_in_scope_with_their_counters(http, s
     assert call(http, "get", "/api/v1/overview?subdistrict=jiangsu-lu", reviewer)[0] == 404
     assert call(http, "get", "/api/v1/overview", login(http, "director.xianggang-huayuan"))[0] == 403
     assert call(http, "get", "/api/v1/overview?cursor=forged", admin)[0] == 400
+
+
+def test_the_bulletins_median_is_the_standard_librarys():
+    import random
+    import statistics
+
+    from chalicelib.domain.bulletin import median
+    draw = random.Random(18)
+    for n in range(1, 40):
+        hours = [round(draw.uniform(0, 200), 1) for _ in range(n)]
+        counts = [draw.randint(0, 5) for _ in range(n)]
+        assert median(hours) == statistics.median(hours) and median(counts) == statistics.median(counts)
