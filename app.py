@@ -1,7 +1,7 @@
 """Wiring only: the Chalice app, its blueprints, schedules and queue handlers."""
 from chalice import Chalice
 
-from chalicelib import log
+from chalicelib import libraries, log  # noqa: F401 - libraries first: loaded, then frozen (chalicelib/libraries.py)
 from chalicelib.auth import deployment
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
 from chalicelib.config import APP_NAME, settings
