@@ -93,6 +93,16 @@ def test_a_batch_read_asks_again_for_unprocessed_keys_and_fails_as_a_get_does(se
     assert len(asked) == 2 and [a.account_id for a in found[Account]] == ["xianggang-huayuan"]
     assert [c.community_id for c in found[Community]] == ["xianggang-huayuan"]
 
+    def throttled(self, op, kw):
+        asked.append(kw)
+        return {"Responses": {}, "UnprocessedKeys": kw["RequestItems"]}
+
+    monkeypatch.setattr(type(connection), "dispatch", throttled)
+    asked.clear()
+    with pytest.raises(GetError):  # throttled throughout: the callback parks instead of waiting on
+        batch_get_across({Account: ["xianggang-huayuan"]})
+    assert len(asked) == 3
+
     def refused(self, op, kw):
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, op)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Iterable, Mapping
 
 import botocore.config
@@ -80,10 +81,14 @@ def forget_session(descriptions: bool = False) -> None:
 pynamodb.connection.base.get_session = shared_session
 
 
+BATCH_ROUNDS = 3
+
+
 def batch_get_across(keys: Mapping[type[Model], Iterable[str]]) -> dict[type[Model], list[Model]]:
     """Items of several tables in one BatchGetItem (一次批量读取), for models keyed by a hash key alone:
-    PynamoDB's `batch_get` reads one table. Keys DynamoDB leaves unprocessed are asked again; a failure
-    raises PynamoDB's `GetError`, as `Model.get` does. Missing items are simply absent."""
+    PynamoDB's `batch_get` reads one table. Keys DynamoDB leaves unprocessed (throttled) are asked again
+    after a short back-off, up to BATCH_ROUNDS requests in all; a failure, or keys still unprocessed, raise
+    PynamoDB's `GetError`, as `Model.get` does (a callback then parks). Missing items are simply absent."""
     request: dict[str, dict] = {}
     models: dict[str, type[Model]] = {}
     for model, hash_keys in keys.items():
@@ -94,7 +99,13 @@ def batch_get_across(keys: Mapping[type[Model], Iterable[str]]) -> dict[type[Mod
             request[model.Meta.table_name] = {"Keys": wanted}
             models[model.Meta.table_name] = model
     found: dict[type[Model], list[Model]] = {model: [] for model in keys}
-    while request:
+    for attempt in range(BATCH_ROUNDS + 1):
+        if not request:
+            return found
+        if attempt == BATCH_ROUNDS:
+            raise GetError(f"Failed to batch get items: still unprocessed after {BATCH_ROUNDS} requests")
+        if attempt:
+            time.sleep(0.05 * 2 ** (attempt - 1))
         connection = models[next(iter(request))]._get_connection().connection  # one client serves every table
         try:
             answer = connection.dispatch("BatchGetItem", {"RequestItems": request})
