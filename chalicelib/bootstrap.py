@@ -219,10 +219,12 @@ def warm_up(force: bool = False) -> None:
     Lambda runs a container's init phase (the import of app.py) once, before its first invocation, and AWS
     advises creating SDK clients there. In Lambda (AWS_LAMBDA_FUNCTION_NAME set), or with `force`, this
     makes the container's one botocore session and its DynamoDB, SSM and SQS clients, gives every model its
-    connection to the shared DynamoDB client, loads zhconv's table (normalising traditional text) and runs
+    connection to the shared DynamoDB client, loads zhconv's table (normalising traditional text), runs
     the deployed stage's key check that every request passes (`auth.deployment`: two SSM reads, cached per
-    container). Elsewhere it does nothing, so `import app` in tests, tools and bench/import_time.py stays
-    cheap. A failure is logged and the first request builds what is missing, as it would without this.
+    container) and reads the district's resident limits (cached like any request's; it also opens
+    DynamoDB's connection). Elsewhere it does nothing, so `import app` in tests, tools and
+    bench/import_time.py stays cheap. A failure is logged and the first request builds what is missing,
+    as it would without this.
     """
     if not (force or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")):
         return

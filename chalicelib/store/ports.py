@@ -66,8 +66,12 @@ def _load_account(account_id: str) -> GatewayAccount | None:
         district = next((d for d in found[District] if d.district_id == account.district_id), None)
         prefix = (district or District.get(account.district_id)).code
     if account.district_id == district_id:
-        rules = _first_rules(rule_keys, {r.account_id: r.rules for r in found[RuleSet]})
-        RULES_CACHE.get(("rules", account_id), lambda: rules)
+        try:
+            rules = _first_rules(rule_keys, {r.account_id: r.rules for r in found[RuleSet]})
+        except (TypeError, ValueError):
+            pass  # stored rules that do not parse: `account_rules` reads them again and fails as it always did
+        else:
+            RULES_CACHE.get(("rules", account_id), lambda: rules)
     view = AccountView(account.account_id, account.name, account.account_type, account.district_id,
                        account.community_id, prefix)
     return GatewayAccount(view, account.appid, account.original_id, account.encryption_mode)
