@@ -136,3 +136,17 @@ def test_import_app_outside_lambda_builds_no_aws_client():
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1"})
     assert done.returncode == 0, done.stderr
+
+
+def test_stored_rules_that_do_not_parse_fail_where_they_always_did_not_in_the_account_lookup(seed):
+    import pytest
+
+    from chalicelib.store import ports
+    from chalicelib.store.rules import RuleSet
+
+    RuleSet(account_id="xianggang-huayuan", rules="not json").save()
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+    assert ports.gateway_account("xianggang-huayuan").view.account_id == "xianggang-huayuan"
+    with pytest.raises(ValueError):
+        ports.account_rules("xianggang-huayuan")
