@@ -1,9 +1,10 @@
 """Wiring only: the Chalice app, its blueprints, schedules and queue handlers."""
 from chalice import Chalice
 
-from chalicelib import log
+from chalicelib import libraries, log  # noqa: F401 - libraries first: loaded, then frozen (chalicelib/libraries.py)
 from chalicelib.auth import deployment
 from chalicelib.auth.authorizer import bp as staff_authorizer_bp
+from chalicelib.bootstrap import warm_up
 from chalicelib.config import APP_NAME, settings
 from chalicelib.domain.exports import XLSX_TYPE
 from chalicelib.jobs import JOBS, activity_reminders, push_menus
@@ -124,3 +125,6 @@ def post_worker(event):
 @app.on_sqs_message(queue=queue_name("fanout"), batch_size=QUEUES["fanout"].batch_size, name="fanout_worker")
 def fanout_worker(event):
     return handle_batch("fanout", event, send_shard, job="fan-out")
+
+
+warm_up()  # Lambda's init phase only (AWS_LAMBDA_FUNCTION_NAME): the AWS clients, before the first request

@@ -93,6 +93,7 @@ def forget_clients() -> None:
     """Drop every AWS client and cache this process built, so the next calls go to the endpoint now set."""
     from chalicelib import bootstrap, config, queues, secrets
     from chalicelib.store import ports, unit_of_work
+    from chalicelib.store.base import forget_session
     from chalicelib.store.registry import ALL_MODELS
     from chalicelib.wechat import client
 
@@ -104,6 +105,7 @@ def forget_clients() -> None:
     ports.ACCOUNT_CACHE.clear()
     ports.RULES_CACHE.clear()
     bootstrap.reset()
+    forget_session()
 
 
 def _run(n_accounts: int, sample: int) -> list:

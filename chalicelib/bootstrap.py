@@ -14,6 +14,9 @@ them with `override(ports=FakePorts(), unit_of_work=FakeUnitOfWork())` (a contex
 """
 from __future__ import annotations
 
+import logging
+import os
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -21,9 +24,11 @@ from typing import Any, Callable, Iterator
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import clock, queues
+from chalicelib import clock, log, queues
+from chalicelib.config import settings
 from chalicelib.domain.ports import Ports, UnitOfWork
 from chalicelib.domain.records import record
+from chalicelib.domain.text import normalise
 from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
 from chalicelib.store import (
@@ -36,10 +41,11 @@ from chalicelib.store import (
     staff_store,
     stats as stats_store,
 )
-from chalicelib.auth import passwords as staff_passwords
+from chalicelib.auth import deployment, passwords as staff_passwords
 from chalicelib.store import posts as post_store
 from chalicelib.store import bulletins as bulletin_store
 from chalicelib.store.ports import DynamoPorts
+from chalicelib.store.registry import connect_all
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
 from chalicelib.wechat.datacube import WeChatDataCube
@@ -201,3 +207,35 @@ def override(**fakes: Any) -> Iterator[None]:
 def reset() -> None:
     """Forget every adapter built in this process (tests: each gets a fresh fake AWS)."""
     _built.clear()
+
+
+WARM_UP_SECONDS = [0.0]  # how long this container's warm-up took (bench/scale.py reports it)
+LOG = log.get_logger("bootstrap")
+
+
+def warm_up(force: bool = False) -> None:
+    """Lambda's init phase (初始化预热): build what a container's first request would otherwise build.
+
+    Lambda runs a container's init phase (the import of app.py) once, before its first invocation, and AWS
+    advises creating SDK clients there. In Lambda (AWS_LAMBDA_FUNCTION_NAME set), or with `force`, this
+    makes the container's one botocore session and its DynamoDB, SSM and SQS clients, gives every model its
+    connection to the shared DynamoDB client, loads zhconv's table (normalising traditional text), runs
+    the deployed stage's key check that every request passes (`auth.deployment`: two SSM reads, cached per
+    container) and reads the district's resident limits (cached like any request's; it also opens
+    DynamoDB's connection). Elsewhere it does nothing, so `import app` in tests, tools and
+    bench/import_time.py stays cheap. A failure is logged and the first request builds what is missing,
+    as it would without this.
+    """
+    if not (force or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")):
+        return
+    started = time.perf_counter()
+    try:
+        connect_all()
+        secret_store().connect()
+        queues.connect()
+        normalise("預熱")
+        deployment.problems()
+        ports().resident_limits(settings().district_id)  # a fact filing needs; opens DynamoDB's connection
+    except Exception as exc:  # noqa: BLE001 - the first request builds the clients instead
+        log.event(LOG, "init warm-up failed", logging.WARNING, error=f"{type(exc).__name__}: {exc}")
+    WARM_UP_SECONDS[0] = time.perf_counter() - started

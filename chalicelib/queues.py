@@ -10,12 +10,11 @@ import os
 from functools import lru_cache
 from typing import Any, Iterable
 
-from botocore.session import get_session
-
 from chalicelib import log
 from chalicelib.config import APP_NAME, settings
 from chalicelib.domain.errors import PermanentFailure
 from chalicelib.domain.records import record
+from chalicelib.store.base import shared_session
 
 LOG = log.get_logger("queues")
 
@@ -58,8 +57,12 @@ def url_env_var(queue: str) -> str:
 
 @lru_cache(maxsize=1)
 def _sqs():
+    return shared_session().create_client("sqs", region_name=settings().region)
 
-    return get_session().create_client("sqs", region_name=settings().region)
+
+def connect() -> None:
+    """Make the SQS client now (Lambda's init phase, `bootstrap.warm_up`); sends nothing."""
+    _sqs()
 
 
 @lru_cache(maxsize=32)

@@ -43,10 +43,13 @@ class SecretStore:
 
     def _ssm(self):
         if self._client is None:
-
-            # botocore's shared loader: endpoints and partitions are parsed once per container, not per client
+            # the container's one botocore session (store/base.py), shared with DynamoDB and SQS
             self._client = shared_session().create_client("ssm", region_name=settings().region)
         return self._client
+
+    def connect(self) -> None:
+        """Make the SSM client now (Lambda's init phase, `bootstrap.warm_up`); sends nothing."""
+        self._ssm()
 
     def get(self, account_id: str) -> AccountSecrets:
         """The account's secrets; `SecretsMissing` when SSM lacks them (remembered MISS_SECONDS)."""

@@ -27,6 +27,7 @@ from chalicelib import bootstrap, config, queues, secrets  # noqa: E402
 from chalicelib.queues import create_queues  # noqa: E402
 from chalicelib.store.registry import ALL_MODELS, create_tables  # noqa: E402
 from chalicelib.store import ports, unit_of_work  # noqa: E402
+from chalicelib.store.base import forget_session  # noqa: E402
 from chalicelib.wechat import client as wechat_client  # noqa: E402
 
 
@@ -41,6 +42,7 @@ def reset_connections() -> None:
     ports.ACCOUNT_CACHE.clear()
     bootstrap.reset()
     ports.RULES_CACHE.clear()
+    forget_session()
 
 
 @pytest.fixture

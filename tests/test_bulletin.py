@@ -344,3 +344,15 @@ def test_late_reviews_deduct_when_more_than_n_waited_longer_than_n_hours():
     [row] = body["rows"]
     assert row["reviews"] == 4 and row["median_review_hours"] == 27.5 and row["max_review_hours"] == 48.5
     assert row["points_deducted"] == 1.5
+
+
+def test_the_bulletins_median_is_the_standard_librarys():
+    import random
+    import statistics
+
+    from chalicelib.domain.bulletin import median
+    draw = random.Random(18)
+    for n in range(1, 40):
+        hours = [round(draw.uniform(0, 200), 1) for _ in range(n)]
+        counts = [draw.randint(0, 5) for _ in range(n)]
+        assert median(hours) == statistics.median(hours) and median(counts) == statistics.median(counts)

@@ -1,5 +1,7 @@
 """A container's first callback pays for no library it does not need: zhconv's table is read without
-`pkg_resources` (which cost ~80 ms on first use). Checked in a fresh interpreter."""
+`pkg_resources` (which cost ~80 ms on first use), checked in a fresh interpreter; it builds one botocore
+session and one client per service, reads a cold account in one request, and Lambda's init phase (only
+there) builds the clients before it."""
 from __future__ import annotations
 
 import subprocess
@@ -18,3 +20,135 @@ def test_traditional_input_is_converted_without_importing_pkg_resources():
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+# ---- a container's AWS clients and its first reads (issue #18) --------------------------------------------
+
+def test_every_model_the_unit_of_work_ssm_and_sqs_share_one_session_and_one_dynamodb_client(aws):
+    from chalicelib import queues
+    from chalicelib.secrets import secret_store
+    from chalicelib.store import unit_of_work
+    from chalicelib.store.base import shared_session
+    from chalicelib.store.registry import ALL_MODELS, connect_all
+
+    connect_all()
+    clients = {id(model._get_connection().connection.client) for model in ALL_MODELS}
+    clients.add(id(unit_of_work._connection().client))
+    assert len(clients) == 1
+    secret_store().connect()
+    queues.connect()
+    made = sorted(c.meta.service_model.service_name for c in shared_session()._clients.values())
+    assert made == ["dynamodb", "sqs", "ssm"]
+    assert ALL_MODELS[0]._get_connection().connection.session is shared_session()
+
+
+def test_a_cold_account_is_read_with_its_prefix_and_rules_in_one_request(seed):
+    from chalicelib.store import ports
+    from chalicelib.store.accounts import Account
+    from chalicelib.store.base import shared_session
+    from chalicelib.store.org import Community, District
+    from chalicelib.store.registry import connect_all
+
+    connect_all()
+    calls: list[str] = []
+    client = Account._get_connection().connection.client
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    for account_id in ("xianggang-huayuan", "wei-shinan"):
+        ports.ACCOUNT_CACHE.clear()
+        ports.RULES_CACHE.clear()
+        calls.clear()
+        account = ports.gateway_account(account_id)
+        rules = ports.account_rules(account_id)
+        assert calls == ["BatchGetItem"], (account_id, calls)
+        stored = Account.get(account_id)
+        prefix = Community.get(stored.community_id).code if stored.community_id else District.get("shinan").code
+        assert (account.view.account_id, account.view.request_prefix, account.appid) == \
+            (account_id, prefix, stored.appid)
+        assert rules and rules == ports.account_rules(account_id)
+    ports.ACCOUNT_CACHE.clear()
+    calls.clear()
+    assert ports.gateway_account("no-such-account") is None and calls == ["BatchGetItem"]
+    assert shared_session() is Account._get_connection().connection.session
+
+
+def test_a_batch_read_asks_again_for_unprocessed_keys_and_fails_as_a_get_does(seed, monkeypatch):
+    import pytest
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import GetError
+
+    from chalicelib.store.accounts import Account
+    from chalicelib.store.base import batch_get_across
+    from chalicelib.store.org import Community
+
+    connection = Account._get_connection().connection
+    real = connection.dispatch
+    asked: list[dict] = []
+
+    def first_unprocessed(operation, kwargs):
+        asked.append(kwargs["RequestItems"])
+        if len(asked) == 1:
+            return {"Responses": {}, "UnprocessedKeys": kwargs["RequestItems"]}
+        return real(operation, kwargs)
+
+    monkeypatch.setattr(type(connection), "dispatch", lambda self, op, kw: first_unprocessed(op, kw))
+    found = batch_get_across({Account: ["xianggang-huayuan", "xianggang-huayuan"], Community: ["xianggang-huayuan"]})
+    assert len(asked) == 2 and [a.account_id for a in found[Account]] == ["xianggang-huayuan"]
+    assert [c.community_id for c in found[Community]] == ["xianggang-huayuan"]
+
+    def throttled(self, op, kw):
+        asked.append(kw)
+        return {"Responses": {}, "UnprocessedKeys": kw["RequestItems"]}
+
+    monkeypatch.setattr(type(connection), "dispatch", throttled)
+    asked.clear()
+    with pytest.raises(GetError):  # throttled throughout: the callback parks instead of waiting on
+        batch_get_across({Account: ["xianggang-huayuan"]})
+    assert len(asked) == 3
+
+    def refused(self, op, kw):
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, op)
+
+    monkeypatch.setattr(type(connection), "dispatch", refused)
+    with pytest.raises(GetError):
+        batch_get_across({Account: ["xianggang-huayuan"]})
+
+
+def test_the_init_warm_up_builds_the_clients_only_in_lambda(seed):
+    from chalicelib import bootstrap
+    from chalicelib.store import base, ports
+    from chalicelib.store.registry import ALL_MODELS
+
+    from tests.conftest import reset_connections
+
+    reset_connections()  # the seed built clients: a container starts without any
+    bootstrap.warm_up()  # not in Lambda (no AWS_LAMBDA_FUNCTION_NAME): nothing
+    assert not base._shared and all(m._connection is None for m in ALL_MODELS)
+    bootstrap.warm_up(force=True)
+    made = sorted(c.meta.service_model.service_name for c in base.shared_session()._clients.values())
+    assert made == ["dynamodb", "sqs", "ssm"] and all(m._connection is not None for m in ALL_MODELS)
+    assert bootstrap.WARM_UP_SECONDS[0] > 0
+    assert ("resident_limits", "shinan") in ports.RULES_CACHE._entries
+
+
+def test_import_app_outside_lambda_builds_no_aws_client():
+    script = ("import app\n"
+              "from chalicelib import bootstrap\n"
+              "from chalicelib.store import base\n"
+              "assert not base._shared and bootstrap.WARM_UP_SECONDS == [0.0], base._shared\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_stored_rules_that_do_not_parse_fail_where_they_always_did_not_in_the_account_lookup(seed):
+    import pytest
+
+    from chalicelib.store import ports
+    from chalicelib.store.rules import RuleSet
+
+    RuleSet(account_id="xianggang-huayuan", rules="not json").save()
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+    assert ports.gateway_account("xianggang-huayuan").view.account_id == "xianggang-huayuan"
+    with pytest.raises(ValueError):
+        ports.account_rules("xianggang-huayuan")

@@ -133,3 +133,31 @@ def test_the_platform_defines_its_value_types_as_records():
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if "@dataclass(frozen=True)" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_string_annotations_give_the_same_fields_as_a_frozen_dataclass():
+    """Under `from __future__ import annotations` (every module of the platform) annotations are strings;
+    `record` takes a shortcut for them, and ClassVar / InitVar still behave as dataclass has them."""
+    made = []
+    for decorator in (dataclasses.dataclass(frozen=True), record):
+        space: dict = {"field": field}
+        exec("from __future__ import annotations\n"
+             "from typing import ClassVar\n"
+             "import dataclasses\n"
+             "class Base:\n    '''A base.'''\n    number: str\n    count: int = 0\n"
+             "class Sample(Base):\n    '''A sample.'''\n    tags: dict[str, int] = field(default_factory=dict)\n"
+             "    note: 'str | None' = field(default=None, compare=False)\n"
+             "class Counted:\n    '''With a class variable.'''\n    name: str\n    LIMIT: ClassVar[int] = 3\n",
+             space)
+        base = decorator(space["Base"])
+        space["Base"] = base
+        sample = decorator(type("Sample", (base,), {k: v for k, v in vars(space["Sample"]).items()
+                                                    if k not in ("__dict__", "__weakref__")}))
+        made.append((base, sample, decorator(space["Counted"])))
+    for real, ours in zip(*made):
+        assert [(f.name, f.type, f.default, f.compare, f.init) for f in dataclasses.fields(real)] == \
+            [(f.name, f.type, f.default, f.compare, f.init) for f in dataclasses.fields(ours)]
+        assert real.__annotations__ == ours.__annotations__
+    real_sample, our_sample = made[0][1], made[1][1]
+    assert repr(real_sample("A", 1)) == repr(our_sample("A", 1))
+    assert our_sample("A", tags={"x": 1}).tags == {"x": 1} and made[1][2]("n").LIMIT == 3

@@ -6,7 +6,6 @@ delivery capacity an order takes.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from chalicelib.domain.dates import SHANGHAI, describe_day
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.meals import MEAL_NAMES
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 
 MEAL_ORDER = ("breakfast", "lunch", "dinner")
@@ -90,7 +90,7 @@ def order_hint(canteen: CanteenView, day: date, today: date, now: datetime | Non
     return f"需要送餐请直接留言，例如“{words}中午送两份饭”（前一天{canteen.order_cutoff}前预订）。"
 
 
-_ASKED_DISH = re.compile(r"有没有(?P<dish>[^?？吗呢,，。!！]+)|有(?P<dish2>[^?？,，。!！]+?)吗")
+_ASKED_DISH = lazy_re(r"有没有(?P<dish>[^?？吗呢,，。!！]+)|有(?P<dish2>[^?？,，。!！]+?)吗")
 
 
 def asked_dish(text: str) -> str | None:

@@ -5,6 +5,7 @@ import re as _re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,18 +64,18 @@ _FESTIVALS = sorted(set(_SOLAR_FESTIVALS) | set(_LUNAR_FESTIVALS), key=len, reve
 _NUM = r"(?:\d{1,2}|[一二三四五六七八九十两]{1,3})"
 _MONTH_WORD = r"(?P<shift>下下个?|下个?|这个?|本|上个?)月"
 _PATTERNS = [
-    ("year_month_day", _re.compile(rf"(?:(?P<year>\d{{4}})\s*年|(?P<yword>今年|明年|后年))\s*(?P<month>{_NUM})\s*月"
-                                   rf"\s*(?P<day>{_NUM})\s*[日号]?")),
-    ("festival", _re.compile(rf"(?P<yword>今年|明年|后年)?\s*(?:的)?(?P<name>{'|'.join(map(_re.escape, _FESTIVALS))})")),
-    ("month_edge", _re.compile(r"(?:(?P<shift>下下个?|下个?|这个?|本|上个?)月?)?月(?P<edge>底|末|初)")),
-    ("shifted_month_day", _re.compile(rf"{_MONTH_WORD}\s*的?\s*(?P<day>{_NUM})\s*[号日]")),
-    ("month_day", _re.compile(rf"(?P<month>{_NUM})\s*月\s*(?P<day>{_NUM})\s*[日号]?")),
-    ("day_only", _re.compile(rf"(?<![月\d一二三四五六七八九十])(?P<day>{_NUM})\s*[号日](?![子楼线院门床房室])")),
-    ("weekday", _re.compile(r"(?P<which>下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)(?P<wd>[一二三四五六日天末1-7])")),
-    ("relative", _re.compile("|".join(sorted(map(_re.escape, _RELATIVE), key=len, reverse=True)))),
+    ("year_month_day", lazy_re(rf"(?:(?P<year>\d{{4}})\s*年|(?P<yword>今年|明年|后年))\s*(?P<month>{_NUM})\s*月"
+                               rf"\s*(?P<day>{_NUM})\s*[日号]?")),
+    ("festival", lazy_re(rf"(?P<yword>今年|明年|后年)?\s*(?:的)?(?P<name>{'|'.join(map(_re.escape, _FESTIVALS))})")),
+    ("month_edge", lazy_re(r"(?:(?P<shift>下下个?|下个?|这个?|本|上个?)月?)?月(?P<edge>底|末|初)")),
+    ("shifted_month_day", lazy_re(rf"{_MONTH_WORD}\s*的?\s*(?P<day>{_NUM})\s*[号日]")),
+    ("month_day", lazy_re(rf"(?P<month>{_NUM})\s*月\s*(?P<day>{_NUM})\s*[日号]?")),
+    ("day_only", lazy_re(rf"(?<![月\d一二三四五六七八九十])(?P<day>{_NUM})\s*[号日](?![子楼线院门床房室])")),
+    ("weekday", lazy_re(r"(?P<which>下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)(?P<wd>[一二三四五六日天末1-7])")),
+    ("relative", lazy_re("|".join(sorted(map(_re.escape, _RELATIVE), key=len, reverse=True)))),
     # Named but not pinned down: 下个月 alone, 明年 alone. Reported so that the caller asks.
-    ("vague", _re.compile(rf"{_MONTH_WORD}(?![底末初]|\s*的?\s*(?:{_NUM}\s*[号日]|月[底末初]))"
-                          rf"|(?:今年|明年|后年)(?!\s*(?:\d|{_NUM}\s*月|的?(?:{'|'.join(_FESTIVALS)})))")),
+    ("vague", lazy_re(rf"{_MONTH_WORD}(?![底末初]|\s*的?\s*(?:{_NUM}\s*[号日]|月[底末初]))"
+                      rf"|(?:今年|明年|后年)(?!\s*(?:\d|{_NUM}\s*月|的?(?:{'|'.join(_FESTIVALS)})))")),
 ]
 
 

@@ -9,7 +9,6 @@ happens next in plain words.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -27,12 +26,13 @@ from chalicelib.domain.effects import Decision, NewRequest, ReserveCapacity, Sav
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.meals import MEAL_NAMES, read_meal_order
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.ports import AccountView, Ports
 from chalicelib.domain.records import record
 from chalicelib.domain.requests import check_category, classify, due_at, fingerprint
 from chalicelib.domain.text import normalise
 
-MEANINGFUL = re.compile(r"[^\W_]")  # a letter, digit or Chinese character
+MEANINGFUL = lazy_re(r"[^\W_]")  # a letter, digit or Chinese character
 MAX_TEXT = 5000
 ADDRESS_WAIT = timedelta(days=2)  # how long "地址 …" still attaches to the order that asked for it
 

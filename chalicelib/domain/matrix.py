@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from dataclasses import asdict, field
 from typing import Any, Callable, Iterable, Protocol
@@ -37,22 +36,24 @@ from typing import Any, Callable, Iterable, Protocol
 from chalicelib.domain.effects import Decision
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
 
 PLATFORMS = {"wechat": "微信", "weibo": "微博"}
 CATEGORIES = ("社区", "街道", "部门", "学校", "法院", "服务")
-ENTRY_ID_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,63}$")
-WECHAT_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{4,39}$")
-WEIBO_URL_RE = re.compile(r"^https://(?:www\.)?weibo\.(?:com|cn)/[A-Za-z0-9_./-]{1,80}$")
-QR_URL_RE = re.compile(r"^(?:https://[A-Za-z0-9.-]+|)/[A-Za-z0-9_./?=&%-]{1,300}$")
+ENTRY_ID_RE = lazy_re(r"^[a-z0-9][a-z0-9.-]{0,63}$")
+WECHAT_ID_RE = lazy_re(r"^[A-Za-z][A-Za-z0-9_-]{4,39}$")
+WEIBO_URL_RE = lazy_re(r"^https://(?:www\.)?weibo\.(?:com|cn)/[A-Za-z0-9_./-]{1,80}$")
+QR_URL_RE = lazy_re(r"^(?:https://[A-Za-z0-9.-]+|)/[A-Za-z0-9_./?=&%-]{1,300}$")
 MAX_NAME = 30
 MAX_OWNER = 40
 MAX_DESCRIPTION = 60
 MAX_LISTED = 10
 # Words of a search that mean a platform or a category rather than a name.
 PLATFORM_WORDS = {"微博": "weibo", "微信": "wechat", "公众号": "wechat", "微信公众号": "wechat"}
-QUERY_NOISE = re.compile(r"(?:联盟|矩阵|账号|帐号|的|有哪些|有什么|列表|全部|所有)")
+TERM_SPLIT = lazy_re(r"[\s,，、]+")
+QUERY_NOISE = lazy_re(r"(?:联盟|矩阵|账号|帐号|的|有哪些|有什么|列表|全部|所有)")
 # The sharded index (see the module's docstring).
 SHARDED_CATEGORY = "社区"  # the one category that grows with the district: its entries go to shards
 INLINE_COMMUNITIES = 200  # up to this many community entries, the head holds them too (one item)
@@ -357,7 +358,7 @@ def parse_query(query: str) -> tuple[str | None, str | None, list[str]]:
     for c in CATEGORIES:
         if words.strip() == c.lower() or words.strip() == c + "类":
             category, words = c, ""
-    return platform, category, [t for t in re.split(r"[\s,，、]+", words) if t]
+    return platform, category, [t for t in TERM_SPLIT.split(words) if t]
 
 
 def search(index: MatrixIndex, query: str) -> list[MatrixEntry]:

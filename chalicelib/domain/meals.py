@@ -1,18 +1,18 @@
 """Meal delivery (送餐) read from a resident's words: which day, which meal, how many portions."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from chalicelib.domain.dates import read_day
+from chalicelib.domain.patterns import lazy_re
 
 MEAL_WORDS = (("breakfast", ("早餐", "早饭", "早点", "早上")), ("dinner", ("晚餐", "晚饭", "晚上")),
               ("lunch", ("午餐", "午饭", "中午", "中饭")))
 MEAL_NAMES = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
 _PORTIONS = (
-    (re.compile(r"(\d+|[一二两三四五六七八九十])\s*(?:份|人份|个人|口人|位)"), None),
-    (re.compile(r"老两口|我们两个|我们俩|我俩|两口子|老伴和我|我和老伴"), 2),
-    (re.compile(r"我一个人|一个人|独居|就我自己"), 1),
+    (lazy_re(r"(\d+|[一二两三四五六七八九十])\s*(?:份|人份|个人|口人|位)"), None),
+    (lazy_re(r"老两口|我们两个|我们俩|我俩|两口子|老伴和我|我和老伴"), 2),
+    (lazy_re(r"我一个人|一个人|独居|就我自己"), 1),
 )
 _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from chalicelib.domain.bulletin import MonthTally, tally_review
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.errors import BadRequest, ConflictError, Forbidden
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 
 # ---- WeChat's limits on an article (draft/add) -----------------------------------------------------
@@ -43,11 +44,11 @@ def valid_slot(value: object) -> bool:
     return (isinstance(value, str) and len(value) == 5 and value[2] == ":" and value[:2].isdigit()
             and value[3:] in ("00", "30") and EARLIEST_SLOT <= value <= LATEST_SLOT)
 
-IMG_SRC_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
-IMG_TAG_RE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-ALT_RE = re.compile(r"\balt\s*=\s*(\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
-HREF_RE = re.compile(r"<a\b[^>]*?\bhref\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
-TAG_RE = re.compile(r"<[^>]+>")
+IMG_SRC_RE = lazy_re(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+IMG_TAG_RE = lazy_re(r"<img\b[^>]*>", re.IGNORECASE)
+ALT_RE = lazy_re(r"\balt\s*=\s*(\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+HREF_RE = lazy_re(r"<a\b[^>]*?\bhref\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+TAG_RE = lazy_re(r"<[^>]+>")
 
 
 def wechat_bytes(text: str) -> int:

@@ -16,6 +16,7 @@ from chalicelib.domain.canteen import capacity_counter
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.errors import ConflictError, DomainError
 from chalicelib.domain.effects import Notify
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 
 # ---- categories, and the district default policy -------------------------------------------------
@@ -357,7 +358,7 @@ def plan_escalation(request: RequestView, at: datetime, hours: float) -> Transit
 
 # ---- numbers, time limits, duplicates -------------------------------------------------------------
 
-NUMBER = re.compile(r"^([A-Z]{2,3})-?(\d{8})-?(\d{3,4})$")
+NUMBER = lazy_re(r"^([A-Z]{2,3})-?(\d{8})-?(\d{3,4})$")
 DUPLICATE_WINDOW = timedelta(hours=2)
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import re
 import sys
 import unicodedata
 from functools import lru_cache
 
-_SPACES = re.compile(r"\s+")
+from chalicelib.domain.patterns import lazy_re
+
+_SPACES = lazy_re(r"\s+")
 # Characters outside XML 1.0's Char production: C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE and
 # U+FFFF. Listed rather than negated: a negated class spanning Unicode costs a cold start ~5 ms to compile.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = lazy_re("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # ！..～ -> !..~ (ASCII block only)
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
 

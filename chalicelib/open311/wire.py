@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.domain.dates import SHANGHAI, shanghai_iso
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.domain.requests import CATEGORIES, OPEN_STATES, STATE_NAMES, Policy, parse_number
 from chalicelib.domain.text import xml_safe
@@ -51,9 +51,9 @@ ATTRIBUTES = (
      "datatype_description": "网格编号，如 XG-01", "order": 1,
      "description": "网格：事发或居民所在的网格（可不填）"},
 )
-GRID = re.compile(r"[A-Za-z0-9_-]{1,32}")
-PHONE = re.compile(r"[0-9+\- ()]{3,32}")
-SLUG = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
+GRID = lazy_re(r"[A-Za-z0-9_-]{1,32}")
+PHONE = lazy_re(r"[0-9+\- ()]{3,32}")
+SLUG = lazy_re(r"[a-z0-9][a-z0-9.-]{0,63}")
 
 
 class Open311Error(Exception):

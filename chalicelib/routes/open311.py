@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
@@ -28,6 +27,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.config import settings
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.open311 import wire as open311
 from chalicelib.open311.wire import Open311Error
 from chalicelib.services import open311 as open311_service
@@ -37,7 +37,7 @@ bp = Blueprint(__name__)
 PREFIX = "/open311/v2"
 NEXT_PAGE_HEADER = "X-Open311-Next-Page-Token"
 HEADERS = {"Cache-Control": "no-store"}
-_HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
+_HOST = lazy_re(r"[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 def answer(root: str, data: Any, fmt: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:

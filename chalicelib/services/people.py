@@ -7,7 +7,6 @@ Every change is written with its audit event in one transaction; nobody manages 
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import string
 from typing import Any
@@ -16,10 +15,11 @@ from chalicelib import bootstrap
 from chalicelib.auth.scope import MANAGED_ROLES, can_manage, require, require_manage
 from chalicelib.domain.errors import BadRequest, ConflictError, Forbidden, NotFound
 from chalicelib.domain.limits import LOGIN_PAIR_LIMIT
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.domain.vocabulary import ROLE_SCOPE, ROLES, TEAM_KINDS
 
-USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+USERNAME = lazy_re(r"[a-z0-9][a-z0-9._-]{2,63}")
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 ACTIONS = {"deactivate": "停用", "reactivate": "恢复", "reset_password": "重置密码", "unlock": "解锁",
            "change_role": "改角色", "create": "新建"}

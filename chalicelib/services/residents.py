@@ -19,12 +19,13 @@ from chalicelib.domain.errors import BadRequest, StorageUnavailable
 from chalicelib.domain.filing import MAX_TEXT, Need, is_meaningful
 from chalicelib.domain.messages import NO_REPLY
 from chalicelib.domain.canteen import Household
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.ports import AccountView
 from chalicelib.domain.records import record
 from chalicelib.services import filing
 from chalicelib.services.filing import Filed
 
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
+PHONE_RE = lazy_re(r"^\+?[0-9][0-9 -]{4,19}$")
 MAX_ADDRESS = 200
 CONSENT_REQUEST = "同意社区保存我的地址和电话用于上门服务"
 CONSENT_PROFILE = "同意社区保存以上资料，用于送餐和上门服务"

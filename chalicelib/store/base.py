@@ -1,30 +1,120 @@
-"""Shared pieces of the PynamoDB models: table metadata from settings, index helper, clock."""
+"""Shared pieces of the PynamoDB models: table metadata, index helper, the container's one botocore session."""
 from __future__ import annotations
 
+import threading
+import time
+from typing import Iterable, Mapping
+
+import botocore.config
 import botocore.loaders
 import botocore.session
 import pynamodb.connection.base
+from pynamodb.exceptions import GetError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
 
 from chalicelib.config import settings, table_name
 
 
-_LOADER = botocore.loaders.create_loader()
+_LOADER = [botocore.loaders.create_loader()]  # botocore's service descriptions, parsed once per container
 
 
-def _session_with_shared_loader() -> botocore.session.Session:
-    """A botocore session that reuses one data loader.
+class SharedSession(botocore.session.Session):
+    """The container's one botocore session (共享会话), whose clients are made once and shared.
 
-    PynamoDB opens one session per model; each would parse DynamoDB's service description again (tens
-    of milliseconds each on a cold Lambda). Sharing the loader parses it once per container.
+    PynamoDB opens a session and a DynamoDB client per model (and per thread); each new session registers
+    botocore's ~370 built-in event handlers and each new client builds its service model, endpoint rules
+    and client class again: tens of milliseconds each, paid on a container's first request to every
+    model. Here every model, the unit of work, SSM and SQS share one session, and a client asked for
+    again with the same arguments is the one already made (botocore clients are thread-safe; client
+    creation is not, hence the lock). A client whose credentials came back empty is made anew, as
+    PynamoDB itself does.
     """
-    session = botocore.session.get_session()
-    session.register_component("data_loader", _LOADER)
-    return session
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_component("data_loader", _LOADER[0])
+        self._clients: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def create_client(self, service_name, region_name=None, api_version=None, use_ssl=True, verify=None,
+                      endpoint_url=None, aws_access_key_id=None, aws_secret_access_key=None,
+                      aws_session_token=None, config=None, aws_account_id=None):
+        options = None if config is None else tuple(
+            (name, repr(getattr(config, name, None))) for name in botocore.config.Config.OPTION_DEFAULTS)
+        key = (service_name, region_name, api_version, use_ssl, verify, endpoint_url, aws_access_key_id,
+               aws_secret_access_key, aws_session_token, options, aws_account_id)
+        with self._lock:
+            client = self._clients.get(key)
+            signer = getattr(client, "_request_signer", None)
+            if client is None or (signer is not None and not getattr(signer, "_credentials", True)):
+                client = self._clients[key] = super().create_client(
+                    service_name, region_name=region_name, api_version=api_version, use_ssl=use_ssl,
+                    verify=verify, endpoint_url=endpoint_url, aws_access_key_id=aws_access_key_id,
+                    aws_secret_access_key=aws_secret_access_key, aws_session_token=aws_session_token,
+                    config=config, aws_account_id=aws_account_id)
+            return client
 
 
-pynamodb.connection.base.get_session = _session_with_shared_loader
-shared_session = _session_with_shared_loader  # for the other AWS clients (SSM, SQS): one loader per container
+_shared: list[SharedSession] = []
+_shared_lock = threading.Lock()
+
+
+def shared_session() -> SharedSession:
+    """The container's botocore session, for PynamoDB and the other AWS clients (SSM, SQS)."""
+    if not _shared:
+        with _shared_lock:
+            if not _shared:
+                _shared.append(SharedSession())
+    return _shared[0]
+
+
+def forget_session(descriptions: bool = False) -> None:
+    """Drop the shared session and its clients (tests and benchmarks: the next client talks to the endpoint
+    set now); with `descriptions`, botocore's parsed service descriptions too, as a new container has none."""
+    with _shared_lock:
+        _shared.clear()
+        if descriptions:
+            _LOADER[0] = botocore.loaders.create_loader()
+
+
+pynamodb.connection.base.get_session = shared_session
+
+
+BATCH_ROUNDS = 3
+
+
+def batch_get_across(keys: Mapping[type[Model], Iterable[str]]) -> dict[type[Model], list[Model]]:
+    """Items of several tables in one BatchGetItem (一次批量读取), for models keyed by a hash key alone:
+    PynamoDB's `batch_get` reads one table. Keys DynamoDB leaves unprocessed (throttled) are asked again
+    after a short back-off, up to BATCH_ROUNDS requests in all; a failure, or keys still unprocessed, raise
+    PynamoDB's `GetError`, as `Model.get` does (a callback then parks). Missing items are simply absent."""
+    request: dict[str, dict] = {}
+    models: dict[str, type[Model]] = {}
+    for model, hash_keys in keys.items():
+        attribute = model._hash_key_attribute()
+        wanted = [{attribute.attr_name: {attribute.attr_type: attribute.serialize(key)}}
+                  for key in dict.fromkeys(hash_keys)]
+        if wanted:
+            request[model.Meta.table_name] = {"Keys": wanted}
+            models[model.Meta.table_name] = model
+    found: dict[type[Model], list[Model]] = {model: [] for model in keys}
+    for attempt in range(BATCH_ROUNDS + 1):
+        if not request:
+            return found
+        if attempt == BATCH_ROUNDS:
+            raise GetError(f"Failed to batch get items: still unprocessed after {BATCH_ROUNDS} requests")
+        if attempt:
+            time.sleep(0.05 * 2 ** (attempt - 1))
+        connection = models[next(iter(request))]._get_connection().connection  # one client serves every table
+        try:
+            answer = connection.dispatch("BatchGetItem", {"RequestItems": request})
+        except pynamodb.connection.base.BOTOCORE_EXCEPTIONS as exc:
+            raise GetError(f"Failed to batch get items: {exc}", exc) from exc
+        for table, items in answer.get("Responses", {}).items():
+            found[models[table]].extend(models[table].from_raw_data(item) for item in items)
+        request = answer.get("UnprocessedKeys") or {}
+    return found
 
 
 def table_meta(table: str, ttl_attribute: str | None = None) -> type:
@@ -57,5 +147,6 @@ def index_meta(name: str, keys_only: bool = False) -> type:
     return Meta
 
 
-__all__ = ["GlobalSecondaryIndex", "index_meta", "shared_session", "table_meta"]
+__all__ = ["GlobalSecondaryIndex", "batch_get_across", "forget_session", "index_meta", "shared_session",
+           "table_meta"]
 

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta
 
 from chalicelib.cache import ContainerCache
+from chalicelib.config import settings
 from chalicelib.domain.canteen import CanteenView, Household
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.limits import DEFAULT_RESIDENT_LIMITS, ResidentLimits
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.ports import AccountView, GatewayAccount
 from chalicelib.domain.requests import DEFAULT_POLICY, OPEN_STATES, Policy, RequestView, format_number
 from chalicelib.domain.rules import DEFAULT_RULES, Rule, rules_from_json
 from chalicelib.store.accounts import Account
 from chalicelib.store.activities import ActivityReads
 from chalicelib.store.alliance_settings import read as read_setting
+from chalicelib.store.base import batch_get_across
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.consultations import ConsultationReads
 from chalicelib.store.counters import claim_value, next_value
@@ -30,7 +32,7 @@ from chalicelib.store.teams import Team
 
 ACCOUNT_CACHE = ContainerCache(300)  # account facts, directory (unknown ids: ContainerCache's brief miss)
 RULES_CACHE = ContainerCache(60)  # rules and policies staff edit: visible within a minute
-_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what an account or canteen id can look like
+_ID = lazy_re(r"[A-Za-z0-9_.-]{1,64}")  # what an account or canteen id can look like
 
 
 def plausible_id(value: str) -> bool:
@@ -46,15 +48,30 @@ def gateway_account(account_id: str) -> GatewayAccount | None:
 
 
 def _load_account(account_id: str) -> GatewayAccount | None:
-
-    try:
-        account = Account.get(account_id)
-    except Account.DoesNotExist:
+    """The account, its request-number prefix and its rules in one BatchGetItem on a cold container:
+    a community account's id is its community's id and the deployment's district is known, so every key
+    is known before the first read (the district's item and rules ride along). The rules go to their own
+    cache. An account of another district, or whose community has another id, reads what it lacks."""
+    district_id = settings().district_id
+    rule_keys = [account_id, f"district#{district_id}"]
+    found = batch_get_across({Account: [account_id], Community: [account_id], District: [district_id],
+                              RuleSet: rule_keys})
+    if not found[Account]:
         return None
+    account = found[Account][0]
     if account.community_id:
-        prefix = Community.get(account.community_id).code
+        community = next((c for c in found[Community] if c.community_id == account.community_id), None)
+        prefix = (community or Community.get(account.community_id)).code
     else:
-        prefix = District.get(account.district_id).code
+        district = next((d for d in found[District] if d.district_id == account.district_id), None)
+        prefix = (district or District.get(account.district_id)).code
+    if account.district_id == district_id:
+        try:
+            rules = _first_rules(rule_keys, {r.account_id: r.rules for r in found[RuleSet]})
+        except (TypeError, ValueError):
+            pass  # stored rules that do not parse: `account_rules` reads them again and fails as it always did
+        else:
+            RULES_CACHE.get(("rules", account_id), lambda: rules)
     view = AccountView(account.account_id, account.name, account.account_type, account.district_id,
                        account.community_id, prefix)
     return GatewayAccount(view, account.appid, account.original_id, account.encryption_mode)
@@ -83,12 +100,17 @@ def account_rules(account_id: str) -> tuple[Rule, ...]:
     def load() -> tuple[Rule, ...]:
         account = gateway_account(account_id)
         keys = [account_id] + ([f"district#{account.view.district_id}"] if account else [])
-        found = {r.account_id: r.rules for r in RuleSet.batch_get(keys)}
-        for key in keys:
-            if key in found:
-                return rules_from_json(found[key])
-        return DEFAULT_RULES
+        return _first_rules(keys, {r.account_id: r.rules for r in RuleSet.batch_get(keys)})
     return RULES_CACHE.get(("rules", account_id), load)
+
+
+def _first_rules(keys: list[str], found: dict[str, str]) -> tuple[Rule, ...]:
+    """The rules stored under the first of `keys` that has any (the account's, then its district's), else
+    `DEFAULT_RULES`."""
+    for key in keys:
+        if key in found:
+            return rules_from_json(found[key])
+    return DEFAULT_RULES
 
 
 class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads, StaffReads):

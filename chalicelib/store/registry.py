@@ -46,3 +46,11 @@ def create_tables(wait: bool = True) -> list[str]:
             model.create_table(wait=wait)
             created.append(model.Meta.table_name)
     return created
+
+
+
+def connect_all() -> None:
+    """Give every model its connection, all sharing the container's one DynamoDB client (store/base.py):
+    for Lambda's init phase (`bootstrap.warm_up`). Makes the client; sends nothing."""
+    for model in ALL_MODELS:
+        model._get_connection().connection.client  # noqa: B018 - built on first access

@@ -26,11 +26,13 @@ from typing import Any, Iterable
 
 from chalice import Response
 
+from chalicelib.domain.patterns import lazy_re
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STYLESHEET = (HERE / "static" / "pages.css").read_text(encoding="utf-8")
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLESHEET.encode("utf-8")).digest()).decode()
-BLOCK_RE = re.compile(r"^<!--# ([a-z_]+) -->\n", re.MULTILINE)
+BLOCK_RE = lazy_re(r"^<!--# ([a-z_]+) -->\n", re.MULTILINE)
 
 CSP = (f"default-src 'none'; style-src '{STYLE_HASH}'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")

@@ -24,6 +24,7 @@ from chalice import Response
 from chalicelib import clock
 from chalicelib.auth import tokens
 from chalicelib.config import settings
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.web.pages import PRIVATE_HEADERS
 
@@ -32,8 +33,8 @@ AUDIENCE = "h5"
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("account_id", "openid", "csrf", "iat", "exp", "iss", "aud")
 MAX_TOKEN = 2048
-ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+ACCOUNT_ID_RE = lazy_re(r"^[A-Za-z0-9_-]{1,64}$")
+OPENID_RE = lazy_re(r"^[A-Za-z0-9_-]{6,64}$")
 # Pages that only start a session cannot be where a session goes next (it would loop).
 ENTRY_PAGES = ("start", "oauth")
 
@@ -117,8 +118,8 @@ def safe_next(account_id: str, target: str | None) -> str | None:
 
 SESSION_COOKIE, STATE_COOKIE = "h5s", "h5st"
 STATE_LIFETIME_S = 600  # WeChat's codes live five minutes; the round trip takes seconds
-HOST_RE = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
-PREFIX_RE = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
+HOST_RE = lazy_re(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
+PREFIX_RE = lazy_re(r"^(/[A-Za-z0-9._~-]+)*$")
 
 
 def cookies(request: Any, name: str) -> list[str]:

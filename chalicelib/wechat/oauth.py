@@ -14,11 +14,11 @@ production the authorize page is on open.weixin.qq.com and the API on api.weixin
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
 
 from chalicelib.config import settings
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.secrets import secret_store
 from chalicelib.store.ports import gateway_account
 from chalicelib.wechat.client import TIMEOUT_S, WECHAT_ORIGIN, api_url
@@ -27,8 +27,8 @@ from chalicelib.wechat.http import WeChatTransportError, call_json
 AUTHORIZE_ORIGIN = "https://open.weixin.qq.com"
 AUTHORIZE_PATH = "/connect/oauth2/authorize"
 SCOPE = "snsapi_base"
-OPENID_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
-CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+OPENID_RE = lazy_re(r"^[A-Za-z0-9_-]{6,64}$")
+CODE_RE = lazy_re(r"^[A-Za-z0-9_-]{1,128}$")
 # The code is the resident's fault (stale, used, forged), not the platform's: invalid code, code used,
 # missing code.
 CODE_ERRORS = frozenset({40029, 40163, 41008})

@@ -34,6 +34,7 @@ from xml.parsers import expat
 
 
 from chalicelib.domain.messages import Inbound, Reply
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.domain.text import xml_safe
 
@@ -43,15 +44,15 @@ MAX_ARTICLES = 8
 MAX_DEPTH = 8  # <xml> is depth 1; PublishEventInfo/article_detail/item/article_url is 5
 MAX_ECHOSTR = 256
 
-_ECHOSTR = re.compile(r"[A-Za-z0-9+/=_.\-]+")
-_DIGITS = re.compile(r"[0-9]{1,12}")
-_NONCE = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-_SIGNATURE = re.compile(r"[0-9a-f]{40}")
+_ECHOSTR = lazy_re(r"[A-Za-z0-9+/=_.\-]+")
+_DIGITS = lazy_re(r"[0-9]{1,12}")
+_NONCE = lazy_re(r"[A-Za-z0-9_\-]{1,64}")
+_SIGNATURE = lazy_re(r"[0-9a-f]{40}")
 # What WeChat's fields look like; anything else is refused with 400 before it can reach a table.
-_OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")  # FromUserName (an openid, 28 characters in practice)
-_ORIGINAL_ID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")  # ToUserName (gh_…)
-_MSG_ID = re.compile(r"[0-9]{1,32}")
-_NAME = re.compile(r"[A-Za-z_]{1,64}")  # MsgType, Event
+_OPENID = lazy_re(r"[A-Za-z0-9_\-]{1,64}")  # FromUserName (an openid, 28 characters in practice)
+_ORIGINAL_ID = lazy_re(r"[A-Za-z0-9_\-@.]{1,64}")  # ToUserName (gh_…)
+_MSG_ID = lazy_re(r"[0-9]{1,32}")
+_NAME = lazy_re(r"[A-Za-z_]{1,64}")  # MsgType, Event
 MAX_FIELD = 8192  # characters in any one field (a resident's Content is far shorter on WeChat's side)
 MAX_FIELDS = 64  # top-level fields of one message
 _PREFIX_ALPHABET = string.ascii_letters + string.digits
