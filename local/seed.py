@@ -489,7 +489,8 @@ def main(argv: list[str]) -> int:
         print(f"seed: {KEPT_STATE}; tables and queues checked" + (f", created {', '.join(made)}" if made else ""))
         return 0
     counts = load(seed)
-    if Path(os.environ.get("SEED_FILE") or DEFAULT_SEED).resolve() == DEFAULT_SEED.resolve():
+    if Path(os.environ.get("SEED_FILE") or DEFAULT_SEED).resolve() == DEFAULT_SEED.resolve() \
+            or seed.data.get("grown_from_demo"):  # a district grown from the demo (local/simulate scaled_seed)
         # the demo district's posts (local/seed.posts.json): laptop only
         from local.seed_posts import load_demo_posts
 

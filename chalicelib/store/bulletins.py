@@ -243,7 +243,8 @@ def public_base(district_id: str) -> str | None:
 def directory(district_id: str) -> list[dict[str, Any]]:
     """The district's community accounts with their community and sub-district names: one Query of the
     accounts, one of the sub-districts, and one BatchGetItem per 100 communities."""
-    accounts = [a for a in Account.by_district.query(district_id) if a.community_id]
+    accounts = [a for a in Account.by_district.query(district_id, attributes_to_get=["account_id", "community_id"])
+                if a.community_id]
     subs = {s.subdistrict_id: s.name for s in SubDistrict.query(district_id)}
     communities = {c.community_id: c for c in Community.batch_get(sorted({a.community_id for a in accounts}))}
     out = []

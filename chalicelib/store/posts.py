@@ -99,8 +99,12 @@ def set_post_time(account_id: str, value: str, now: datetime) -> None:
 
 
 def community_accounts(district_id: str) -> list[Account]:
-    """The district's community accounts (the district's own account publishes elsewhere): one Query."""
-    return [a for a in Account.by_district.query(district_id) if a.community_id]
+    """The district's community accounts (the district's own account publishes elsewhere): one Query, of
+    the fields the scheduler and the reminder read (a 10,000-account district is ~10 pages, not ~40)."""
+    return [a for a in Account.by_district.query(district_id, attributes_to_get=DELIVERY_FIELDS) if a.community_id]
+
+
+DELIVERY_FIELDS = ["account_id", "community_id", "account_type", "post_time", "name"]
 
 
 # ---- posts ------------------------------------------------------------------------------------------

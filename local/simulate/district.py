@@ -224,6 +224,7 @@ def scaled_seed(source, accounts: int, folder) -> Path:
                                  "encryption_mode": "safe",
                                  "demo_secrets": {"app_secret": digest[28:60], "token": "demo" + digest[:12],
                                                   "encoding_aes_key": aes}})
+    data["grown_from_demo"] = True  # local.seed loads the demo's posts and bulletin months into it too
     path = folder / "seed.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     shutil.copyfile(Path(source).parent / "seed.matrix.json", folder / "seed.matrix.json")
