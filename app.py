@@ -127,4 +127,5 @@ def fanout_worker(event):
     return handle_batch("fanout", event, send_shard, job="fan-out")
 
 
+libraries.loaded()
 warm_up()  # Lambda's init phase only (AWS_LAMBDA_FUNCTION_NAME): the AWS clients, before the first request

@@ -152,3 +152,18 @@ def test_stored_rules_that_do_not_parse_fail_where_they_always_did_not_in_the_ac
     assert ports.gateway_account("xianggang-huayuan").view.account_id == "xianggang-huayuan"
     with pytest.raises(ValueError):
         ports.account_rules("xianggang-huayuan")
+
+
+def test_the_collector_is_off_while_the_platform_loads_and_on_once_app_is_imported():
+    script = ("import gc\n"
+              "from chalicelib import libraries\n"
+              "assert not gc.isenabled() and gc.get_freeze_count() > 10_000\n"
+              "frozen = gc.get_freeze_count()\n"
+              "import app\n"
+              "assert gc.isenabled() and gc.get_freeze_count() > frozen, (gc.isenabled(), gc.get_freeze_count())\n"
+              "garbage = [[]]; garbage[0].append(garbage)  # a cycle\n"
+              "del garbage\n"
+              "assert gc.collect() >= 1\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1"})
+    assert done.returncode == 0, done.stderr
