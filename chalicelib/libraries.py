@@ -1,9 +1,9 @@
 """The big libraries (chalice, botocore, PynamoDB), loaded first and then frozen for the container's life (冻结).
 
 `app.py` imports this module before any other module of the platform. What these libraries build while they
-load (some 30,000 objects the collector tracks) lives as long as the Lambda container. Python's garbage collector would walk all
-of it again in each full collection — several while the platform's own ~150 modules load, and more during
-requests — although none of it can become garbage: about 50 million instructions of a cold start
+load (some 30,000 objects the collector tracks) lives as long as the Lambda container. Python's garbage
+collector would walk all of it again in each full collection — several while the platform's own ~150 modules
+load, and more during requests — although none of it can become garbage: about 50 million instructions of a cold start
 (bench/import_time.py), a fifth of what the platform's own import costs. `gc.freeze()` moves the objects that
 exist now to the permanent generation, which collections skip; everything created later is collected as usual.
 
