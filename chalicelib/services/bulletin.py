@@ -354,6 +354,7 @@ EXPORT_COLUMNS = (
     ("reads_per_post", "篇均阅读"), ("headline_reads", "头条阅读数"), ("shares", "分享次数"),
     ("requests_filed", "便民纸条受理"), ("requests_completed", "办结"), ("requests_completed_on_time", "按时办结"),
     ("median_hours_to_complete", "办结时长中位数(小时)"), ("satisfaction", "满意度"), ("meals_delivered", "送餐份数"),
+    ("reviews", "稿件审核次数"), ("median_review_hours", "审核用时中位数(小时)"), ("max_review_hours", "最长审核用时(小时)"),
     ("index", "传播力指数"), ("points_deducted", "扣分"), ("final_points", "最终绩效分"),
 )
 

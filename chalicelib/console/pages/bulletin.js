@@ -174,7 +174,7 @@
       `) / ${data.index_formula.divisor}`) : "";
     const table = h("div", { class: "table-wrap" }, h("table", { class: "stack bulletin-rows" },
       h("thead", {}, h("tr", {}, ["全区排名", "变化", "街道内", "社区", "街道", "发稿", "未发稿天数", "月末粉丝", "增长",
-        "总阅读", "篇均", "头条阅读", "纸条受理", "办结", "按时", "办结中位(时)", "满意度", "送餐", data.index_formula ? "指数" : null, "最终绩效"]
+        "总阅读", "篇均", "头条阅读", "纸条受理", "办结", "按时", "办结中位(时)", "满意度", "送餐", "审核次数", "审核用时中位(时)", data.index_formula ? "指数" : null, "最终绩效"]
         .filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, data.rows.map((x) => h("tr", {},
         [["全区排名", x.rank_district], ["变化", change(x.rank_change)], ["街道内", x.rank_subdistrict], ["社区", x.community_name],
@@ -182,6 +182,7 @@
           ["增长", x.followers_growth], ["总阅读", x.reads_total], ["篇均", x.reads_per_post], ["头条阅读", x.headline_reads],
           ["纸条受理", x.requests_filed], ["办结", x.requests_completed], ["按时", x.requests_completed_on_time],
           ["办结中位(时)", x.median_hours_to_complete], ["满意度", x.satisfaction], ["送餐", x.meals_delivered],
+          ["审核次数", x.reviews], ["审核用时中位(时)", x.median_review_hours],
           data.index_formula ? ["指数", x.index, x.index_computation] : null, ["最终绩效", x.final_points]]
           .filter(Boolean).map(([label, v, title]) => h("td", title ? { "data-label": label, title } : { "data-label": label }, num(v))))))));
     const sums = h("div", { class: "table-wrap" }, h("table", { class: "stack" },
