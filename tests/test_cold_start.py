@@ -130,14 +130,19 @@ def test_the_init_warm_up_builds_the_clients_only_in_lambda(seed):
     assert ("resident_limits", "shinan") in ports.RULES_CACHE._entries
 
 
+def run_fresh(script: str) -> None:
+    """`script` in a fresh interpreter outside Lambda; it must succeed."""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1"})
+    assert done.returncode == 0, done.stderr
+
+
 def test_import_app_outside_lambda_builds_no_aws_client():
     script = ("import app\n"
               "from chalicelib import bootstrap\n"
               "from chalicelib.store import base\n"
               "assert not base._shared and bootstrap.WARM_UP_SECONDS == [0.0], base._shared\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1"})
-    assert done.returncode == 0, done.stderr
+    run_fresh(script)
 
 
 def test_stored_rules_that_do_not_parse_fail_where_they_always_did_not_in_the_account_lookup(seed):
@@ -164,6 +169,4 @@ def test_the_collector_is_off_while_the_platform_loads_and_on_once_app_is_import
               "garbage = [[]]; garbage[0].append(garbage)  # a cycle\n"
               "del garbage\n"
               "assert gc.collect() >= 1\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "STAGE": "test", "AWS_DEFAULT_REGION": "cn-north-1"})
-    assert done.returncode == 0, done.stderr
+    run_fresh(script)
