@@ -489,13 +489,14 @@ def main(argv: list[str]) -> int:
         print(f"seed: {KEPT_STATE}; tables and queues checked" + (f", created {', '.join(made)}" if made else ""))
         return 0
     counts = load(seed)
-    if Path(os.environ.get("SEED_FILE") or DEFAULT_SEED).resolve() == DEFAULT_SEED.resolve() \
-            or seed.data.get("grown_from_demo"):  # a district grown from the demo (local/simulate scaled_seed)
+    demo = Path(os.environ.get("SEED_FILE") or DEFAULT_SEED).resolve() == DEFAULT_SEED.resolve()
+    if demo or seed.data.get("grown_from_demo"):  # the demo, or a district grown from it (local/simulate)
         # the demo district's posts (local/seed.posts.json): laptop only
         from local.seed_posts import load_demo_posts
 
         counts.update({f"demo posts {state}": n for state, n in load_demo_posts().items()})
-        from local.seed_bulletin import load_demo_months  # the bulletin's demo months (after the demo posts)
+    if demo:  # the bulletin's demo months (after the demo posts), for the 66 accounts of the demo
+        from local.seed_bulletin import load_demo_months
 
         counts.update(load_demo_months())
     print("seed: loaded " + ", ".join(f"{n} {k}" for k, n in counts.items()))
