@@ -70,8 +70,13 @@ with Client(app_module.app, stage_name="bench") as client:
         started = time.perf_counter()
         assert wx.text(f"o-warm-{i}", "後天有沒有餃子").status == 200
         warm.append(time.perf_counter() - started)
+    other = WeChat(client.http, "jiangsu-lu", seed)  # an account this container has not seen yet
+    started = time.perf_counter()
+    assert other.text("o-first", "聽說食堂明天有什麼菜").status == 200
+    cold_account = time.perf_counter() - started
 print(json.dumps({"libraries": libraries, "init": init, "warm_up": bootstrap.WARM_UP_SECONDS[0], "first": first,
-                  "warm": statistics.median(warm), "pkg_resources": "pkg_resources" in sys.modules}))
+                  "warm": statistics.median(warm), "cold_account": cold_account,
+                  "pkg_resources": "pkg_resources" in sys.modules}))
 """
 
 
@@ -123,6 +128,10 @@ def first_callback() -> list[Figure]:
         Figure("first callback after Lambda init (a cold account: facts, rules, SSM)", f"{lam['first'] * 1000:.1f} ms"),
         Figure("warm callback (median of 30)", f"{lam['warm'] * 1000:.1f} ms"),
         Figure("first / warm callback, after Lambda init", f"{ratio:.1f}x", "<= 5", ratio <= 5),
+        Figure("a warm container's first callback for another account (its facts, rules, SSM, menu)",
+               f"{lam['cold_account'] * 1000:.1f} ms ({lam['cold_account'] / lam['warm']:.1f}x warm)"),
+        Figure("first callback / a warm container's cold account (what the container's coldness adds)",
+               f"{lam['first'] / lam['cold_account']:.2f}x"),
         Figure("without the warm-up: import app / first callback", f"{plain['init'] * 1000:.0f} ms / "
                f"{plain['first'] * 1000:.0f} ms ({plain['ratio']:.1f}x warm)"),
         Figure("import app + first callback: without the warm-up vs with it",
@@ -139,7 +148,7 @@ def _median_of(url: str, lambda_env: bool, runs: int) -> dict | str:
     failed = [d for d in done if isinstance(d, str)]
     if failed:
         return failed[0]
-    keys = ("libraries", "init", "warm_up", "first", "warm")
+    keys = ("libraries", "init", "warm_up", "first", "warm", "cold_account")
     figures = {key: statistics.median(d[key] for d in done) for key in keys}
     figures["ratio"] = statistics.median(d["first"] / d["warm"] for d in done)
     figures["pkg_resources"] = any(d["pkg_resources"] for d in done)
