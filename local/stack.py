@@ -28,6 +28,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from local import seed as seed_module
+from local.procnet import socket_inodes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # demo values, not secrets
@@ -169,16 +170,7 @@ def _port_free(port: int) -> bool:
 
 def port_holder(port: int) -> tuple[int, str] | None:
     """(pid, command line) of the process listening on the port, from /proc (Linux), if it can be seen."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
+    inodes = socket_inodes(port, listening=True)
     if not inodes:
         return None
     for proc in Path("/proc").iterdir():

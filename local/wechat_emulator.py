@@ -52,6 +52,8 @@ import xmltodict
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from local.procnet import socket_inodes
+
 log = logging.getLogger("wechat_emulator")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -196,17 +198,7 @@ class Faults:
 
 def caller_pid(environ: dict, candidates: list[int]) -> int | None:
     """Which of the candidate processes made this request (Linux: the client's socket, through /proc)."""
-    port = int(environ.get("REMOTE_PORT") or 0)
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(f"socket:[{fields[9]}]")
+    inodes = {f"socket:[{inode}]" for inode in socket_inodes(int(environ.get("REMOTE_PORT") or 0))}
     for pid in candidates:
         try:
             if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
