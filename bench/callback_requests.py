@@ -30,25 +30,13 @@ CASES = [
 
 
 def run(argv: list[str] | None = None) -> list[Figure]:
-    import botocore.session
-    import pynamodb.connection.base
     from chalice.test import Client
     from moto import mock_aws
 
-    import chalicelib.store.base  # noqa: F401 - installs the platform's session factory, which we wrap
+    from bench.counting import count_dynamodb
 
     operations: list[str] = []
-    make_session = pynamodb.connection.base.get_session
-
-    def counting_session() -> botocore.session.Session:
-        session = make_session()
-        session.register("before-call.dynamodb", count)
-        return session
-
-    def count(model, **_):
-        operations.append(model.name)  # returns None: a value here would replace the call's response
-
-    pynamodb.connection.base.get_session = counting_session
+    count_dynamodb(operations)
     with mock_aws():
         from chalicelib.queues import create_queues
         from chalicelib.store.registry import create_tables

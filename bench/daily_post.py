@@ -109,12 +109,7 @@ def forget_clients() -> None:
 
 
 def _run(n_accounts: int, sample: int) -> list:
-    import json
-
-    import botocore.session
-    import pynamodb.connection.base
-
-    import chalicelib.store.base  # noqa: F401 - installs the platform's session factory, which we wrap
+    from bench.counting import count_dynamodb
     from chalicelib import bootstrap, clock, queues
     from chalicelib.domain import dates, publishing as pub
     from chalicelib.queues import create_queues
@@ -125,14 +120,7 @@ def _run(n_accounts: int, sample: int) -> list:
     from bench.table import Figure
 
     dynamo_ops: list[str] = []
-    make_session = pynamodb.connection.base.get_session
-
-    def counting_session() -> botocore.session.Session:
-        session = make_session()
-        session.register("before-call.dynamodb", lambda model, **_: dynamo_ops.append(model.name))
-        return session
-
-    pynamodb.connection.base.get_session = counting_session
+    count_dynamodb(dynamo_ops)
     create_tables()
     create_queues()
     now = clock.now()

@@ -58,10 +58,7 @@ def run(argv: list[str] | None = None) -> list:
 
 
 def _run(n_accounts: int, n_days: int) -> list:
-    import botocore.session
-    import pynamodb.connection.base
-
-    import chalicelib.store.base  # noqa: F401 - installs the platform's session factory, which we wrap
+    from bench.counting import count_dynamodb
     from bench.table import Figure
     from chalicelib import clock
     from chalicelib.auth.principal import Principal
@@ -74,14 +71,7 @@ def _run(n_accounts: int, n_days: int) -> list:
     from chalicelib.store.stats import AccountDailyStats
 
     ops: list[str] = []
-    make_session = pynamodb.connection.base.get_session
-
-    def counting_session() -> botocore.session.Session:
-        session = make_session()
-        session.register("before-call.dynamodb", lambda model, **_: ops.append(model.name))
-        return session
-
-    pynamodb.connection.base.get_session = counting_session
+    count_dynamodb(ops)
     create_tables()
     import boto3  # the overview's cursor is signed with the console key (bench values only)
 

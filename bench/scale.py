@@ -171,25 +171,14 @@ def _container(url: str, lambda_env: bool) -> dict | str:
 # ---- lists, fan-out and the matrix in moto ---------------------------------------------------------
 
 def in_moto(n_accounts: int, matrix_only: bool = False) -> list[Figure]:
-    import botocore.session
-    import pynamodb.connection.base
     from moto import mock_aws
 
-    import chalicelib.store.base  # noqa: F401 - installs the platform's session factory, which we wrap
+    from bench.counting import count_dynamodb
     from local.aws_endpoint import linear_sqs_sends
 
     calls: list[str] = []
     sizes: list[int] = []
-    make_session = pynamodb.connection.base.get_session
-
-    def counting_session() -> botocore.session.Session:
-        session = make_session()
-        session.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
-        session.register("after-call.dynamodb", lambda http_response, **_: sizes.append(
-            len(http_response.content or b"")))
-        return session
-
-    pynamodb.connection.base.get_session = counting_session
+    stop_counting = count_dynamodb(calls, sizes)
     linear_sqs_sends()
     figures: list[Figure] = []
     try:
@@ -203,7 +192,7 @@ def in_moto(n_accounts: int, matrix_only: bool = False) -> list[Figure]:
                 else:
                     figures += _at_scale(scale, calls, sizes)
     finally:
-        pynamodb.connection.base.get_session = make_session
+        stop_counting()
     return figures
 
 
