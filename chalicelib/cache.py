@@ -38,13 +38,26 @@ class ContainerCache:
                     return hit[1]
                 del self._entries[key]
         value = load()
+        self._keep(key, value, now)
+        return value
+
+    def peek(self, key):
+        """The entry's value if it has not expired, else None; never loads."""
+        with self._lock:
+            hit = self._entries.get(key)
+        return hit[1] if hit is not None and self._clock() < hit[0] else None
+
+    def put(self, key, value) -> None:
+        """Keep `value` for `key` as a load would have (a read that brought it along with another)."""
+        self._keep(key, value, self._clock())
+
+    def _keep(self, key, value, now: float) -> None:
         lifetime = self._miss_seconds if value is None else self._seconds
         with self._lock:
             self._entries[key] = (now + lifetime, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
-        return value
 
     def forget(self, key) -> None:
         with self._lock:

@@ -56,7 +56,7 @@ def communities(district_id: str, count: int, *, subdistricts: int = 100, teams_
             cid = f"{prefix}-{i:05d}"
             code = "S" + _letters(i)
             c_batch.save(Community(cid, district_id=district_id, subdistrict_id=f"{prefix}-sub-{i % subdistricts:03d}",
-                                   name=f"第{i}社区", code=code, grids=["1", "2"]))
+                                   name=f"第{i}社区", code=code, grids=["1", "2"], canteen_id=""))
             a_batch.save(Account(cid, district_id=district_id, community_id=cid, name=f"第{i}社区",
                                  account_type="subscription", appid=f"wx{i:016d}", original_id=f"gh_{i:012d}",
                                  encryption_mode="plain"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from chalicelib.domain.canteen import serving_canteen
 from chalicelib.domain.vocabulary import CANTEEN_KINDS, MEALS, ROLE_SCOPE, ROLES, TEAM_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,8 +314,13 @@ def load(seed: Seed, secret_store=None, demo_material: bool | None = None) -> di
     community_of_team = {t["id"]: t["community_id"] for t in seed.records("teams")}
     items: list = [District(d_id, name=district["name"], city=district["city"], code=district["code"])]
     items += [SubDistrict(d_id, s["id"], name=s["name"]) for s in seed.records("subdistricts")]
+    canteens_of: dict[str, list[tuple[str, str]]] = {}
+    for c in seed.records("canteens"):
+        canteens_of.setdefault(c["community_id"], []).append((c["id"], c["kind"]))
     items += [Community(c["id"], district_id=d_id, subdistrict_id=c["subdistrict_id"], name=c["name"],
-                        code=c["code"], grids=c["grids"]) for c in seed.records("communities")]
+                        code=c["code"], grids=c["grids"],
+                        canteen_id=serving_canteen(canteens_of.get(c["id"], ())) or "")
+              for c in seed.records("communities")]
     items += [Account(a["id"], district_id=d_id, community_id=a["community_id"], name=a["name"],
                       account_type=a["type"], appid=a["appid"], original_id=a["original_id"],
                       encryption_mode=a["encryption_mode"],

@@ -170,3 +170,74 @@ def test_the_collector_is_off_while_the_platform_loads_and_on_once_app_is_import
               "del garbage\n"
               "assert gc.collect() >= 1\n")
     run_fresh(script)
+
+
+# ---- the canteen rides with the account ----------------------------------------------------------------
+
+def _dynamodb_calls() -> list[str]:
+    from chalicelib.store.accounts import Account
+    from chalicelib.store.registry import connect_all
+
+    connect_all()
+    calls: list[str] = []
+    client = Account._get_connection().connection.client
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    return calls
+
+
+def test_a_cold_menu_question_reads_the_canteen_and_three_days_of_menus_in_one_request(seed):
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib import clock
+    from chalicelib.domain.dates import local_date
+    from chalicelib.store import ports
+    from chalicelib.store.canteen_store import save_menu
+    from chalicelib.store.org import Community
+
+    now = datetime(2030, 6, 3, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai, past the seed's menus
+    clock.set_clock(now)
+    today = local_date(now)
+    lunch = {"lunch": {"dishes": [{"name": "梅菜扣肉", "price_fen": 1200}]}}
+    save_menu("xianggang-huayuan-canteen", today + timedelta(days=1), lunch, True, "test", now)
+    save_menu("xianggang-huayuan-canteen", today + timedelta(days=2), lunch, False, "test", now)  # a draft
+    save_menu("xianggang-huayuan-canteen", today + timedelta(days=3), lunch, True, "test", now)
+    calls = _dynamodb_calls()
+    port = ports.DynamoPorts()
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+    assert ports.gateway_account("xianggang-huayuan") is not None and calls == ["BatchGetItem"]
+    canteen = port.canteen_for("xianggang-huayuan")
+    assert canteen.canteen_id == "xianggang-huayuan-canteen" and calls == ["BatchGetItem", "BatchGetItem"]
+    assert port.menu(canteen.canteen_id, today) is None  # none saved for today
+    assert port.menu(canteen.canteen_id, today + timedelta(days=1)) == lunch
+    assert port.menu(canteen.canteen_id, today + timedelta(days=2)) is None  # a draft is not shown
+    assert calls == ["BatchGetItem", "BatchGetItem"]  # the three days came with the canteen
+    assert port.menu(canteen.canteen_id, today + timedelta(days=3)) == lunch
+    assert calls[2:] == ["GetItem"]
+
+    # A community without a canteen: known from its item, so nothing more is read.
+    without = next(c["id"] for c in seed.records("communities")
+                   if c["id"] not in {k["community_id"] for k in seed.records("canteens")})
+    ports.ACCOUNT_CACHE.clear()
+    calls.clear()
+    assert ports.gateway_account(without) is not None and port.canteen_for(without) is None
+    assert calls == ["BatchGetItem"]
+
+    # An item written before communities named their canteen: the index is read, with the same answer.
+    Community.get("xianggang-huayuan").update(actions=[Community.canteen_id.remove()])
+    ports.ACCOUNT_CACHE.clear()
+    calls.clear()
+    ports.gateway_account("xianggang-huayuan")
+    assert port.canteen_for("xianggang-huayuan") == canteen and calls == ["BatchGetItem", "Query"]
+
+
+def test_the_seed_names_each_community_s_serving_canteen(seed):
+    from chalicelib.domain.canteen import serving_canteen
+    from chalicelib.store.org import Community
+
+    assert serving_canteen([("b-point", "elder_meal_point"), ("c-canteen", "community_canteen"),
+                            ("a-canteen", "community_canteen")]) == "a-canteen"
+    assert serving_canteen([("b-point", "elder_meal_point")]) == "b-point" and serving_canteen([]) is None
+    for community in seed.records("communities"):
+        own = [(c["id"], c["kind"]) for c in seed.records("canteens") if c["community_id"] == community["id"]]
+        assert Community.get(community["id"]).canteen_id == (serving_canteen(own) or "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Iterable
 
 from chalicelib.domain.dates import SHANGHAI, describe_day
 from chalicelib.domain.errors import DomainError
@@ -28,6 +28,13 @@ class CanteenView:
     capacity: dict[str, int] = field(default_factory=dict)  # meal -> portions a meal can deliver
     hours: dict[str, tuple[str, str]] = field(default_factory=dict)
     elder_subsidy_fen: int = 0
+
+
+def serving_canteen(canteens: Iterable[tuple[str, str]]) -> str | None:
+    """Of a community's canteens, as (canteen id, kind), the one that serves its residents (服务本社区的食堂):
+    its community canteen, else an elder meal point; the lowest id among equals. None when it has none."""
+    ranked = sorted(canteens, key=lambda c: (c[1] != "community_canteen", c[0]))
+    return ranked[0][0] if ranked else None
 
 
 @record

@@ -84,17 +84,16 @@ pynamodb.connection.base.get_session = shared_session
 BATCH_ROUNDS = 3
 
 
-def batch_get_across(keys: Mapping[type[Model], Iterable[str]]) -> dict[type[Model], list[Model]]:
-    """Items of several tables in one BatchGetItem (一次批量读取), for models keyed by a hash key alone:
-    PynamoDB's `batch_get` reads one table. Keys DynamoDB leaves unprocessed (throttled) are asked again
-    after a short back-off, up to BATCH_ROUNDS requests in all; a failure, or keys still unprocessed, raise
-    PynamoDB's `GetError`, as `Model.get` does (a callback then parks). Missing items are simply absent."""
+def batch_get_across(keys: Mapping[type[Model], Iterable]) -> dict[type[Model], list[Model]]:
+    """Items of several tables in one BatchGetItem (一次批量读取): PynamoDB's `batch_get` reads one table.
+    A model keyed by a hash key alone is asked for by hash keys, one with a range key by (hash, range)
+    pairs. Keys DynamoDB leaves unprocessed (throttled) are asked again after a short back-off, up to
+    BATCH_ROUNDS requests in all; a failure, or keys still unprocessed, raise PynamoDB's `GetError`, as
+    `Model.get` does (a callback then parks). Missing items are simply absent."""
     request: dict[str, dict] = {}
     models: dict[str, type[Model]] = {}
-    for model, hash_keys in keys.items():
-        attribute = model._hash_key_attribute()
-        wanted = [{attribute.attr_name: {attribute.attr_type: attribute.serialize(key)}}
-                  for key in dict.fromkeys(hash_keys)]
+    for model, model_keys in keys.items():
+        wanted = [_key(model, key) for key in dict.fromkeys(model_keys)]
         if wanted:
             request[model.Meta.table_name] = {"Keys": wanted}
             models[model.Meta.table_name] = model
@@ -114,6 +113,16 @@ def batch_get_across(keys: Mapping[type[Model], Iterable[str]]) -> dict[type[Mod
         for table, items in answer.get("Responses", {}).items():
             found[models[table]].extend(models[table].from_raw_data(item) for item in items)
         request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def _key(model: type[Model], key) -> dict:
+    """A key in DynamoDB's form: a hash key, or (hash key, range key) for a model with a range key."""
+    hash_attribute, range_attribute = model._hash_key_attribute(), model._range_key_attribute()
+    hash_key, range_key = key if range_attribute is not None else (key, None)
+    found = {hash_attribute.attr_name: {hash_attribute.attr_type: hash_attribute.serialize(hash_key)}}
+    if range_attribute is not None:
+        found[range_attribute.attr_name] = {range_attribute.attr_type: range_attribute.serialize(range_key)}
     return found
 
 

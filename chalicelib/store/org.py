@@ -52,6 +52,10 @@ class Community(Model):
     name = UnicodeAttribute()
     code = UnicodeAttribute()  # short letters in public request numbers, e.g. XG-20261127-0042
     grids = ListAttribute(of=UnicodeAttribute, default=list)  # 网格
+    # The canteen that serves its residents (`domain.canteen.serving_canteen`), "" when it has none: written
+    # with its canteens, it rides along with the account's facts on a cold callback. Absent on an item
+    # written before it existed (then the canteens are read from `Canteen.by_community`).
+    canteen_id = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(default=clock.now)
 
     by_subdistrict = CommunitiesBySubDistrict()

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from chalicelib import clock
 from chalicelib.cache import ContainerCache
 from chalicelib.config import settings
-from chalicelib.domain.canteen import CanteenView, Household
+from chalicelib.domain.canteen import CanteenView, Household, serving_canteen
 from chalicelib.domain.dates import local_date
 from chalicelib.domain.limits import DEFAULT_RESIDENT_LIMITS, ResidentLimits
 from chalicelib.domain.patterns import lazy_re
@@ -61,7 +62,10 @@ def _load_account(account_id: str) -> GatewayAccount | None:
     account = found[Account][0]
     if account.community_id:
         community = next((c for c in found[Community] if c.community_id == account.community_id), None)
-        prefix = (community or Community.get(account.community_id)).code
+        community = community or Community.get(account.community_id)
+        prefix = community.code
+        if community.canteen_id is not None:  # a menu question or a meal order needs no lookup of it
+            ACCOUNT_CACHE.put(("serving_canteen", community.community_id), community.canteen_id)
     else:
         district = next((d for d in found[District] if d.district_id == account.district_id), None)
         prefix = (district or District.get(account.district_id)).code
@@ -222,23 +226,31 @@ class DynamoPorts(ActivityReads, SuggestionReads, ConsultationReads, StaffReads)
 
 
     def canteen_for(self, community_id: str):
-        """The community's canteen that delivers: a community canteen first, else an elder meal point."""
+        """The community's canteen that delivers: a community canteen first, else an elder meal point
+        (`domain.canteen.serving_canteen`). Where the community's item said which (a cold callback read
+        it with the account), the canteen comes in one BatchGetItem with its menus of MENU_DAYS_READ days
+        from today (what residents ask about and order for), or not at all when it has none; otherwise
+        the community's canteens are read from the `by_community` index."""
         def load():
-
-            found = sorted(Canteen.by_community.query(community_id), key=lambda c: c.kind != "community_canteen")
-            return _canteen_view(found[0]) if found else None
+            pointer = ACCOUNT_CACHE.peek(("serving_canteen", community_id))
+            if pointer == NO_CANTEEN:
+                return None
+            if pointer:
+                canteen = _canteen_with_menus(pointer)
+                if canteen is not None:
+                    return canteen
+            found = {c.canteen_id: c for c in Canteen.by_community.query(community_id)}
+            chosen = serving_canteen((c.canteen_id, c.kind) for c in found.values())
+            return _canteen_view(found[chosen]) if chosen else None
         return ACCOUNT_CACHE.get(("canteen_for", community_id), load)
 
     def menu(self, canteen_id: str, day):
         """The published menu of a day (meals dict), cached a minute."""
         def load():
-
-
             try:
-                menu = Menu.get(canteen_id, day.isoformat())
+                return _published_meals(Menu.get(canteen_id, day.isoformat()))
             except Menu.DoesNotExist:
                 return None
-            return json.loads(menu.meals) if menu.published else None
         return RULES_CACHE.get(("menu", canteen_id, day.isoformat()), load)
 
     def household(self, account_id: str, openid: str) -> Household | None:
@@ -276,6 +288,28 @@ def request_view(r) -> RequestView:
     return RequestView(r.number, r.state, r.category, r.community_id, r.district_id, r.account_id, r.openid,
                        r.team_id, r.department_id, r.created_at, r.guard_key, r.delivery_key, portions,
                        int(r.escalation or 0), tuple(r.flags or ()), r.due_at)
+
+
+MENU_DAYS_READ = 3  # today, tomorrow and the day after (今天、明天、后天): read with the canteen
+NO_CANTEEN = ""  # `Community.canteen_id` of a community without a canteen
+
+
+def _published_meals(menu: Menu) -> dict | None:
+    return json.loads(menu.meals) if menu.published else None
+
+
+def _canteen_with_menus(canteen_id: str):
+    """The canteen and its menus of the next MENU_DAYS_READ days in one BatchGetItem; the menus go to the
+    menu cache (an unpublished or missing one as None). None when there is no such canteen."""
+    today = local_date(clock.now())
+    days = [(today + timedelta(days=n)).isoformat() for n in range(MENU_DAYS_READ)]
+    found = batch_get_across({Canteen: [canteen_id], Menu: [(canteen_id, day) for day in days]})
+    if not found[Canteen]:
+        return None
+    menus = {m.day: m for m in found[Menu]}
+    for day in days:
+        RULES_CACHE.put(("menu", canteen_id, day), _published_meals(menus[day]) if day in menus else None)
+    return _canteen_view(found[Canteen][0])
 
 
 def _canteen_view(c):
