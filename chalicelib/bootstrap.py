@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -27,7 +28,9 @@ from pynamodb.exceptions import PynamoDBException
 from chalicelib import clock, log, queues
 from chalicelib.config import settings
 from chalicelib.domain.ports import Ports, UnitOfWork
+from chalicelib.domain.patterns import compile_all as compile_patterns
 from chalicelib.domain.records import record
+from chalicelib.domain.rules import DEFAULT_RULES, SYSTEM_RULES, compile_regexes
 from chalicelib.domain.text import normalise
 from chalicelib.queues import publish_outbox as queues_publish_outbox
 from chalicelib.secrets import SecretStore, secret_store
@@ -46,11 +49,16 @@ from chalicelib.store import posts as post_store
 from chalicelib.store import bulletins as bulletin_store
 from chalicelib.store.ports import DynamoPorts
 from chalicelib.store.registry import connect_all
+from chalicelib.store.rehearsal import rehearse_callback
 from chalicelib.store.unit_of_work import DynamoUnitOfWork
 from chalicelib.wechat.client import TRANSPORT_ERRORS, WeChatApiError, client_for
 from chalicelib.wechat.datacube import WeChatDataCube
+from chalicelib.wechat.protocol import rehearse_envelope
 
 _built: dict[str, Any] = {}
+# The container's threads for a callback's work under its budget (`services.chat.within_budget`); made once
+# per process (not by `reset`), started by the first callback or by Lambda's init phase (`warm_up`).
+CALLBACK_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callback")
 _overrides: dict[str, Any] = {}
 
 
@@ -222,20 +230,28 @@ def warm_up(force: bool = False) -> None:
     connection to the shared DynamoDB client, loads zhconv's table (normalising traditional text), runs
     the deployed stage's key check that every request passes (`auth.deployment`: two SSM reads, cached per
     container) and reads the district's resident limits (cached like any request's; it also opens
-    DynamoDB's connection). Elsewhere it does nothing, so `import app` in tests, tools and
-    bench/import_time.py stays cheap. A failure is logged and the first request builds what is missing,
-    as it would without this.
+    DynamoDB's connection). It also pays what a first callback would otherwise pay on top of any later
+    one: the platform's regular expressions and the rules' own compiled, the callback's thread started,
+    a safe-mode message's AES loaded (`wechat.protocol.rehearse_envelope`), and the callback's DynamoDB
+    and SSM operations rehearsed offline (`store.rehearsal`: nothing is sent). Elsewhere it does nothing,
+    so `import app` in tests, tools and bench/import_time.py stays cheap. A failure is logged and the
+    first request builds what is missing, as it would without this.
     """
     if not (force or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")):
         return
     started = time.perf_counter()
     try:
         connect_all()
-        secret_store().connect()
+        ssm = secret_store().connect()
         queues.connect()
         normalise("預熱")
+        compile_patterns()  # the platform's regular expressions, and the default rules' (~10 ms of a first request)
+        compile_regexes(SYSTEM_RULES + DEFAULT_RULES)
+        CALLBACK_POOL.submit(int).result()  # the callback's first thread (its start waits on the interpreter)
         deployment.problems()
         ports().resident_limits(settings().district_id)  # a fact filing needs; opens DynamoDB's connection
+        rehearse_callback(ssm)  # the callback's operations, offline: their first use is paid here
+        rehearse_envelope()  # a safe-mode message's AES, loaded here
     except Exception as exc:  # noqa: BLE001 - the first request builds the clients instead
         log.event(LOG, "init warm-up failed", logging.WARNING, error=f"{type(exc).__name__}: {exc}")
     WARM_UP_SECONDS[0] = time.perf_counter() - started

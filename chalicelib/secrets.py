@@ -47,9 +47,9 @@ class SecretStore:
             self._client = shared_session().create_client("ssm", region_name=settings().region)
         return self._client
 
-    def connect(self) -> None:
-        """Make the SSM client now (Lambda's init phase, `bootstrap.warm_up`); sends nothing."""
-        self._ssm()
+    def connect(self):
+        """Make the SSM client now (Lambda's init phase, `bootstrap.warm_up`) and return it; sends nothing."""
+        return self._ssm()
 
     def get(self, account_id: str) -> AccountSecrets:
         """The account's secrets; `SecretsMissing` when SSM lacks them (remembered MISS_SECONDS)."""

@@ -115,6 +115,7 @@ def test_a_batch_read_asks_again_for_unprocessed_keys_and_fails_as_a_get_does(se
 
 def test_the_init_warm_up_builds_the_clients_only_in_lambda(seed):
     from chalicelib import bootstrap
+    from chalicelib.domain import patterns, rules
     from chalicelib.store import base, ports
     from chalicelib.store.registry import ALL_MODELS
 
@@ -128,6 +129,14 @@ def test_the_init_warm_up_builds_the_clients_only_in_lambda(seed):
     assert made == ["dynamodb", "sqs", "ssm"] and all(m._connection is not None for m in ALL_MODELS)
     assert bootstrap.WARM_UP_SECONDS[0] > 0
     assert ("resident_limits", "shinan") in ports.RULES_CACHE._entries
+    # What a first request would otherwise pay for: the platform's patterns and the rules' own compiled,
+    # the callback's thread started, the AES envelope loaded, and its AWS calls rehearsed offline.
+    assert all(p._compiled is not None for p in patterns._DECLARED if p.pattern != r"(unbalanced")
+    before = rules._regex.cache_info()
+    rules.compile_regexes(rules.SYSTEM_RULES + rules.DEFAULT_RULES)
+    assert rules._regex.cache_info().misses == before.misses
+    assert bootstrap.CALLBACK_POOL._threads
+    assert "cryptography.hazmat.primitives.ciphers" in sys.modules
 
 
 def run_fresh(script: str) -> None:
@@ -172,7 +181,7 @@ def test_the_collector_is_off_while_the_platform_loads_and_on_once_app_is_import
     run_fresh(script)
 
 
-# ---- the canteen rides with the account ----------------------------------------------------------------
+# ---- the canteen rides with the account; Lambda's init phase rehearses the callback ------------------------
 
 def _dynamodb_calls() -> list[str]:
     from chalicelib.store.accounts import Account
@@ -241,3 +250,39 @@ def test_the_seed_names_each_community_s_serving_canteen(seed):
     for community in seed.records("communities"):
         own = [(c["id"], c["kind"]) for c in seed.records("canteens") if c["community_id"] == community["id"]]
         assert Community.get(community["id"]).canteen_id == (serving_canteen(own) or "")
+
+
+def test_the_rehearsal_sends_nothing_and_leaves_other_threads_calls_alone(seed_on_server):
+    """Against the laptop's moto server (over HTTP: moto in-process would see every call anyway)."""
+    import threading
+
+    import botocore.endpoint
+
+    from chalicelib.secrets import secret_store
+    from chalicelib.store import rehearsal
+    from chalicelib.store.accounts import Account
+
+    sent: list[str] = []
+    original = botocore.endpoint.Endpoint._send
+
+    def counting(self, request):
+        sent.append(request.url)
+        return original(self, request)
+
+    botocore.endpoint.Endpoint._send = counting
+    try:
+        ssm = secret_store().connect()
+        assert rehearsal.rehearse_callback(ssm) == ["BatchGetItem", "Query", "GetItem", "TransactWriteItems",
+                                                   "GetParameters"]
+        assert sent == []
+        client = Account._get_connection().connection.client
+        other: list = []
+        with rehearsal.offline(client) as answered:
+            worker = threading.Thread(target=lambda: other.append(Account.get("xianggang-huayuan").name))
+            worker.start()
+            worker.join()
+            assert Account.count("~rehearsal") == 0
+        assert answered == ["Query"] and other and len(sent) == 1  # the other thread's GetItem went out
+        assert Account.get("xianggang-huayuan").name == other[0] and len(sent) == 2  # and now this one's
+    finally:
+        botocore.endpoint.Endpoint._send = original

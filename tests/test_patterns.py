@@ -63,6 +63,8 @@ def test_a_lazy_pattern_compiles_on_first_use_and_once():
 def test_every_module_level_pattern_of_the_platform_compiles():
     found = 0
     for info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        if info.name == "chalicelib.domain.patterns":
+            continue  # its registry holds every pattern made, the tests' broken ones too
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             patterns = [value] if isinstance(value, LazyPattern) else \

@@ -10,7 +10,6 @@ of two residents for the last place one gets it, the other is put on the waiting
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -18,9 +17,12 @@ from chalicelib.domain.dates import SHANGHAI, describe_day, local_date
 from chalicelib.domain.effects import CancelSignup, Decision, Notify, ReserveCapacity, SaveSignup
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
 from chalicelib.domain.text import normalise
+
+_CHOICE = lazy_re(r"\d{1,2}")  # an activity's number in the list
 
 AUDIENCES = ("所有居民", "老年人", "青少年", "儿童及家长", "残疾人", "党员", "志愿者")
 SIGNUP_STATES = {"confirmed": "已报名", "waiting": "候补", "cancelled": "已取消"}
@@ -204,7 +206,7 @@ def _pick(ctx: Context, which: str) -> ActivityView | None:
     """`which` is a number of the list `活动` shows, or words of a title."""
     which = which.strip()
     upcoming = _upcoming(ctx)
-    if re.fullmatch(r"\d{1,2}", which):
+    if _CHOICE.fullmatch(which):
         n = int(which)
         return upcoming[n - 1] if 1 <= n <= len(upcoming) else None
     hits = [a for a in upcoming if which and normalise(which) in normalise(a.title)]

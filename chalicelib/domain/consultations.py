@@ -6,15 +6,17 @@ answers in the resident's words (when the consultation takes free text).
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.effects import AnswerConsultation, Decision
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messages import Reply
+from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
 from chalicelib.domain.router import Context, router
+
+_CHOICE = lazy_re(r"\d{1,2}")  # an option's number
 
 MAX_OPTIONS = 8
 MAX_ANSWER = 500
@@ -94,7 +96,7 @@ def consultation_answer(ctx: Context) -> Decision:
         return Decision(Reply(text=f"您已经回答过“{c.question}”了，每人只能回答一次。谢谢参与！"))
     answer = str(ctx.params.get("answer") or "").strip()
     option = None
-    if c.options and re.fullmatch(r"\d{1,2}", answer):
+    if c.options and _CHOICE.fullmatch(answer):
         option = int(answer)
         if not 1 <= option <= len(c.options):
             return Decision(Reply(text=f"选项应为 1 到 {len(c.options)}。"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, AnyStr, Callable, Iterator
 
-__all__ = ["LazyPattern", "lazy_re"]
+__all__ = ["LazyPattern", "compile_all", "lazy_re"]
 
 
 class LazyPattern:
@@ -81,6 +81,22 @@ class LazyPattern:
         return repr(self.compiled())
 
 
+_DECLARED: list[LazyPattern] = []  # every pattern `lazy_re` made, for `compile_all`
+
+
 def lazy_re(pattern: AnyStr, flags: int | re.RegexFlag = 0) -> LazyPattern:
     """`re.compile(pattern, flags)`, compiled when first used (see the module's docstring)."""
-    return LazyPattern(pattern, flags)
+    lazy = LazyPattern(pattern, flags)
+    _DECLARED.append(lazy)
+    return lazy
+
+
+def compile_all() -> int:
+    """Compile every declared pattern now (Lambda's init phase, `bootstrap.warm_up`: the container's first
+    request then compiles none); how many there are."""
+    for lazy in _DECLARED:
+        try:
+            lazy.compiled()
+        except re.error:
+            pass  # a broken pattern fails where it is used, as it would have (tests/test_patterns.py)
+    return len(_DECLARED)

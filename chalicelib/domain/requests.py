@@ -6,7 +6,6 @@ planned here (pure) and written by the store as one transaction with its audit e
 """
 from __future__ import annotations
 
-import re
 from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -18,6 +17,8 @@ from chalicelib.domain.errors import ConflictError, DomainError
 from chalicelib.domain.effects import Notify
 from chalicelib.domain.patterns import lazy_re
 from chalicelib.domain.records import record
+
+_NOT_WORDS = lazy_re(r"[\W_]+")  # what a guard key leaves out of a need's text
 
 # ---- categories, and the district default policy -------------------------------------------------
 
@@ -385,4 +386,4 @@ def fingerprint(category: str, text: str, service_day: str | None = None) -> str
     there is one (two meal orders for the same day), else the category and the words themselves."""
     if service_day:
         return f"{category}#{service_day}"
-    return f"{category}#" + re.sub(r"[\W_]+", "", text)[:200]
+    return f"{category}#" + _NOT_WORDS.sub("", text)[:200]

@@ -59,6 +59,14 @@ def _regex(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def compile_regexes(rules: Iterable[Rule]) -> None:
+    """Compile the regex rules' patterns now (Lambda's init phase, for the default rules): a rule's pattern
+    is otherwise compiled by the first message it is tried on."""
+    for rule in rules:
+        if rule.on == "text" and rule.match == "regex":
+            _regex(rule.pattern)
+
+
 def validate(rule: Rule, actions: Iterable[str]) -> Rule:
     if rule.on not in RULE_TRIGGERS:
         raise InvalidRule(f"unknown trigger {rule.on!r}; use one of {', '.join(RULE_TRIGGERS)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import bootstrap, log, queues
@@ -167,9 +167,6 @@ class BudgetSpent(TimeoutError):
     """The callback's storage work did not finish within its budget (WeChat waits 5 s, then retries)."""
 
 
-_BUDGET_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callback")
-
-
 def within_budget(fn, *args):
     """Run the callback's work, but answer within `WECHAT_CALLBACK_BUDGET_S` (default 4 s) whatever the
     store does: past it, `BudgetSpent`, and the caller parks the message. Work still running may yet
@@ -177,7 +174,7 @@ def within_budget(fn, *args):
     budget = settings().callback_budget_s
     if budget <= 0:
         return fn(*args)
-    future = _BUDGET_POOL.submit(contextvars.copy_context().run, fn, *args)
+    future = bootstrap.CALLBACK_POOL.submit(contextvars.copy_context().run, fn, *args)
     try:
         return future.result(timeout=budget)
     except FutureTimeout:
