@@ -14,6 +14,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.config import settings, table_name
+from chalicelib.store import model_classes  # noqa: F401 - PynamoDB's class set-up, made cheap before any model
 
 
 _LOADER = [botocore.loaders.create_loader()]  # botocore's service descriptions, parsed once per container
