@@ -4,6 +4,9 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import re
+import subprocess
+import sys
+from pathlib import Path
 from dataclasses import field
 
 import pytest
@@ -161,3 +164,67 @@ def test_string_annotations_give_the_same_fields_as_a_frozen_dataclass():
     real_sample, our_sample = made[0][1], made[1][1]
     assert repr(real_sample("A", 1)) == repr(our_sample("A", 1))
     assert our_sample("A", tags={"x": 1}).tags == {"x": 1} and made[1][2]("n").LIMIT == 3
+
+
+def _introspected(cls: type) -> dict:
+    """All that `dataclass` leaves on a class, for comparing the two ways `record` collects fields."""
+    return {
+        "fields": [(name, f.name, f.type, repr(f.default), f.default_factory, f.init, f.repr, f.hash, f.compare,
+                    dict(f.metadata), f.kw_only, f._field_type is dataclasses._FIELD)
+                   for name, f in cls.__dict__["__dataclass_fields__"].items()],
+        "params": repr(cls.__dict__["__dataclass_params__"]),
+        "match_args": cls.__dict__.get("__match_args__"),
+        "class_attributes": {name: repr(value) for name, value in vars(cls).items()
+                             if not name.startswith("__") and not callable(value)},
+        "annotations": cls.__annotations__,
+    }
+
+
+PLAIN_BODIES = [
+    BODY,
+    "    a: int\n    b: 'list[str]' = field(default_factory=list, metadata={'unit': 'x'})\n"
+    "    c: str = field(default='c', init=False, hash=False)\n    d: str = field(default='d', kw_only=True)\n",
+    "    only: str = field(repr=False)\n    __match_args__ = ('only',)\n",
+]
+
+
+@pytest.mark.parametrize("body", PLAIN_BODIES)
+def test_plain_string_annotations_take_the_short_way_to_the_same_fields(body, monkeypatch):
+    """`_plain_fields` gives a class exactly what `dataclass(init=False, repr=False, eq=False)` gives it."""
+    from chalicelib.domain import records
+
+    made = {}
+    for short in (True, False):
+        with monkeypatch.context() as patch:
+            if not short:
+                patch.setattr(records, "_plain_fields", lambda cls, annotations: False)
+            space: dict = {"field": field}
+            exec(f"from __future__ import annotations\nclass Sample:\n    '''A sample.'''\n{body}", space)
+            made[short] = record(space["Sample"])
+    assert _introspected(made[True]) == _introspected(made[False])
+    assert dataclasses.fields(made[True]) and dataclasses.is_dataclass(made[True])
+
+
+@pytest.mark.parametrize("body, error", [
+    ("    tags: dict = {}\n", ValueError),  # a mutable default
+    ("    name: str\n    loose = field(default=1)\n", TypeError),  # a field without an annotation
+])
+def test_what_dataclass_refuses_is_refused_alike(body, error):
+    space: dict = {"field": field}
+    exec(f"from __future__ import annotations\nclass Sample:\n    '''A sample.'''\n{body}", space)
+    with pytest.raises(error):
+        record(space["Sample"])
+
+
+def test_the_platforms_records_take_the_short_way():
+    """Every record `import app` defines gets its fields without `dataclass`'s field by field checks."""
+    script = ("from chalicelib.domain import records\n"
+              "taken = []\n"
+              "short = records._plain_fields\n"
+              "records._plain_fields = lambda cls, notes: taken.append((cls.__qualname__, short(cls, notes))) or taken[-1][1]\n"
+              "import app\n"
+              "assert len(taken) > 50 and all(ok for _, ok in taken), [name for name, ok in taken if not ok]\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "STAGE": "test",
+                                                       "AWS_DEFAULT_REGION": "cn-north-1"})
+    assert done.returncode == 0, done.stderr

@@ -9,11 +9,17 @@ text compiled per class.
 Why: `dataclass` compiles five or six functions with `exec` for every class, about 0.5 ms each class. The
 platform defines about eighty value types (effects, decisions, schemas, settings), so plain dataclasses
 cost roughly half of the app's own import time, paid by every Lambda cold start (bench/import_time.py).
+Even called for fields only, `dataclass` checks every field (ClassVar? InitVar? KW_ONLY?); when every
+annotation is a plain string and no base is a dataclass, `_plain_fields` makes the same fields without
+those checks (~6 million instructions of a cold start).
 `tests/test_records.py` holds the two side by side.
 """
 from __future__ import annotations
 
+import abc
 import dataclasses
+import sys
+import types
 from dataclasses import MISSING, FrozenInstanceError
 from typing import TypeVar
 
@@ -35,14 +41,15 @@ def record(cls: T) -> T:
     # go the ordinary way.)
     plain = bool(annotations) and all(isinstance(a, str) and not any(word in a for word in _SPECIAL)
                                       for a in annotations.values())
-    if plain:
-        cls.__annotations__ = dict.fromkeys(annotations, object)
-    cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # fields only: nothing is compiled
-    if plain:
-        cls.__annotations__ = annotations
-        for own in cls.__dict__["__dataclass_fields__"].values():
-            if own.name in annotations:
-                own.type = annotations[own.name]
+    if not (plain and _plain_fields(cls, annotations)):
+        if plain:
+            cls.__annotations__ = dict.fromkeys(annotations, object)
+        cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)  # fields only: nothing is compiled
+        if plain:
+            cls.__annotations__ = annotations
+            for own in cls.__dict__["__dataclass_fields__"].values():
+                if own.name in annotations:
+                    own.type = annotations[own.name]
     fields = dataclasses.fields(cls)
     name = cls.__name__
     taken = tuple(f for f in fields if f.init)
@@ -109,6 +116,48 @@ def record(cls: T) -> T:
         method.__module__ = cls.__module__
         setattr(cls, method.__name__, method)
     return cls
+
+
+# What `dataclass` itself sets on a class, for `_plain_fields`, as Python 3.11 has it (another: the long way).
+_PARAMS = getattr(dataclasses, "_DataclassParams", None) if sys.version_info[:2] == (3, 11) else None
+_FIELD = getattr(dataclasses, "_FIELD", None)
+
+
+def _plain_fields(cls: type, annotations: dict[str, str]) -> bool:
+    """Give `cls` the fields `dataclass(cls, init=False, repr=False, eq=False)` would give it — the same
+    `Field`s, `__dataclass_params__` and `__match_args__`, the class attributes set or removed alike — when
+    every annotation is a plain string and no base class is a dataclass: its field by field checks (is this
+    a ClassVar? an InitVar? KW_ONLY?) cannot apply then, and they are most of its cost. False (nothing
+    done) for anything else, which then goes to `dataclass` itself, errors included."""
+    if (_PARAMS is None or _FIELD is None or "__slots__" in cls.__dict__
+            or any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:])):
+        return False
+    made = {}
+    for name, kind in annotations.items():
+        default = getattr(cls, name, MISSING)
+        if isinstance(default, types.MemberDescriptorType):  # a slot
+            return False
+        own = default if isinstance(default, dataclasses.Field) else dataclasses.field(default=default)
+        if own.default.__class__.__hash__ is None:  # a mutable default: dataclass says so
+            return False
+        made[name] = own
+    if any(isinstance(value, dataclasses.Field) and name not in annotations for name, value in cls.__dict__.items()):
+        return False  # a field without an annotation: dataclass says so
+    for name, own in made.items():
+        own.name, own.type, own._field_type = name, annotations[name], _FIELD
+        if own.kw_only is MISSING:
+            own.kw_only = False
+        if isinstance(getattr(cls, name, None), dataclasses.Field):
+            if own.default is MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, own.default)
+    cls.__dataclass_params__ = _PARAMS(False, False, False, False, False, False)
+    cls.__dataclass_fields__ = made
+    if "__match_args__" not in cls.__dict__:
+        cls.__match_args__ = tuple(name for name, own in made.items() if own.init and not own.kw_only)
+    abc.update_abstractmethods(cls)
+    return True
 
 
 def _listed(names: list[str]) -> str:
