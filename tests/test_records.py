@@ -228,3 +228,25 @@ def test_the_platforms_records_take_the_short_way():
                           text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "STAGE": "test",
                                                        "AWS_DEFAULT_REGION": "cn-north-1"})
     assert done.returncode == 0, done.stderr
+
+
+def test_a_record_that_is_not_frozen_behaves_as_a_plain_dataclass():
+    made = []
+    for decorator in (dataclasses.dataclass, record(frozen=False)):
+        space: dict = {"field": field}
+        exec(f"from __future__ import annotations\nclass Sample:\n    '''A sample.'''\n{BODY}", space)
+        made.append(decorator(space["Sample"]))
+    real, ours = made
+    a, b = real("A-1", 2), ours("A-1", 2)
+    assert repr(a) == repr(b) and dataclasses.asdict(a) == dataclasses.asdict(b)
+    assert real.__hash__ is ours.__hash__ is None  # unhashable, as a dataclass with eq and not frozen
+    with pytest.raises(TypeError):
+        hash(b)
+    a.count += 5
+    b.count += 5
+    del b.note
+    assert b.count == 7 and "note" not in b.__dict__ and b.note == ""  # the class default shows again
+    b.note = "n"
+    assert b == ours("A-1", 7, note="other") and b != ours("A-1", 8)  # note is not compared
+    assert dataclasses.replace(b, count=1).count == 1 and b.__match_args__ == a.__match_args__
+    assert outcome(lambda: real())[1].split("() ", 1)[-1] == outcome(lambda: ours())[1].split("() ", 1)[-1]

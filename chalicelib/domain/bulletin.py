@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -104,7 +104,7 @@ def tally_transition(action: str, to_state: str, at_local_day: date, at: datetim
 
 # ---- the bulletin's rows -----------------------------------------------------------------------------
 
-@dataclass
+@record(frozen=False)
 class CommunityFigures:
     """One community account's month, as read from the counters and daily items."""
 

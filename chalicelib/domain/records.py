@@ -4,7 +4,8 @@
 defaults, `field(default_factory=...)`, `field(init=False)`, `__post_init__`), `repr` (honouring
 `field(repr=False)`), equality and hash over the compared fields, `FrozenInstanceError` on assignment, and
 `dataclasses.fields / replace / asdict / is_dataclass` — but its methods are shared closures instead of source
-text compiled per class.
+text compiled per class. `@record(frozen=False)` is likewise a plain `@dataclass` (fields may be assigned,
+instances are unhashable), for the rare value built up field by field.
 
 Why: `dataclass` compiles five or six functions with `exec` for every class, about 0.5 ms each class. The
 platform defines about eighty value types (effects, decisions, schemas, settings), so plain dataclasses
@@ -29,8 +30,15 @@ T = TypeVar("T", bound=type)
 _SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")  # what `dataclass` looks for in a string annotation
 
 
-def record(cls: T) -> T:
-    """Make `cls` a frozen dataclass (see the module's docstring)."""
+def record(cls: T | None = None, /, *, frozen: bool = True):
+    """Make `cls` a frozen dataclass (see the module's docstring); `@record(frozen=False)`: a plain one
+    (`dataclass()`: fields may be assigned, instances are unhashable)."""
+    if cls is None:
+        return lambda cls: _record(cls, frozen)
+    return _record(cls, frozen)
+
+
+def _record(cls: T, frozen: bool) -> T:
     if not cls.__doc__:  # dataclass would describe the class by `inspect.signature`, which loads `tokenize`
         cls.__doc__ = f"{cls.__name__}({', '.join(cls.__dict__.get('__annotations__', {}))})"
     annotations = cls.__dict__.get("__annotations__", {})
@@ -111,7 +119,13 @@ def record(cls: T) -> T:
     def __delattr__(self, attribute):
         raise FrozenInstanceError(f"cannot delete field {attribute!r}")
 
-    for method in (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__):
+    methods = (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__) if frozen else (__init__, __repr__,
+                                                                                                __eq__)
+    if not frozen:
+        own_hash = cls.__dict__.get("__hash__", MISSING)
+        if own_hash is MISSING or (own_hash is None and "__eq__" in cls.__dict__):  # as dataclass decides
+            cls.__hash__ = None
+    for method in methods:
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         method.__module__ = cls.__module__
         setattr(cls, method.__name__, method)
