@@ -45,9 +45,33 @@ _PLAIN = frozenset((types.FunctionType, classmethod, staticmethod, property, typ
                     types.MemberDescriptorType, types.BuiltinFunctionType))
 
 
+NO_GET, PLAIN_GET, ATTRIBUTE_GET, OTHER_GET = range(4)
+_gets: dict[type, int] = {}
+
+
+def _get_kind(kind: type) -> int:
+    """How `getattr(cls, name)` treats a value of this type found in a class's dictionary: as it is (no
+    `__get__`), as a plain descriptor, as PynamoDB's `Attribute.__get__` (which gives the attribute itself
+    for a class), or through some other `__get__`. Remembered per type (`hasattr` on a type without it
+    raises and formats an error: costly, and asked for most values of every class)."""
+    found = _gets.get(kind)
+    if found is None:
+        if kind in _PLAIN:
+            found = PLAIN_GET
+        elif not hasattr(kind, "__get__"):
+            found = NO_GET
+        elif (issubclass(kind, Attribute) and kind.__get__ is Attribute.__get__
+              and kind._is_map_attribute_class_object is Attribute._is_map_attribute_class_object):
+            found = ATTRIBUTE_GET
+        else:
+            found = OTHER_GET
+        _gets[kind] = found
+    return found
+
+
 def _candidate(raw: Any) -> bool:
     """Could `getattr(cls, name)` be accepted, where the class's dictionary holds `raw` under the name?"""
-    return isinstance(raw, WANTED) or (type(raw) not in _PLAIN and hasattr(type(raw), "__get__"))
+    return isinstance(raw, WANTED) or _get_kind(type(raw)) == OTHER_GET
 
 
 def _holds_nothing(base: type) -> bool:
@@ -94,13 +118,24 @@ def members(obj: Any, predicate: Callable[[Any], bool] | None = None) -> list[tu
                     nearest[name] = raw
     found = []
     for name, raw in nearest.items():
-        if _candidate(raw):
+        get = _get_kind(type(raw))
+        if isinstance(raw, WANTED):
+            if get == NO_GET or (get == ATTRIBUTE_GET and not name.startswith("__")):
+                value = raw  # what getattr gives: the value itself (type's own descriptors answer only dunders)
+            else:
+                try:
+                    value = getattr(obj, name)
+                except AttributeError:
+                    value = raw
+        elif get == OTHER_GET:
             try:
                 value = getattr(obj, name)
             except AttributeError:
                 value = raw
-            if predicate(value):
-                found.append((name, value))
+        else:
+            continue
+        if predicate(value):
+            found.append((name, value))
     found.sort(key=lambda pair: pair[0])
     return found
 
