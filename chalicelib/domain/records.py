@@ -146,12 +146,15 @@ def _plain_fields(cls: type, annotations: dict[str, str]) -> bool:
     if (_PARAMS is None or _FIELD is None or "__slots__" in cls.__dict__
             or any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:])):
         return False
-    made = {}
+    made, declared = {}, {}
     for name, kind in annotations.items():
         default = getattr(cls, name, MISSING)
         if isinstance(default, types.MemberDescriptorType):  # a slot
             return False
-        own = default if isinstance(default, dataclasses.Field) else dataclasses.field(default=default)
+        if isinstance(default, dataclasses.Field):
+            own = declared[name] = default
+        else:
+            own = dataclasses.field(default=default)
         if own.default.__class__.__hash__ is None:  # a mutable default: dataclass says so
             return False
         made[name] = own
@@ -161,7 +164,7 @@ def _plain_fields(cls: type, annotations: dict[str, str]) -> bool:
         own.name, own.type, own._field_type = name, annotations[name], _FIELD
         if own.kw_only is MISSING:
             own.kw_only = False
-        if isinstance(getattr(cls, name, None), dataclasses.Field):
+        if own is declared.get(name):  # the class attribute is this field (`= field(...)`), as dataclass asks
             if own.default is MISSING:
                 delattr(cls, name)
             else:
