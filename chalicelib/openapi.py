@@ -66,7 +66,7 @@ def _body(schema_ref: str, description: str | None = None) -> dict[str, Any]:
 def _op(operation_id: str, tag: str, summary: str, responses: dict[int, dict], *, public: bool = False,
         parameters: list | None = None, body: dict | None = None, description: str | None = None) -> dict:
     op: dict[str, Any] = {"operationId": operation_id, "tags": [tag], "summary": summary,
-                          "security": copy.deepcopy(PUBLIC if public else BEARER)}
+                          "security": [{k: list(v) for k, v in s.items()} for s in (PUBLIC if public else BEARER)]}
     if description:
         op["description"] = description
     if parameters:
