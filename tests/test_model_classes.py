@@ -78,7 +78,7 @@ def test_the_platforms_models_and_indexes_give_the_same_members_either_way():
     for model in registry.ALL_MODELS:
         for cls in (model, *(type(index) for index in model._indexes.values())):
             for kind in (Attribute, Index):
-                predicate = lambda o, kind=kind: isinstance(o, kind)  # noqa: E731 - as PynamoDB passes it
+                predicate = lambda o, kind=kind: isinstance(o, kind)  # as PynamoDB passes it
                 assert members(cls, predicate) == inspect.getmembers(cls, predicate), (cls, kind)
             seen.add(cls)
     assert len(seen) > len(registry.ALL_MODELS)  # indexes were compared too
@@ -174,7 +174,7 @@ def test_rarer_features_are_set_up_the_same_either_way(tmp_path, monkeypatch):
     source.write_text(textwrap.dedent(RARE))
     spaces = [defined(lambda: runpy.run_path(str(source), run_name="rare_models"), fast, monkeypatch)
               for fast in (False, True)]
-    assert [classes(space) for space in spaces][0] == classes(spaces[1])
+    assert classes(spaces[0]) == classes(spaces[1])
     assert [name for name, _ in described(spaces[1]["Base"])["attributes"]] == [
         "address", "expires", "kind", "pk", "seen", "sk", "tags", "version"]
     items = [space["Child"]("a", 1, extra="e", address={"street": "s"}, tags=["t"],
@@ -202,7 +202,7 @@ def test_what_the_fast_path_cannot_vouch_for_goes_to_getmembers(monkeypatch):
 
     calls = []
     monkeypatch.setattr(model_classes.inspect, "getmembers", lambda obj, predicate=None: calls.append(obj) or [])
-    wanted = lambda o: isinstance(o, Attribute)  # noqa: E731
+    wanted = lambda o: isinstance(o, Attribute)
     anything = object()
     for obj in (Odd, AfterModel, anything):
         assert members(obj, wanted) == []
