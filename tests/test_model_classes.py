@@ -209,3 +209,40 @@ def test_what_the_fast_path_cannot_vouch_for_goes_to_getmembers(monkeypatch):
     assert members(Model, None) == []
     assert calls == [Odd, AfterModel, anything, Model]
     assert members(Model, wanted) == [] and len(calls) == 4  # the library's own classes: nothing to look at
+
+
+def test_a_meta_instance_sets_a_model_and_its_index_up_as_a_meta_class_does():
+    """`store.base.TableMeta`: PynamoDB fills in, reads and connects with an instance exactly as with a class."""
+    from pynamodb.attributes import UnicodeAttribute
+
+    from chalicelib.store.base import GlobalSecondaryIndex, TableMeta, index_meta, table_meta
+
+    def made(as_class: bool):
+        meta, by_kind_meta = table_meta("sample"), index_meta("by_kind")
+        if as_class:
+            meta = type("Meta", (), dict(vars(meta)))
+            by_kind_meta = type("Meta", (), dict(vars(by_kind_meta)))
+
+        class ByKind(GlobalSecondaryIndex):
+            Meta = by_kind_meta
+            kind = UnicodeAttribute(hash_key=True)
+
+        class Sample(Model):
+            Meta = meta
+            id = UnicodeAttribute(hash_key=True)
+            kind = UnicodeAttribute()
+            by_kind = ByKind()
+
+        connection = Sample._get_connection()
+        return {"meta": {k: repr(v) for k, v in vars(Sample.Meta).items() if not k.startswith("__")},
+                "index_meta": sorted(k for k in vars(ByKind.Meta) if not k.startswith("__")),
+                "schema": repr(Sample._get_schema()), "described": described(Sample),
+                "connection": (connection.table_name, connection.connection.region, connection.connection.host,
+                               connection.connection._connect_timeout_seconds,
+                               connection.connection._read_timeout_seconds,
+                               connection.connection._max_retry_attempts_exception,
+                               connection.connection._max_pool_connections)}
+
+    as_class, as_instance = made(True), made(False)
+    assert as_instance == as_class
+    assert isinstance(table_meta("sample"), TableMeta) and "max_pool_connections" in as_instance["meta"]

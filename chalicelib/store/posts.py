@@ -14,7 +14,7 @@ from pynamodb.attributes import (
     BinaryAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -23,7 +23,7 @@ from chalicelib.domain import publishing as pub
 from chalicelib.domain.errors import ConflictError, NotFound, StaleState
 from chalicelib.domain.staff_alerts import window_key, window_start
 from chalicelib.store.accounts import Account
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import TableMeta, index_meta, table_meta
 from chalicelib.store.community_months import tally_update
 from chalicelib.store.staff_alerts import alert_item
 from chalicelib.store.org import Community, SubDistrict
@@ -33,22 +33,14 @@ NOTICE_TTL = timedelta(days=60)
 CALENDAR_FIELDS = ["topic", "state", "slot", "community_id", "post_id"]
 
 
-def _include(name: str, fields: list[str]) -> type:
-    class Meta:
-        pass
-
-    Meta.index_name = name
-    Meta.projection = IncludeProjection(fields)
-    return Meta
+def _include(name: str, fields: list[str]) -> TableMeta:
+    meta = index_meta(name)
+    meta.projection = IncludeProjection(fields)
+    return meta
 
 
-def _keys_only(name: str) -> type:
-    class Meta:
-        pass
-
-    Meta.index_name = name
-    Meta.projection = KeysOnlyProjection()
-    return Meta
+def _keys_only(name: str) -> TableMeta:
+    return index_meta(name, keys_only=True)
 
 
 def transaction_connection():
