@@ -125,10 +125,11 @@ def first_callback() -> list[Figure]:
                f"{lam['libraries'] * 1000:.0f} ms"),
         Figure("Lambda init: import app with its warm-up (AWS clients built)", f"{lam['init'] * 1000:.0f} ms"),
         Figure("  of which the warm-up (bootstrap.warm_up)", f"{lam['warm_up'] * 1000:.0f} ms"),
-        Figure("first callback after Lambda init (a cold account: facts, rules, SSM)", f"{lam['first'] * 1000:.1f} ms"),
+        Figure("first callback after Lambda init (a cold account: secrets, canteen; a small district's facts "
+               "and rules read at init)", f"{lam['first'] * 1000:.1f} ms"),
         Figure("warm callback (median of 30)", f"{lam['warm'] * 1000:.1f} ms"),
         Figure("first / warm callback, after Lambda init", f"{ratio:.1f}x", "<= 5", ratio <= 5),
-        Figure("a warm container's first callback for another account (its facts, rules, SSM, menu)",
+        Figure("a warm container's first callback for another account (its secrets, canteen and menus)",
                f"{lam['cold_account'] * 1000:.1f} ms ({lam['cold_account'] / lam['warm']:.1f}x warm)"),
         Figure("first callback / a warm container's cold account (what the container's coldness adds)",
                f"{lam['first'] / lam['cold_account']:.2f}x"),

@@ -230,7 +230,8 @@ def warm_up(force: bool = False) -> None:
     connection to the shared DynamoDB client, loads zhconv's table (normalising traditional text), runs
     the deployed stage's key check that every request passes (`auth.deployment`: two SSM reads, cached per
     container) and reads the district's resident limits (cached like any request's; it also opens
-    DynamoDB's connection). It also pays what a first callback would otherwise pay on top of any later
+    DynamoDB's connection), and a small district's accounts with their rules (`store.ports.preload_district`:
+    Shinan's 66 in three reads). It also pays what a first callback would otherwise pay on top of any later
     one: the platform's regular expressions and the rules' own compiled, the callback's thread started,
     a safe-mode message's AES loaded (`wechat.protocol.rehearse_envelope`), and the callback's DynamoDB
     and SSM operations rehearsed offline (`store.rehearsal`: nothing is sent). Elsewhere it does nothing,
@@ -250,6 +251,7 @@ def warm_up(force: bool = False) -> None:
         CALLBACK_POOL.submit(int).result()  # the callback's first thread (its start waits on the interpreter)
         deployment.problems()
         ports().resident_limits(settings().district_id)  # a fact filing needs; opens DynamoDB's connection
+        ports().preload_district(settings().district_id)  # a small district's accounts, in three reads
         rehearse_callback(ssm)  # the callback's operations, offline: their first use is paid here
         rehearse_envelope()  # a safe-mode message's AES, loaded here
     except Exception as exc:  # noqa: BLE001 - the first request builds the clients instead

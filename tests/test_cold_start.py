@@ -136,6 +136,7 @@ def test_the_init_warm_up_builds_the_clients_only_in_lambda(seed):
     rules.compile_regexes(rules.SYSTEM_RULES + rules.DEFAULT_RULES)
     assert rules._regex.cache_info().misses == before.misses
     assert bootstrap.CALLBACK_POOL._threads
+    assert ports.ACCOUNT_CACHE.peek(("account", "jiangsu-lu")) is not None  # the small district, read whole
     assert "cryptography.hazmat.primitives.ciphers" in sys.modules
 
 
@@ -286,3 +287,31 @@ def test_the_rehearsal_sends_nothing_and_leaves_other_threads_calls_alone(seed_o
         assert Account.get("xianggang-huayuan").name == other[0] and len(sent) == 2  # and now this one's
     finally:
         botocore.endpoint.Endpoint._send = original
+
+
+def test_a_small_district_is_read_whole_at_init_as_each_account_s_own_read_would_have_cached_it(seed, monkeypatch):
+    from chalicelib.store import ports
+
+    accounts = [a["id"] for a in seed.records("accounts")]
+    expected = {}
+    for account_id in accounts:  # what each account's own cold read gives
+        ports.ACCOUNT_CACHE.clear()
+        ports.RULES_CACHE.clear()
+        expected[account_id] = (ports.gateway_account(account_id), ports.account_rules(account_id),
+                                ports.ACCOUNT_CACHE.peek(("serving_canteen", account_id)))
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+    calls = _dynamodb_calls()
+    assert ports.preload_district("shinan") == len(accounts) == 66
+    assert calls == ["Query", "Query", "BatchGetItem"]
+    for account_id in accounts:
+        assert (ports.gateway_account(account_id), ports.account_rules(account_id),
+                ports.ACCOUNT_CACHE.peek(("serving_canteen", account_id))) == expected[account_id], account_id
+    assert calls == ["Query", "Query", "BatchGetItem"]  # every account was at hand
+
+    # A larger district is left to each account's own read: the first page shows it.
+    ports.ACCOUNT_CACHE.clear()
+    ports.RULES_CACHE.clear()
+    monkeypatch.setattr(ports, "PRELOADED_ACCOUNTS", 10)
+    calls.clear()
+    assert ports.preload_district("shinan") == 0 and calls == ["Query"] and len(ports.ACCOUNT_CACHE) == 0
