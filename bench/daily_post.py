@@ -92,14 +92,14 @@ def run(argv: list[str] | None = None) -> list:
 def forget_clients() -> None:
     """Drop every AWS client and cache this process built, so the next calls go to the endpoint now set."""
     from chalicelib import bootstrap, config, queues, secrets
-    from chalicelib.store import ports, unit_of_work
-    from chalicelib.store.base import forget_session
+    from chalicelib.store import ports
+    from chalicelib.store.base import forget_session, transaction_connection
     from chalicelib.store.registry import ALL_MODELS
     from chalicelib.wechat import client
 
     for model in ALL_MODELS:
         model._connection = None
-    for cached in (config.settings, queues._sqs, queues.queue_url, client.token_store, unit_of_work._connection):
+    for cached in (config.settings, queues._sqs, queues.queue_url, client.token_store, transaction_connection):
         cached.cache_clear()
     secrets._STORE = None
     ports.ACCOUNT_CACHE.clear()

@@ -26,8 +26,8 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import bootstrap, config, queues, secrets  # noqa: E402
 from chalicelib.queues import create_queues  # noqa: E402
 from chalicelib.store.registry import ALL_MODELS, create_tables  # noqa: E402
-from chalicelib.store import ports, unit_of_work  # noqa: E402
-from chalicelib.store.base import forget_session  # noqa: E402
+from chalicelib.store import ports  # noqa: E402
+from chalicelib.store.base import forget_session, transaction_connection  # noqa: E402
 from chalicelib.wechat import client as wechat_client  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def reset_connections() -> None:
         model._connection = None
     secrets._STORE = None
     for cached in (config.settings, queues._sqs, queues.queue_url,
-                   wechat_client.token_store, unit_of_work._connection):
+                   wechat_client.token_store, transaction_connection):
         cached.cache_clear()
     ports.ACCOUNT_CACHE.clear()
     bootstrap.reset()

@@ -27,13 +27,12 @@ def test_traditional_input_is_converted_without_importing_pkg_resources():
 def test_every_model_the_unit_of_work_ssm_and_sqs_share_one_session_and_one_dynamodb_client(aws):
     from chalicelib import queues
     from chalicelib.secrets import secret_store
-    from chalicelib.store import unit_of_work
-    from chalicelib.store.base import shared_session
+    from chalicelib.store.base import shared_session, transaction_connection
     from chalicelib.store.registry import ALL_MODELS, connect_all
 
     connect_all()
     clients = {id(model._get_connection().connection.client) for model in ALL_MODELS}
-    clients.add(id(unit_of_work._connection().client))
+    clients.add(id(transaction_connection().client))
     assert len(clients) == 1
     secret_store().connect()
     queues.connect()

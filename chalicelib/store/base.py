@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 import botocore.config
 import botocore.loaders
 import botocore.session
 import pynamodb.connection.base
+from pynamodb.connection import Connection
 from pynamodb.exceptions import GetError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -80,6 +82,15 @@ def forget_session(descriptions: bool = False) -> None:
 
 
 pynamodb.connection.base.get_session = shared_session
+
+
+@lru_cache(maxsize=1)
+def transaction_connection() -> Connection:
+    """The connection PynamoDB's `TransactWrite` goes through (事务连接), with the store's deadlines and
+    retries, on the container's one DynamoDB client: the unit of work, posts, staff and the matrix."""
+    config = settings()
+    return Connection(region=config.region, connect_timeout_seconds=config.storage_connect_timeout_s,
+                      read_timeout_seconds=config.storage_read_timeout_s, max_retry_attempts=config.storage_retries)
 
 
 BATCH_ROUNDS = 3
@@ -161,5 +172,5 @@ def index_meta(name: str, keys_only: bool = False) -> TableMeta:
 
 
 __all__ = ["GlobalSecondaryIndex", "TableMeta", "batch_get_across", "forget_session", "index_meta", "shared_session",
-           "table_meta"]
+           "table_meta", "transaction_connection"]
 

@@ -27,19 +27,17 @@ import zlib
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.config import settings
 from chalicelib.domain.errors import ConflictError, NotFound
 from chalicelib.domain.matrix import (INLINE_COMMUNITIES, MatrixEntry, MatrixIndex, build_shards, digest,
                                       entries_from_rows, entry_grams, entry_rows, is_sharded, sort_entries,
                                       stop_grams)
 from chalicelib.store import page_tokens
-from chalicelib.store.base import table_meta
+from chalicelib.store.base import table_meta, transaction_connection
 
 MAX_INDEX_BYTES = 350_000  # DynamoDB's item limit is 400 KB; compressed, thousands of entries fit
 EDIT_RETRIES = 3
@@ -212,12 +210,6 @@ def _read_entry(district_id: str, generation: int, entry_id: str) -> MatrixEntry
     return entries_from_rows(_unpack(item.packed))[0]
 
 
-def _connection() -> Connection:
-    config = settings()
-    return Connection(region=config.region, connect_timeout_seconds=config.storage_connect_timeout_s,
-                      read_timeout_seconds=config.storage_read_timeout_s, max_retry_attempts=config.storage_retries)
-
-
 def _edit_sharded(head: MatrixIndex, item: MatrixItem, old: MatrixEntry | None, new: MatrixEntry | None,
                   entry_id: str, actor: str) -> MatrixIndex:
     """One entry of a sharded matrix: its shards first (idempotent), then the head and the entry's item
@@ -233,7 +225,7 @@ def _edit_sharded(head: MatrixIndex, item: MatrixItem, old: MatrixEntry | None, 
         counts[new.platform] = counts.get(new.platform, 0) + 1
     inline = [e for e in head.entries if e.entry_id != entry_id] + ([new] if new and not is_sharded(new) else [])
     next_head = _head_as_item(head, head.version + 1, actor, entries=inline, sharded=counts, retired=item.retired)
-    with TransactWrite(connection=_connection()) as tx:
+    with TransactWrite(connection=transaction_connection()) as tx:
         tx.save(next_head, condition=MatrixItem.version == head.version)
         row = MatrixPart(head.district_id, entry_key(gen, entry_id))
         if new is not None and is_sharded(new):

@@ -23,7 +23,7 @@ from chalicelib.domain import publishing as pub
 from chalicelib.domain.errors import ConflictError, NotFound, StaleState
 from chalicelib.domain.staff_alerts import window_key, window_start
 from chalicelib.store.accounts import Account
-from chalicelib.store.base import TableMeta, index_meta, table_meta
+from chalicelib.store.base import TableMeta, index_meta, table_meta, transaction_connection
 from chalicelib.store.community_months import tally_update
 from chalicelib.store.staff_alerts import alert_item
 from chalicelib.store.org import Community, SubDistrict
@@ -41,11 +41,6 @@ def _include(name: str, fields: list[str]) -> TableMeta:
 
 def _keys_only(name: str) -> TableMeta:
     return index_meta(name, keys_only=True)
-
-
-def transaction_connection():
-    """The connection of the posts table's model (built once per container, reset with it by tests)."""
-    return PostItem._get_connection().connection
 
 
 def pack(data: Any) -> bytes:

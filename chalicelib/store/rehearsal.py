@@ -23,12 +23,11 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 from chalicelib.store.accounts import Account
-from chalicelib.store.base import batch_get_across
+from chalicelib.store.base import batch_get_across, transaction_connection
 from chalicelib.store.canteens import Canteen, Menu
 from chalicelib.store.inbox import Delivery
 from chalicelib.store.org import Community, District
 from chalicelib.store.rules import RuleSet
-from chalicelib.store import unit_of_work
 
 REHEARSAL = "~rehearsal"  # the key every rehearsed call names (never an id: ids match [A-Za-z0-9_.-])
 _HANDLER_ID = "chalicelib.store.rehearsal"
@@ -75,7 +74,7 @@ def offline(*clients) -> Iterator[list[str]]:
 def rehearse_callback(ssm) -> list[str]:
     """Run a callback's DynamoDB and SSM operations once each, offline; the operations rehearsed."""
     dynamodb = Account._get_connection().connection.client
-    transactions = unit_of_work._connection()
+    transactions = transaction_connection()
     with offline(dynamodb, transactions.client, ssm) as answered:
         batch_get_across({Account: [REHEARSAL], Community: [REHEARSAL], District: [REHEARSAL],
                           RuleSet: [REHEARSAL]})

@@ -19,15 +19,12 @@ from chalicelib.domain.vocabulary import ROLES
 from chalicelib.store.staff import StaffEvent, StaffUser
 from chalicelib.store.staff_alerts import BindCode, StaffAlert
 from chalicelib.store import windows
+from chalicelib.store.base import transaction_connection
 from chalicelib.store.org import Department, SubDistrict
 from chalicelib.store.requests import HelpRequest, RequestEvent
 from chalicelib.store.teams import Team
 
 BIND_REFUSED = "绑定码无效或已过期，请在社区工作台重新获取。"
-
-
-def _connection():
-    return StaffUser._get_connection().connection
 
 
 def _event_id(at: datetime) -> str:
@@ -64,7 +61,7 @@ def create(values: dict[str, Any], password_hash: str, actor, at: datetime) -> S
                      **{k: v for k, v in values.items() if k != "username"})
     fields = {k: v for k, v in values.items() if k != "username" and v is not None}
     try:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(user, condition=StaffUser.username.does_not_exist())
             tx.save(_event(user.username, "create", actor, fields, at))
     except TransactWriteError as exc:
@@ -94,7 +91,7 @@ def change(user: StaffUser, action: str, actor, at: datetime, sets: dict[str, An
     if version == 0:
         same = same | StaffUser.token_version.does_not_exist()
     try:
-        with TransactWrite(connection=_connection()) as tx:
+        with TransactWrite(connection=transaction_connection()) as tx:
             tx.update(StaffUser(user.username), actions=actions, condition=StaffUser.username.exists() & same)
             tx.save(_event(user.username, action, actor, fields or {}, at))
     except TransactWriteError as exc:

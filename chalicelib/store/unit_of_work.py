@@ -17,16 +17,13 @@ import time
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock
-from chalicelib.config import settings
 from chalicelib.domain.effects import (
     AnswerConsultation,
     AnswerSuggestion,
@@ -60,6 +57,7 @@ from chalicelib.domain.ports import Stamp
 from chalicelib.domain.messages import Article, Reply
 from chalicelib.domain.publishing import PostJobReported
 from chalicelib.store.activities import write_cancel_signup, write_signup
+from chalicelib.store.base import transaction_connection
 from chalicelib.store.consultations import write_answer as write_consultation_answer
 from chalicelib.store.counters import Counter
 from chalicelib.store.household_writes import write_household
@@ -109,13 +107,6 @@ def reply_to_json(reply: Reply) -> str:
 def reply_from_json(text: str) -> Reply:
     data = json.loads(text)
     return Reply(text=data.get("text"), articles=tuple(Article(**a) for a in data.get("articles", [])))
-
-
-@lru_cache(maxsize=1)
-def _connection() -> Connection:
-    config = settings()
-    return Connection(region=config.region, connect_timeout_seconds=config.storage_connect_timeout_s,
-                      read_timeout_seconds=config.storage_read_timeout_s, max_retry_attempts=config.storage_retries)
 
 
 def _is_condition_failure(exc: Exception) -> bool:
@@ -184,7 +175,7 @@ def commit(delivery_key: str | None, reply: Reply, effects: Sequence, now: datet
         outbox_ids: list[str] = []
         tx = None
         try:
-            with TransactWrite(connection=_connection()) as raw:
+            with TransactWrite(connection=transaction_connection()) as raw:
                 tx = _Tx(raw)
                 if stamp is not None:
                     item, stamp_ok = _stamp_item(stamp, delivery_key, now)
