@@ -39,10 +39,6 @@ def _include(name: str, fields: list[str]) -> TableMeta:
     return meta
 
 
-def _keys_only(name: str) -> TableMeta:
-    return index_meta(name, keys_only=True)
-
-
 def pack(data: Any) -> bytes:
     """JSON, zlib-compressed: a post's HTML shrinks several times, keeping items far below 400 KB."""
     return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
@@ -314,7 +310,7 @@ def record_system_event(post_id: str, event: dict[str, Any], now: datetime) -> N
 class PostDaysByJob(GlobalSecondaryIndex):
     """Sparse: `account_id#job_id` (mass send msg_id or publish_id) → the day, for WeChat's job reports."""
 
-    Meta = _keys_only("by_job")
+    Meta = index_meta("by_job", keys_only=True)
     job_key = UnicodeAttribute(hash_key=True)
 
 

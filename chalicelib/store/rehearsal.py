@@ -5,12 +5,13 @@ and shapes, the event handlers' lookups for its event names, the endpoint resolu
 PynamoDB's paths. Measured in a fresh container (bench/scale.py), a resident's first message paid 2–5 ms
 more for each operation it used than the same message to an account the container had not seen yet.
 
-`offline(clients)` answers this thread's calls on those clients with an empty 200 (`{}`, or no items) through botocore's
-own `before-send` event, so a call takes botocore's whole path — parameters validated, the request
-serialised and signed, the answer parsed — but nothing is sent: no network round trip is added to the
-init phase, no item is read or written, and no other thread's call is touched. `rehearse_callback` runs
-what a callback runs: the account's BatchGetItem, a canteen query, a menu read, a transaction and the
-secrets' GetParameters.
+`offline(clients)` answers this thread's calls on those clients with an empty 200 (`{}`, or no items)
+through botocore's own `before-send` event, so a call takes botocore's whole path — parameters validated,
+the request serialised and signed, the answer parsed — but nothing is sent: no network round trip is added
+to the init phase, no item is read or written, and no other thread's call is touched. `rehearse_callback`
+runs the operations callbacks use: BatchGetItem (an account; a canteen with its menus), Query (a
+resident's requests; an older community's canteens), GetItem, a transaction and the secrets'
+GetParameters.
 """
 from __future__ import annotations
 
